@@ -1,0 +1,56 @@
+// Package conformance runs forkproof's cases against a target — any HTTP/1.1 server reachable
+// on loopback — and turns what happened into verdicts and reports.
+package conformance
+
+import (
+	"context"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Wire is the transcript of one case: the exact bytes, escaped, with split points and pauses
+// marked ("⟨split⟩", "⟨pause 50ms⟩", "⟨shutdown wr⟩", "⟨reconnect⟩"), and what came back
+// ending with how the connection ended ("⟨close⟩", "⟨reset⟩", "⟨timeout 300ms⟩").
+type Wire struct {
+	Sent     string `json:"sent"`
+	Received string `json:"received"`
+}
+
+// Result is the judgement of one case.
+type Result struct {
+	spec.Meta
+	Verdict  spec.Verdict `json:"verdict"`
+	Detail   string       `json:"detail,omitempty"` // "got 200 then close; want one of [400 then close, close without a response]"
+	Duration time.Duration `json:"-"`
+	Wire     *Wire         `json:"wire,omitempty"`
+	// Quirk is the reason from the quirks file when this case is a known, expected deviation.
+	Quirk string `json:"quirk,omitempty"`
+}
+
+// Case is one runnable case: a catalogue entry interpreted by the runner, or a scenario written
+// in Go (robustness, hygiene).
+type Case struct {
+	spec.Meta
+	Needs []spec.Need
+	Run   func(ctx context.Context, env *Env) Result
+}
+
+// Env is what a running case gets: where the target is and how patient to be.
+type Env struct {
+	Target *Target
+	// Timeout bounds every wait for a response.
+	Timeout time.Duration
+	// Window is how long "the server waits / stays silent" is observed before it is believed.
+	// Runs that would fail on a timed observation are retried with a longer window.
+	Window time.Duration
+}
+
+// Target is a server under test.
+type Target struct {
+	Addr string // host:port
+	PID  int    // root process, 0 when unknown
+	Cmd  string // the command forkproof launched, if any
+	// Stderr returns what a launched target wrote on stderr so far (nil when not launched).
+	Stderr func() string
+}

@@ -1,0 +1,96 @@
+// Package testbin builds the forkproof binary once per test process, so process-level tests
+// run the real program, and checks after the tests that no child process was left behind.
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	once    sync.Once
+	dir     string
+	binPath string
+	errBin  error
+)
+
+// Path returns the path of a freshly built forkproof binary, building it on first use.
+// The binary lives in a temp dir removed by Main.
+func Path(tb testing.TB) string {
+	tb.Helper()
+	p, err := build()
+	if err != nil {
+		tb.Fatalf("building forkproof: %v", err)
+	}
+	return p
+}
+
+func build() (string, error) {
+	once.Do(func() {
+		dir, errBin = os.MkdirTemp("", "forkproof-bin-")
+		if errBin != nil {
+			return
+		}
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		binPath = filepath.Join(dir, "forkproof")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/forkproof")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			errBin = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	return binPath, errBin
+}
+
+// Main runs the tests, removes the built binary, and fails the run when a child process of
+// the test process outlives the tests (waiting up to 5s for children that are exiting).
+func Main(m *testing.M) {
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	if kids := waitNoChildren(5 * time.Second); len(kids) > 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "testbin: child processes left behind: %v\n", kids)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// Children lists the PIDs of the live (and zombie) children of this process.
+func Children() []int {
+	var kids []int
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, pid)
+			}
+		}
+	}
+	return kids
+}
+
+func waitNoChildren(d time.Duration) []int {
+	deadline := time.Now().Add(d)
+	for {
+		kids := Children()
+		if len(kids) == 0 || time.Now().After(deadline) {
+			return kids
+		}
+		time.Sleep(20 * time.Millisecond) // polling a state with a deadline
+	}
+}
