@@ -3,7 +3,11 @@
 // reference server's parser, so the two can disagree and the disagreement shows.
 package wire
 
-import "strings"
+import (
+	"bufio"
+	"errors"
+	"strings"
+)
 
 // Response is one response as read by the strict reader.
 type Response struct {
@@ -15,6 +19,8 @@ type Response struct {
 	Chunked    bool
 	Trailer    [][2]string
 	Raw        []byte // the exact bytes of this response on the wire
+	// Warnings lists lenient deviations that did not make the framing ambiguous.
+	Warnings []string
 }
 
 // Get returns the values of every field named name (case-insensitive), in order.
@@ -27,3 +33,11 @@ func (r *Response) Get(name string) []string {
 	}
 	return v
 }
+
+// ReadResponse reads one response from r (skeleton; implementation follows).
+func ReadResponse(r *bufio.Reader, method string) (*Response, error) {
+	return nil, errors.New("wire: ReadResponse not implemented")
+}
+
+// Bytes serialises r canonically.
+func (r *Response) Bytes() []byte { return nil }
