@@ -20,12 +20,16 @@ type Wire struct {
 // Result is the judgement of one case.
 type Result struct {
 	spec.Meta
-	Verdict  spec.Verdict `json:"verdict"`
-	Detail   string       `json:"detail,omitempty"` // "got 200 then close; want one of [400 then close, close without a response]"
+	Verdict  spec.Verdict  `json:"verdict"`
+	Detail   string        `json:"detail,omitempty"` // "got 200 then close; want one of [400 then close, close without a response]"
 	Duration time.Duration `json:"-"`
 	Wire     *Wire         `json:"wire,omitempty"`
 	// Quirk is the reason from the quirks file when this case is a known, expected deviation.
 	Quirk string `json:"quirk,omitempty"`
+	// Timed reports that a non-pass verdict rests on a timed observation (a response that did
+	// not arrive within Env.Timeout, a close not seen within Env.Window): the runner re-runs
+	// such a case with longer waits before believing it.
+	Timed bool `json:"-"`
 }
 
 // Case is one runnable case: a catalogue entry interpreted by the runner, or a scenario written
