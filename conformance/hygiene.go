@@ -1,0 +1,333 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/procfs"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Hygiene IDs and their catalogue entries. Both are judged against the target's own baseline.
+var (
+	ZombiesMeta = spec.Meta{
+		ID:          "hygiene/zombies",
+		Category:    spec.Hygiene,
+		Level:       spec.None,
+		Title:       "no zombie children remain after the run",
+		Requirement: "A server that forks must reap its children (SIGCHLD + waitpid); a child that stays a zombie past the settle period is a leak.",
+		Outcomes:    []string{"no child of the target in state Z once the run has settled"},
+	}
+	FDLeakMeta = spec.Meta{
+		ID:          "hygiene/fd-leak",
+		Category:    spec.Hygiene,
+		Level:       spec.None,
+		Title:       "the target's open descriptors return to their baseline",
+		Requirement: "The parent must close its copy of every accepted connection and every other descriptor it opens per request; its fd count must come back to the warm-up baseline.",
+		Outcomes:    []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", DefaultFDTolerance)},
+	}
+)
+
+// HygieneMetas lists the hygiene checks run at the end of every run.
+func HygieneMetas() []spec.Meta { return []spec.Meta{ZombiesMeta, FDLeakMeta} }
+
+// DefaultFDTolerance is how many fds above baseline a target may hold after the run: servers
+// legitimately open a log, a timer or an epoll instance lazily.
+const DefaultFDTolerance = 4
+
+// Snapshot is a picture of a target's process tree at one moment.
+type Snapshot struct {
+	PID      int
+	Taken    time.Time
+	FDs      int            // open fds of the root process
+	FDKinds  map[string]int // fds by kind: socket, pipe, file, anon, other
+	Children []int          // direct children, live or zombie
+	Zombies  []int          // children in state Z
+}
+
+// TakeSnapshot reads /proc for pid: its fds by kind, its children and which are zombies.
+func TakeSnapshot(pid int) (Snapshot, error) {
+	s := Snapshot{PID: pid, Taken: time.Now()}
+	kinds, n, err := FDKinds(pid)
+	if err != nil {
+		return s, err
+	}
+	s.FDs, s.FDKinds = n, kinds
+	if s.Children, err = Children(pid); err != nil {
+		return s, err
+	}
+	for _, c := range s.Children {
+		if isZombie(c) {
+			s.Zombies = append(s.Zombies, c)
+		}
+	}
+	return s, nil
+}
+
+// FDKinds counts the open fds of pid by kind ("socket", "pipe", "file", "anon", "other") and
+// returns the total.
+func FDKinds(pid int) (map[string]int, int, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, 0, fmt.Errorf("process %d: %v", pid, err)
+	}
+	targets, err := p.FileDescriptorTargets()
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading fds of process %d: %v", pid, err)
+	}
+	kinds := map[string]int{}
+	n := 0
+	for _, t := range targets {
+		if t == "" { // closed while we looked
+			continue
+		}
+		kinds[fdKind(t)]++
+		n++
+	}
+	return kinds, n, nil
+}
+
+func fdKind(link string) string {
+	switch {
+	case strings.HasPrefix(link, "socket:"):
+		return "socket"
+	case strings.HasPrefix(link, "pipe:"):
+		return "pipe"
+	case strings.HasPrefix(link, "anon_inode:"):
+		return "anon"
+	case strings.HasPrefix(link, "/"):
+		return "file"
+	default:
+		return "other"
+	}
+}
+
+// Children lists the direct children of pid (live or zombie), read from
+// /proc/PID/task/*/children, or by scanning every process's parent when the kernel lacks it.
+func Children(pid int) ([]int, error) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if len(tasks) > 0 {
+		var kids []int
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue // the thread ended
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if k, err := strconv.Atoi(f); err == nil {
+					kids = append(kids, k)
+				}
+			}
+		}
+		sort.Ints(kids)
+		return slices.Compact(kids), nil
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		return nil, fmt.Errorf("process %d: %v", pid, err)
+	}
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, p := range procs {
+		if st, err := p.Stat(); err == nil && st.PPID == pid {
+			kids = append(kids, p.PID)
+		}
+	}
+	return kids, nil
+}
+
+// CountZombies returns the children of pid that are zombies right now.
+func CountZombies(pid int) ([]int, error) {
+	kids, err := Children(pid)
+	if err != nil {
+		return nil, err
+	}
+	var z []int
+	for _, k := range kids {
+		if isZombie(k) {
+			z = append(z, k)
+		}
+	}
+	return z, nil
+}
+
+func isZombie(pid int) bool {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return false
+	}
+	st, err := p.Stat()
+	return err == nil && st.State == "Z"
+}
+
+// HygieneOptions tunes the end-of-run checks; zero values take the defaults.
+type HygieneOptions struct {
+	FDTolerance int           // default DefaultFDTolerance
+	Settle      time.Duration // how long to wait for the numbers to settle; default 2s
+	Poll        time.Duration // polling interval; default 20ms
+}
+
+func (o HygieneOptions) withDefaults() HygieneOptions {
+	if o.FDTolerance <= 0 {
+		o.FDTolerance = DefaultFDTolerance
+	}
+	if o.Settle <= 0 {
+		o.Settle = 2 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 20 * time.Millisecond
+	}
+	return o
+}
+
+// WarmUp sends one GET / on its own connection and reads the answer until the server closes
+// or timeout passes, so the baseline includes whatever the server opens lazily.
+func WarmUp(ctx context.Context, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("warm-up request: %v", err)
+	}
+	defer c.Close()
+	deadline, _ := ctx.Deadline()
+	c.SetDeadline(deadline)
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\n\r\n")); err != nil {
+		return fmt.Errorf("warm-up request: %v", err)
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			return nil // EOF, reset or deadline: the request was served or the server is slow
+		}
+	}
+}
+
+// Baseline warms the target up and takes its baseline snapshot once the warm-up connection
+// is fully handled: the fd count stops changing and no child is a zombie (or Settle passes).
+func Baseline(ctx context.Context, t *Target, opts HygieneOptions) (Snapshot, error) {
+	opts = opts.withDefaults()
+	if t.PID <= 0 {
+		return Snapshot{}, fmt.Errorf("the target's PID is unknown")
+	}
+	if err := WarmUp(ctx, t.Addr, opts.Settle); err != nil {
+		return Snapshot{}, err
+	}
+	var prev Snapshot
+	return settle(ctx, t.PID, opts, func(s Snapshot) bool {
+		ok := len(s.Zombies) == 0 && prev.PID != 0 && s.FDs == prev.FDs
+		prev = s
+		return ok
+	})
+}
+
+// settle polls snapshots until done says so or opts.Settle passes; it returns the last one.
+func settle(ctx context.Context, pid int, opts HygieneOptions, done func(Snapshot) bool) (Snapshot, error) {
+	deadline := time.Now().Add(opts.Settle)
+	tick := time.NewTicker(opts.Poll)
+	defer tick.Stop()
+	for {
+		s, err := TakeSnapshot(pid)
+		if err != nil {
+			return s, err
+		}
+		if done(s) || time.Now().After(deadline) {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return s, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// CheckHygiene judges the target against its baseline after a run: it polls until there is
+// no zombie and the fd count is within tolerance, or Settle passes, then gives one Result for
+// zombies and one for fds. Without a PID (or baseline) both are skipped.
+func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOptions) []Result {
+	opts = opts.withDefaults()
+	start := time.Now()
+	z := Result{Meta: ZombiesMeta}
+	f := Result{Meta: FDLeakMeta}
+	f.Meta.Outcomes = []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", opts.FDTolerance)}
+	if t == nil || t.PID <= 0 || base.PID != t.PID {
+		for _, r := range []*Result{&z, &f} {
+			r.Verdict, r.Detail = spec.Skip, "the target's PID is unknown (give -pid, or let forkproof launch the target)"
+		}
+		return []Result{z, f}
+	}
+	after, err := settle(ctx, t.PID, opts, func(s Snapshot) bool {
+		return len(s.Zombies) == 0 && s.FDs <= base.FDs+opts.FDTolerance
+	})
+	elapsed := time.Since(start)
+	z.Duration, f.Duration = elapsed, elapsed
+	if err != nil {
+		for _, r := range []*Result{&z, &f} {
+			r.Verdict, r.Detail = spec.Fail, fmt.Sprintf("could not inspect the target after the run (did it die?): %v", err)
+		}
+		return []Result{z, f}
+	}
+	settled := fmt.Sprintf("after settling up to %v", opts.Settle)
+	if n := len(after.Zombies); n > 0 {
+		z.Verdict = spec.Fail
+		z.Detail = fmt.Sprintf("%d zombie children %s (baseline %d, tolerance 0): pids %s",
+			n, settled, len(base.Zombies), pidList(after.Zombies, 10))
+	} else {
+		z.Verdict = spec.Pass
+		z.Detail = fmt.Sprintf("no zombie children (%d live children; baseline %d)", len(after.Children), len(base.Children))
+	}
+	growth := after.FDs - base.FDs
+	if growth > opts.FDTolerance {
+		f.Verdict = spec.Fail
+		f.Detail = fmt.Sprintf("open fds: baseline %d, after %d (+%d), tolerance +%d %s; new: %s",
+			base.FDs, after.FDs, growth, opts.FDTolerance, settled, KindGrowth(base.FDKinds, after.FDKinds))
+	} else {
+		f.Verdict = spec.Pass
+		f.Detail = fmt.Sprintf("open fds: baseline %d, after %d, tolerance +%d", base.FDs, after.FDs, opts.FDTolerance)
+	}
+	return []Result{z, f}
+}
+
+// KindGrowth describes how the fd counts by kind grew from before to after ("socket +50, pipe +1").
+func KindGrowth(before, after map[string]int) string {
+	kinds := make([]string, 0, len(after))
+	for k := range after {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var parts []string
+	for _, k := range kinds {
+		if d := after[k] - before[k]; d > 0 {
+			parts = append(parts, fmt.Sprintf("%s +%d", k, d))
+		}
+	}
+	if len(parts) == 0 {
+		return "none by kind"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func pidList(pids []int, max int) string {
+	var s []string
+	for i, p := range pids {
+		if i == max {
+			s = append(s, fmt.Sprintf("… (%d more)", len(pids)-max))
+			break
+		}
+		s = append(s, strconv.Itoa(p))
+	}
+	return strings.Join(s, " ")
+}

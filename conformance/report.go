@@ -1,0 +1,264 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Report is one finished run: what was tested, when, and every result in order.
+type Report struct {
+	Version  string
+	Target   Target
+	Started  time.Time
+	Duration time.Duration
+	Results  []Result
+	// TargetStderr is what a launched target wrote (its tail); shown in the text and HTML
+	// reports, not in JSON (whose schema is fixed).
+	TargetStderr string
+}
+
+// NewReport assembles a report; the target's stderr is read now.
+func NewReport(t *Target, started time.Time, results []Result) *Report {
+	r := &Report{Version: Version(), Started: started, Duration: time.Since(started), Results: results}
+	if t != nil {
+		r.Target = *t
+		if t.Stderr != nil {
+			r.TargetStderr = t.Stderr()
+		}
+	}
+	return r
+}
+
+// Version is forkproof's version as recorded by the Go toolchain, "devel" for a local build.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// Summary counts results by verdict.
+type Summary struct {
+	Pass  int `json:"pass"`
+	Fail  int `json:"fail"`
+	Warn  int `json:"warn"`
+	Info  int `json:"info"`
+	Skip  int `json:"skip"`
+	Quirk int `json:"-"` // fails covered by a quirk (included in Fail)
+}
+
+// Summary counts the report's results by verdict.
+func (r *Report) Summary() Summary {
+	var s Summary
+	for _, res := range r.Results {
+		switch res.Verdict {
+		case spec.Pass:
+			s.Pass++
+		case spec.Fail:
+			s.Fail++
+			if res.Quirk != "" {
+				s.Quirk++
+			}
+		case spec.Warn:
+			s.Warn++
+		case spec.Info:
+			s.Info++
+		case spec.Skip:
+			s.Skip++
+		}
+	}
+	return s
+}
+
+// ExitCode is 1 when any result fails without a quirk covering it, else 0.
+func (r *Report) ExitCode() int {
+	for _, res := range r.Results {
+		if res.Verdict == spec.Fail && res.Quirk == "" {
+			return 1
+		}
+	}
+	return 0
+}
+
+// The JSON report, field for field as in PRODUCT.md ("quirk" is added on quirked results).
+type jsonReport struct {
+	Tool       string       `json:"tool"`
+	Version    string       `json:"version"`
+	Target     jsonTarget   `json:"target"`
+	Started    string       `json:"started"`
+	DurationMS int64        `json:"duration_ms"`
+	Summary    Summary      `json:"summary"`
+	Results    []jsonResult `json:"results"`
+}
+
+type jsonTarget struct {
+	Addr string `json:"addr"`
+	Cmd  string `json:"cmd"`
+	PID  int    `json:"pid"`
+}
+
+type jsonResult struct {
+	ID         string        `json:"id"`
+	Category   spec.Category `json:"category"`
+	Section    string        `json:"section"`
+	Level      spec.Level    `json:"level"`
+	Title      string        `json:"title"`
+	Verdict    spec.Verdict  `json:"verdict"`
+	Detail     string        `json:"detail"`
+	DurationMS int64         `json:"duration_ms"`
+	Wire       *Wire         `json:"wire,omitempty"`
+	Quirk      string        `json:"quirk,omitempty"`
+}
+
+// WriteJSON writes the report in the JSON schema of PRODUCT.md.
+func (r *Report) WriteJSON(w io.Writer) error {
+	out := jsonReport{
+		Tool:       "forkproof",
+		Version:    r.Version,
+		Target:     jsonTarget{Addr: r.Target.Addr, Cmd: r.Target.Cmd, PID: r.Target.PID},
+		Started:    r.Started.Format(time.RFC3339),
+		DurationMS: r.Duration.Milliseconds(),
+		Summary:    r.Summary(),
+		Results:    make([]jsonResult, 0, len(r.Results)),
+	}
+	for _, res := range r.Results {
+		out.Results = append(out.Results, jsonResult{
+			ID: res.ID, Category: res.Category, Section: res.Section, Level: res.Level,
+			Title: res.Title, Verdict: res.Verdict, Detail: res.Detail,
+			DurationMS: res.Duration.Milliseconds(), Wire: res.Wire, Quirk: res.Quirk,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// TextOptions tunes the text report.
+type TextOptions struct {
+	Color   bool // ANSI colours (use IsTerminal)
+	Verbose bool // transcripts for every case, and the target's stderr even when all passed
+}
+
+// IsTerminal reports whether f is a terminal (and NO_COLOR is unset): colour only then.
+func IsTerminal(f *os.File) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+var verdictColor = map[spec.Verdict]string{
+	spec.Pass: "\x1b[32m", spec.Fail: "\x1b[31m", spec.Warn: "\x1b[33m", spec.Info: "\x1b[36m", spec.Skip: "\x1b[90m",
+}
+
+// VerdictLabel is how a result's verdict reads in reports: "fail (quirk: reason)" for a
+// known deviation.
+func VerdictLabel(res Result) string {
+	if res.Quirk != "" {
+		return fmt.Sprintf("%s (quirk: %s)", res.Verdict, res.Quirk)
+	}
+	return string(res.Verdict)
+}
+
+// WriteText writes one line per case (verdict, ID, title), then the details of every fail and
+// warn (acceptable outcomes, what happened, the wire transcript), then a summary.
+func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
+	ew := &errWriter{w: w}
+	paint := func(v spec.Verdict, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return verdictColor[v] + s + "\x1b[0m"
+	}
+	for _, res := range r.Results {
+		label := strings.ToUpper(string(res.Verdict))
+		if res.Quirk != "" {
+			label = "QUIRK"
+		}
+		ew.printf("%s  %-28s %s\n", paint(res.Verdict, fmt.Sprintf("%-5s", label)), res.ID, res.Title)
+	}
+	var details []Result
+	for _, res := range r.Results {
+		if res.Verdict == spec.Fail || res.Verdict == spec.Warn || (opts.Verbose && res.Verdict != spec.Pass) {
+			details = append(details, res)
+		}
+	}
+	if len(details) > 0 {
+		ew.printf("\n")
+	}
+	for _, res := range details {
+		ew.printf("--- %s %s: %s\n", paint(res.Verdict, VerdictLabel(res)), res.ID, res.Title)
+		if res.Section != "" || res.Level != "" {
+			ew.printf("    %s, %s\n", res.Section, res.Level)
+		}
+		if res.Requirement != "" {
+			ew.printf("    requirement: %s\n", res.Requirement)
+		}
+		if len(res.Outcomes) > 0 {
+			ew.printf("    acceptable:\n")
+			for _, o := range res.Outcomes {
+				ew.printf("      - %s\n", o)
+			}
+		}
+		if res.Detail != "" {
+			ew.printf("    actual: %s\n", res.Detail)
+		}
+		if res.Wire != nil {
+			ew.printf("    sent:     %s\n    received: %s\n", res.Wire.Sent, res.Wire.Received)
+		}
+	}
+	if r.TargetStderr != "" && (opts.Verbose || r.ExitCode() != 0) {
+		ew.printf("\ntarget stderr (%s):\n%s", r.Target.Cmd, indent(tail(r.TargetStderr, 40), "  "))
+	}
+	s := r.Summary()
+	quirk := ""
+	if s.Quirk > 0 {
+		quirk = fmt.Sprintf(" (%d quirk)", s.Quirk)
+	}
+	ew.printf("\n%d cases against %s: %d pass, %s%s, %d warn, %d info, %d skip in %v\n",
+		len(r.Results), r.Target.Addr, s.Pass, paint(spec.Fail, fmt.Sprintf("%d fail", s.Fail)), quirk,
+		s.Warn, s.Info, s.Skip, r.Duration.Round(time.Millisecond))
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+// tail keeps the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("[… %d earlier lines]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func indent(s, pre string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(pre + l)
+		}
+	}
+	return b.String()
+}

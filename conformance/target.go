@@ -1,0 +1,388 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Launch timings. StartTimeout bounds the wait for a launched target to accept; StopGrace is
+// how long a target gets between SIGTERM and SIGKILL.
+var (
+	StartTimeout = 10 * time.Second
+	StopGrace    = 3 * time.Second
+)
+
+// stderrKeep bounds how much of a launched target's stderr is kept (the tail).
+const stderrKeep = 64 << 10
+
+// Launch starts a target from a command line containing "{port}": forkproof picks a free
+// loopback port, substitutes it, starts the command in a process group of its own and waits
+// until 127.0.0.1:port accepts. The command is split into words like a shell would (quotes,
+// backslashes) and run directly; a command that needs a shell (pipes, redirections, variables)
+// runs as `sh -c 'exec CMD'`, so in both cases the PID forkproof knows is the server's own.
+// ctx bounds the start only; stop ends the target (SIGTERM, then SIGKILL to the whole group
+// after StopGrace) and reaps it. On error nothing is left running.
+func Launch(ctx context.Context, cmdline string) (*Target, func() error, error) {
+	if !strings.Contains(cmdline, "{port}") {
+		return nil, nil, fmt.Errorf("target command %q has no {port} placeholder", cmdline)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	line := strings.ReplaceAll(cmdline, "{port}", strconv.Itoa(port))
+	argv, err := SplitCommand(line)
+	if errors.Is(err, errNeedsShell) {
+		argv, err = []string{"/bin/sh", "-c", "exec " + line}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("target command %q: %v", cmdline, err)
+	}
+	p, err := start(argv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("target command %q: %v", cmdline, err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := p.waitAccepting(ctx, addr); err != nil {
+		p.stop()
+		return nil, nil, fmt.Errorf("target command %q: %v%s", line, err, p.stderrSuffix())
+	}
+	return p.target(addr, line), p.stop, nil
+}
+
+// LaunchReference starts the embedded reference server: our own binary (os.Executable) as
+// `serve -addr 127.0.0.1:0 -mode fork` followed by args (later flags win).
+func LaunchReference(ctx context.Context, args ...string) (*Target, func() error, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("locating the forkproof binary: %v", err)
+	}
+	return LaunchBinary(ctx, exe, args...)
+}
+
+// LaunchBinary is LaunchReference with an explicit forkproof binary (tests run the binary
+// built by internal/testbin, not the test binary). The address is read from the server's
+// "listening on HOST:PORT" line on stderr.
+func LaunchBinary(ctx context.Context, path string, args ...string) (*Target, func() error, error) {
+	argv := append([]string{path, "serve", "-addr", "127.0.0.1:0", "-mode", "fork"}, args...)
+	line := strings.Join(argv, " ")
+	p, err := start(argv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reference server: %v", err)
+	}
+	addr, err := p.waitListening(ctx)
+	if err != nil {
+		p.stop()
+		return nil, nil, fmt.Errorf("reference server %q: %v%s", line, err, p.stderrSuffix())
+	}
+	return p.target(addr, line), p.stop, nil
+}
+
+// Reachable checks that addr accepts a TCP connection within timeout: the check for a target
+// given with -addr, so an unreachable one fails fast with a clear error.
+func Reachable(ctx context.Context, addr string, timeout time.Duration) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("target address %q: %v", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("target %s is unreachable: %v", addr, err)
+	}
+	return c.Close()
+}
+
+// process is a launched target: the command, its exit, and its stderr.
+type process struct {
+	cmd     *exec.Cmd
+	stderr  *ringBuffer
+	pipe    *os.File      // read end of the stderr pipe
+	readEnd chan struct{} // closed when the stderr reader is done
+	exited  chan struct{} // closed when Wait returned
+	waitErr error
+	lines   chan string // stderr lines, for the "listening on" handshake; never blocks the reader
+	once    sync.Once
+	stopErr error
+}
+
+func start(argv []string) (*process, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout = w // a target's stdout is kept with its stderr: both explain a failure
+	cmd.Stderr = w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	w.Close()
+	p := &process{
+		cmd:     cmd,
+		stderr:  newRingBuffer(stderrKeep),
+		pipe:    r,
+		readEnd: make(chan struct{}),
+		exited:  make(chan struct{}),
+		lines:   make(chan string, 16),
+	}
+	go p.readStderr()
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+func (p *process) readStderr() {
+	defer close(p.readEnd)
+	sc := bufio.NewScanner(p.pipe)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		p.stderr.Write([]byte(line + "\n"))
+		select {
+		case p.lines <- line:
+		default: // nobody is waiting for lines any more
+		}
+	}
+	// A line longer than the scanner's limit: keep draining so the target never blocks.
+	var buf [4096]byte
+	for {
+		n, err := p.pipe.Read(buf[:])
+		p.stderr.Write(buf[:n])
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *process) target(addr, cmd string) *Target {
+	return &Target{Addr: addr, PID: p.cmd.Process.Pid, Cmd: cmd, Stderr: p.stderr.String}
+}
+
+func (p *process) stderrSuffix() string {
+	s := strings.TrimSpace(p.stderr.String())
+	if s == "" {
+		return " (no output on stderr)"
+	}
+	return "; its stderr:\n" + s
+}
+
+func (p *process) exitStatus() string {
+	if p.waitErr == nil {
+		return "exited with status 0"
+	}
+	return p.waitErr.Error()
+}
+
+// waitAccepting polls addr until it accepts, the process exits, or the start deadline passes.
+func (p *process) waitAccepting(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-p.exited:
+			p.drainStderr()
+			return fmt.Errorf("exited before accepting on %s: %s", addr, p.exitStatus())
+		case <-ctx.Done():
+			return fmt.Errorf("did not accept on %s within %v", addr, StartTimeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// waitListening waits for the reference server's "listening on HOST:PORT" line.
+func (p *process) waitListening(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	for {
+		select {
+		case line := <-p.lines:
+			if i := strings.Index(line, "listening on "); i >= 0 {
+				addr := strings.TrimSpace(line[i+len("listening on "):])
+				if _, _, err := net.SplitHostPort(addr); err != nil {
+					return "", fmt.Errorf("unreadable address in %q: %v", line, err)
+				}
+				return addr, nil
+			}
+		case <-p.exited:
+			p.drainStderr()
+			return "", fmt.Errorf("exited before listening: %s", p.exitStatus())
+		case <-ctx.Done():
+			return "", fmt.Errorf(`no "listening on HOST:PORT" line within %v`, StartTimeout)
+		}
+	}
+}
+
+// drainStderr waits briefly for the stderr reader to see EOF after the process exited, so an
+// error message carries everything the target said.
+func (p *process) drainStderr() {
+	select {
+	case <-p.readEnd:
+	case <-time.After(time.Second):
+	}
+}
+
+// stop ends the target once: SIGTERM to the group, SIGKILL to the group after StopGrace (and
+// in any case once the root is gone, for children it left behind), then reaps.
+func (p *process) stop() error {
+	p.once.Do(func() {
+		pgid := p.cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		grace := time.NewTimer(StopGrace)
+		defer grace.Stop()
+		select {
+		case <-p.exited:
+		case <-grace.C:
+			p.stopErr = fmt.Errorf("target pid %d did not exit within %v of SIGTERM; killed", pgid, StopGrace)
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-p.exited
+		// Descendants that left the group may still hold the pipe: don't wait for them forever.
+		select {
+		case <-p.readEnd:
+		case <-time.After(time.Second):
+			_ = p.pipe.SetReadDeadline(time.Now())
+			<-p.readEnd
+		}
+		p.pipe.Close()
+	})
+	return p.stopErr
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// errNeedsShell marks a command line that uses shell syntax beyond words and quotes.
+var errNeedsShell = errors.New("command needs a shell")
+
+// SplitCommand splits a command line into words the way sh does for simple commands: blanks
+// separate words, '…' quotes literally, "…" quotes with \ escaping \ " $ `, and a bare \
+// escapes the next character. Shell syntax it does not interpret (| & ; < > ( ) $ ` * ? [ ~
+// and leading VAR=value) returns an error wrapping errNeedsShell.
+func SplitCommand(s string) ([]string, error) {
+	var (
+		words   []string
+		cur     strings.Builder
+		inWord  bool
+		quoteCh byte
+	)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quoteCh == '\'':
+			if c == '\'' {
+				quoteCh = 0
+			} else {
+				cur.WriteByte(c)
+			}
+		case quoteCh == '"':
+			switch c {
+			case '"':
+				quoteCh = 0
+			case '\\':
+				if i+1 < len(s) && strings.IndexByte("\\\"$`\n", s[i+1]) >= 0 {
+					i++
+					cur.WriteByte(s[i])
+				} else {
+					cur.WriteByte(c)
+				}
+			case '$', '`':
+				return nil, fmt.Errorf("%w: %q inside double quotes", errNeedsShell, c)
+			default:
+				cur.WriteByte(c)
+			}
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'' || c == '"':
+			quoteCh, inWord = c, true
+		case c == '\\':
+			if i+1 == len(s) {
+				return nil, errors.New("trailing backslash")
+			}
+			i++
+			cur.WriteByte(s[i])
+			inWord = true
+		case strings.IndexByte("|&;<>()$`*?[~#", c) >= 0 && !(c == '#' && inWord):
+			return nil, fmt.Errorf("%w: %q", errNeedsShell, c)
+		case c == '=' && len(words) == 0 && !strings.Contains(cur.String(), "/"):
+			return nil, fmt.Errorf("%w: variable assignment", errNeedsShell)
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quoteCh != 0 {
+		return nil, fmt.Errorf("unterminated %c quote", quoteCh)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	if len(words) == 0 {
+		return nil, errors.New("empty command")
+	}
+	return words, nil
+}
+
+// ringBuffer keeps the last max bytes written to it.
+type ringBuffer struct {
+	mu      sync.Mutex
+	buf     []byte
+	max     int
+	dropped int
+}
+
+func newRingBuffer(max int) *ringBuffer { return &ringBuffer{max: max} }
+
+func (b *ringBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.dropped += over
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+// String returns the kept tail, saying how much was dropped before it.
+func (b *ringBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dropped > 0 {
+		return fmt.Sprintf("[… %d earlier bytes dropped]\n%s", b.dropped, b.buf)
+	}
+	return string(b.buf)
+}
