@@ -1,0 +1,134 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Option configures Run.
+type Option func(*config)
+
+type config struct {
+	opt   Options
+	run   string
+	cases []Case
+	set   bool // cases given explicitly (even if empty)
+}
+
+// WithParallel runs n cases at once (default 8).
+func WithParallel(n int) Option { return func(c *config) { c.opt.Parallel = n } }
+
+// WithTimeout bounds each wait for a response (default 5s).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.opt.Timeout = d } }
+
+// WithWindow sets how long "the server stays silent/open" is observed (default 250ms).
+func WithWindow(d time.Duration) Option { return func(c *config) { c.opt.Window = d } }
+
+// WithRetries sets how many times a timing-sensitive miss is re-run (default 2; negative: none).
+func WithRetries(n int) Option { return func(c *config) { c.opt.Retries = n } }
+
+// WithRun keeps only the cases selected by pattern, as Select does. Selecting with
+// `go test -run 'TestConformance/rfc9112/6.1'` works as well, since subtests are named by ID.
+func WithRun(pattern string) Option { return func(c *config) { c.run = pattern } }
+
+// WithCases runs these cases instead of the whole Catalogue.
+func WithCases(cs ...Case) Option {
+	return func(c *config) { c.cases, c.set = cs, true }
+}
+
+// Run runs every case against target as a subtest named by the case ID, in the spirit of
+// nettest.TestConn and fstest.TestFS:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, &conformance.Target{Addr: addr})
+//	}
+//
+// A fail is t.Errorf with the detail and the wire transcript; warn and info are logged; skip
+// is t.Skip. Subtests run concurrently, WithParallel at a time; they are started from a pool of
+// goroutines rather than with t.Parallel, so the bound is ours and not go test's -parallel
+// (which defaults to GOMAXPROCS, far too few for cases that mostly wait on the network).
+func Run(t *testing.T, target *Target, opts ...Option) {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if target == nil || target.Addr == "" {
+		t.Fatal("conformance.Run: no target address")
+	}
+	cases := cfg.cases
+	if !cfg.set {
+		cases = Catalogue()
+	}
+	cases, err := Select(cases, cfg.run)
+	if err != nil {
+		t.Fatalf("conformance.Run: %v", err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("conformance.Run: no case selected (pattern %q)", cfg.run)
+	}
+	opt := cfg.opt.withDefaults()
+	r := newRunner(target, opt)
+	ctx := t.Context()
+
+	jobs := make(chan Case)
+	var wg sync.WaitGroup
+	for range min(opt.Parallel, len(cases)) {
+		wg.Go(func() {
+			for c := range jobs {
+				t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
+			}
+		})
+	}
+	for _, c := range cases {
+		jobs <- c
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// report turns one result into the subtest's outcome.
+func report(t *testing.T, res Result) {
+	t.Helper()
+	switch res.Verdict {
+	case spec.Pass:
+		if res.Detail != "" {
+			t.Log(res.Detail)
+		}
+	case spec.Skip:
+		t.Skip(res.Detail)
+	case spec.Warn, spec.Info:
+		t.Logf("%s: %s\n%s", res.Verdict, describe(res), transcript(res.Wire))
+	default:
+		t.Errorf("%s: %s\n%s", res.Verdict, describe(res), transcript(res.Wire))
+	}
+}
+
+func describe(res Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", res.Title)
+	if res.Section != "" || res.Level != "" {
+		fmt.Fprintf(&b, " (%s", res.Section)
+		if res.Section != "" && res.Level != "" {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s)", res.Level)
+	}
+	if res.Requirement != "" {
+		fmt.Fprintf(&b, "\nrequirement: %s", res.Requirement)
+	}
+	fmt.Fprintf(&b, "\n%s", res.Detail)
+	return b.String()
+}
+
+func transcript(w *Wire) string {
+	if w == nil {
+		return ""
+	}
+	return fmt.Sprintf("sent:     %s\nreceived: %s", w.Sent, w.Received)
+}

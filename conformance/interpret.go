@@ -1,0 +1,420 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Compile turns a catalogue entry into a runnable Case: its Run interprets the Steps on real
+// connections and judges each Expect against the acceptable outcomes. Meta.Outcomes is filled
+// from the Expect steps when the entry leaves it empty.
+func Compile(c spec.Case) Case {
+	meta := c.Meta
+	if len(meta.Outcomes) == 0 {
+		meta.Outcomes = c.OutcomeNames()
+	}
+	sc := c
+	return Case{
+		Meta:  meta,
+		Needs: c.Needs,
+		Run: func(ctx context.Context, env *Env) Result {
+			return interpret(ctx, env, &sc, meta)
+		},
+	}
+}
+
+// session is the state of one interpreted case: the open connection and the transcripts of
+// the connections already closed by a Reconnect step.
+type session struct {
+	ctx     context.Context
+	env     *Env
+	conn    *clients.Conn
+	sent    []string
+	recv    []string
+	sendErr error // first failed write: the server may legitimately close before reading all
+}
+
+func (s *session) dial() error {
+	c, err := clients.Dial(s.ctx, s.env.Target.Addr)
+	if err != nil {
+		return err
+	}
+	s.conn = c
+	return nil
+}
+
+// hangUp closes the current connection, keeping its transcript.
+func (s *session) hangUp() {
+	if s.conn == nil {
+		return
+	}
+	sent, recv := s.conn.Transcript()
+	s.sent = append(s.sent, sent)
+	s.recv = append(s.recv, recv)
+	s.conn.Close()
+	s.conn = nil
+}
+
+func (s *session) wire() *Wire {
+	return &Wire{
+		Sent:     strings.Join(s.sent, "⟨reconnect⟩"),
+		Received: strings.Join(s.recv, "⟨reconnect⟩"),
+	}
+}
+
+func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res Result) {
+	res = Result{Meta: meta, Verdict: spec.Pass}
+	if env == nil || env.Target == nil {
+		res.Verdict, res.Detail = spec.Fail, "no target"
+		return res
+	}
+	s := &session{ctx: ctx, env: env}
+	defer func() {
+		s.hangUp()
+		res.Wire = s.wire()
+	}()
+	if err := s.dial(); err != nil {
+		res.Verdict = spec.Fail
+		res.Detail = fmt.Sprintf("cannot connect to %s: %v", env.Target.Addr, err)
+		return res
+	}
+
+	expects := 0
+	for _, st := range c.Steps {
+		if st.Expect != nil {
+			expects++
+		}
+	}
+	var notes []string
+	for i, st := range c.Steps {
+		if err := ctx.Err(); err != nil {
+			res.Verdict, res.Detail = spec.Skip, "interrupted: "+err.Error()
+			return res
+		}
+		where := ""
+		if expects > 1 {
+			where = fmt.Sprintf("step %d: ", i+1)
+		}
+		switch {
+		case st.Reconnect:
+			s.hangUp()
+			s.sendErr = nil
+			if err := s.dial(); err != nil {
+				res.Verdict = meta.MissVerdict()
+				res.Detail = fmt.Sprintf("%scannot reconnect to %s: %v", where, env.Target.Addr, err)
+				return res
+			}
+		case st.Expect != nil:
+			obs := s.observe(st.Expect)
+			o, why := judge(st.Expect, obs)
+			if o == nil {
+				res.Verdict = meta.MissVerdict()
+				res.Detail = where + missDetail(st.Expect, obs, why, s.sendErr)
+				res.Timed = obs.timed
+				return res
+			}
+			if v := o.Verdict; v != "" && v != spec.Pass {
+				res.Verdict = worse(res.Verdict, v)
+				res.Timed = res.Timed || obs.timed
+				notes = append(notes, fmt.Sprintf("%sgot: %s (acceptable outcome %q, judged %s)", where, obs, o.String(), v))
+			}
+		default:
+			s.send(st)
+		}
+	}
+	res.Detail = strings.Join(notes, "; ")
+	return res
+}
+
+func (s *session) send(st spec.Step) {
+	var err error
+	switch {
+	case len(st.Send) > 0 && len(st.SplitAt) > 0:
+		err = s.conn.SendSplit(st.Send, st.SplitAt, st.Pause)
+	case len(st.Send) > 0:
+		err = s.conn.Send(st.Send)
+	}
+	if err == nil && st.HalfClose {
+		err = s.conn.CloseWrite()
+	}
+	if err != nil && s.sendErr == nil {
+		s.sendErr = err
+	}
+}
+
+// endKind is how the connection behaved after the responses that were read.
+type endKind int
+
+const (
+	endUnknown endKind = iota // not observed (no outcome judges the end)
+	endFIN
+	endRST
+	endOpen    // silent and open for the observed wait
+	endGarbage // bytes that are not a well-framed response
+	endData    // bytes arrived while the end was being watched
+)
+
+// observation is what the server did in reaction to the sends before one Expect step.
+type observation struct {
+	responses []*wire.Response
+	end       endKind
+	err       error         // why reading stopped, for endGarbage
+	extra     []byte        // what arrived while watching the end, for endData
+	silent    time.Duration // how long silence was observed, for endOpen
+	timed     bool          // the observation rests on something not happening in time
+}
+
+// observe reads as many responses as the longest outcome needs (stopping early on close or
+// error), then watches the connection end when some outcome judges it.
+func (s *session) observe(e *spec.Expect) observation {
+	var obs observation
+	maxN, judgeEnd := 0, false
+	for _, o := range e.Any {
+		maxN = max(maxN, len(o.Responses))
+		judgeEnd = judgeEnd || o.Then != spec.EndAny
+	}
+	for i := range maxN {
+		wait := s.env.Timeout
+		if silenceAcceptedAt(e, i) {
+			// Silence here is itself an answer ("the server waits for the rest"): observe it
+			// for the window, not the long response timeout.
+			wait = s.env.Window
+		}
+		r, err := s.conn.ReadResponse(methodOf(e, i), wait)
+		if err == nil && r != nil {
+			obs.responses = append(obs.responses, r)
+			continue
+		}
+		switch clients.Classify(err) {
+		case clients.KindFIN:
+			obs.end = endFIN
+		case clients.KindRST:
+			obs.end = endRST
+		case clients.KindTimeout:
+			obs.end, obs.silent, obs.timed = endOpen, wait, true
+		default:
+			if err == nil {
+				err = errors.New("no response and no error from the reader")
+			}
+			obs.end, obs.err = endGarbage, err
+		}
+		return obs
+	}
+	if !judgeEnd {
+		return obs
+	}
+	end, data := s.conn.WaitEnd(s.env.Window)
+	switch end {
+	case clients.EndFIN:
+		obs.end = endFIN
+	case clients.EndRST:
+		obs.end = endRST
+	case clients.EndData:
+		obs.end, obs.extra = endData, data
+	default:
+		obs.end, obs.silent, obs.timed = endOpen, s.env.Window, true
+	}
+	return obs
+}
+
+// silenceAcceptedAt reports whether some outcome accepts "no more responses, connection stays
+// open" after exactly i responses.
+func silenceAcceptedAt(e *spec.Expect, i int) bool {
+	for _, o := range e.Any {
+		if o.Then == spec.EndOpen && len(o.Responses) == i {
+			return true
+		}
+	}
+	return false
+}
+
+// methodOf is the request method the i-th response answers (framing depends on it).
+func methodOf(e *spec.Expect, i int) string {
+	if i < len(e.Methods) && e.Methods[i] != "" {
+		return e.Methods[i]
+	}
+	return "GET"
+}
+
+// judge returns the first outcome of e that obs matches, or nil and the reasons why outcomes
+// whose statuses matched were still rejected by their checks.
+func judge(e *spec.Expect, obs observation) (*spec.Outcome, []string) {
+	var why []string
+	for i := range e.Any {
+		o := &e.Any[i]
+		ok, reason := matches(o, obs)
+		if ok {
+			return o, nil
+		}
+		if reason != "" {
+			why = append(why, fmt.Sprintf("%s: %s", o, reason))
+		}
+	}
+	return nil, why
+}
+
+// matches reports whether obs is outcome o. An outcome that does not judge the end only needs
+// its responses first (others may have made the runner read further); one that judges the end
+// needs exactly its responses and then that end.
+func matches(o *spec.Outcome, obs observation) (bool, string) {
+	n, k := len(o.Responses), len(obs.responses)
+	if k < n {
+		return false, ""
+	}
+	for j, w := range o.Responses {
+		r := obs.responses[j]
+		if !w.Status.Has(r.StatusCode) {
+			return false, ""
+		}
+		if w.Check == nil {
+			continue
+		}
+		if err := runCheck(w.Check, r); err != nil {
+			return false, fmt.Sprintf("response %d (%d): %v", j+1, r.StatusCode, err)
+		}
+	}
+	switch o.Then {
+	case spec.EndAny:
+		return true, ""
+	case spec.EndClosed:
+		return k == n && (obs.end == endFIN || obs.end == endRST), ""
+	case spec.EndOpen:
+		return k == n && obs.end == endOpen, ""
+	}
+	return false, ""
+}
+
+// runCheck runs a catalogue check, turning a panic (a catalogue bug) into an error.
+func runCheck(check func(*wire.Response) error, r *wire.Response) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("check panicked: %v", p)
+		}
+	}()
+	return check(r)
+}
+
+// missDetail says, h2spec style, what happened and every outcome that would have been right.
+func missDetail(e *spec.Expect, obs observation, why []string, sendErr error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "got: %s; want one of: [", obs)
+	for i, o := range e.Any {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(o.String())
+	}
+	b.WriteString("]")
+	if len(e.Any) == 0 {
+		b.WriteString(" (catalogue error: the step lists no outcome)")
+	}
+	for _, w := range why {
+		b.WriteString("; ")
+		b.WriteString(w)
+	}
+	if sendErr != nil {
+		fmt.Fprintf(&b, "; sending failed: %v", sendErr)
+	}
+	return b.String()
+}
+
+// String describes the observation in the words outcomes are named with ("400 then close").
+func (obs observation) String() string {
+	codes := make([]string, len(obs.responses))
+	for i, r := range obs.responses {
+		codes[i] = strconv.Itoa(r.StatusCode)
+	}
+	got := strings.Join(codes, ", ")
+	var end string
+	switch obs.end {
+	case endFIN:
+		if got == "" {
+			return "close without a response"
+		}
+		end = "close"
+	case endRST:
+		if got == "" {
+			return "reset without a response"
+		}
+		end = "reset"
+	case endOpen:
+		if got == "" {
+			return fmt.Sprintf("no response; connection stays open (silent for %s)", obs.silent)
+		}
+		end = fmt.Sprintf("connection stays open (silent for %s)", obs.silent)
+	case endGarbage:
+		end = describeReadError(obs.err)
+	case endData:
+		end = "unexpected data " + firstLine(obs.extra)
+	default:
+		if got == "" {
+			return "nothing"
+		}
+		return got
+	}
+	if got == "" {
+		return end
+	}
+	return got + " then " + end
+}
+
+// describeReadError names the grammar rule an ill-framed response broke.
+func describeReadError(err error) string {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		s := fmt.Sprintf("ill-framed response (rule %s at byte %d", we.Rule, we.Offset)
+		if we.Msg != "" {
+			s += ": " + we.Msg
+		}
+		return s + ")"
+	}
+	if clients.Classify(err) == clients.KindTruncated {
+		return fmt.Sprintf("truncated response (%v)", err)
+	}
+	return fmt.Sprintf("unreadable response (%v)", err)
+}
+
+// firstLine quotes the start of b, up to its first line end, shortened.
+func firstLine(b []byte) string {
+	const limit = 60
+	line, _, cut := bytes.Cut(b, []byte("\n"))
+	short := len(line) > limit
+	if short {
+		line = line[:limit]
+	}
+	s := strconv.Quote(string(line))
+	if cut || short {
+		s += "…"
+	}
+	return s
+}
+
+// worse returns the more serious of two verdicts.
+func worse(a, b spec.Verdict) spec.Verdict {
+	rank := func(v spec.Verdict) int {
+		switch v {
+		case spec.Fail:
+			return 4
+		case spec.Warn:
+			return 3
+		case spec.Info:
+			return 2
+		case spec.Skip:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,246 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Options tune Execute. Zero fields take the defaults.
+type Options struct {
+	Parallel int           // cases at once; default 8 (cases mostly wait on the network)
+	Timeout  time.Duration // per response wait; default 5s
+	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
+	Retries  int           // re-runs of a timing-sensitive miss, window ×4 each; default 2, <0 none
+	OnResult func(Result)  // called as each case finishes, one call at a time (progress output)
+}
+
+// Defaults of Options.
+const (
+	DefaultParallel = 8
+	DefaultTimeout  = 5 * time.Second
+	DefaultWindow   = 250 * time.Millisecond
+	DefaultRetries  = 2
+)
+
+func (o Options) withDefaults() Options {
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = DefaultRetries
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	return o
+}
+
+var registry struct {
+	sync.Mutex
+	cases []Case
+}
+
+// Register adds scenarios written in Go (robustness, hygiene) to Catalogue. Call it from init.
+func Register(cs ...Case) {
+	registry.Lock()
+	defer registry.Unlock()
+	registry.cases = append(registry.cases, cs...)
+}
+
+// Catalogue returns every case: the compiled spec catalogue, then the registered scenarios in
+// registration order.
+func Catalogue() []Case {
+	var all []Case
+	for _, c := range specCatalogue() {
+		all = append(all, Compile(c))
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	return append(all, registry.cases...)
+}
+
+// specCatalogue is the catalogue of spec; replaced by spec.Catalogue once it lands.
+var specCatalogue = func() []spec.Case { return nil }
+
+// Execute runs cases against the target, Parallel at a time, and returns one result per case
+// in case order. A case the target cannot serve (no PID, no echo or reflect endpoint, found
+// by probing the target once) is skipped, saying why. A non-pass verdict resting on a timed
+// observation is re-run with the window ×4 and the timeout ×2, up to Retries times, before it
+// is believed. Cases not started when ctx ends are skipped.
+func Execute(ctx context.Context, t *Target, cases []Case, opt Options) []Result {
+	opt = opt.withDefaults()
+	r := newRunner(t, opt)
+	results := make([]Result, len(cases))
+	var mu sync.Mutex
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(opt.Parallel, len(cases)) {
+		wg.Go(func() {
+			for i := range jobs {
+				res := r.run(ctx, cases[i])
+				results[i] = res
+				if opt.OnResult != nil {
+					mu.Lock()
+					opt.OnResult(res)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range cases {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return results
+}
+
+// runner runs single cases against one target, sharing the probes of what it serves.
+type runner struct {
+	t   *Target
+	opt Options
+
+	echoOnce, reflectOnce sync.Once
+	echoErr, reflectErr   error
+}
+
+func newRunner(t *Target, opt Options) *runner { return &runner{t: t, opt: opt} }
+
+// run runs one case with its needs checked, retries applied and its Result completed.
+func (r *runner) run(ctx context.Context, c Case) Result {
+	start := time.Now()
+	res := r.runRetrying(ctx, c)
+	if res.ID == "" {
+		res.Meta = c.Meta
+	}
+	if res.Verdict == "" {
+		res.Verdict, res.Detail = spec.Fail, "case returned no verdict (harness bug)"
+	}
+	res.Duration = time.Since(start)
+	return res
+}
+
+func (r *runner) runRetrying(ctx context.Context, c Case) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: "not run: " + err.Error()}
+	}
+	if r.t == nil || r.t.Addr == "" {
+		return Result{Meta: c.Meta, Verdict: spec.Fail, Detail: "no target address"}
+	}
+	if c.Run == nil {
+		return Result{Meta: c.Meta, Verdict: spec.Fail, Detail: "case has no Run function (harness bug)"}
+	}
+	if why := r.unmet(ctx, c.Needs); why != "" {
+		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: why}
+	}
+	env := &Env{Target: r.t, Timeout: r.opt.Timeout, Window: r.opt.Window}
+	res := safeRun(ctx, c, env)
+	for try := 1; try <= r.opt.Retries && retryable(res) && ctx.Err() == nil; try++ {
+		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4}
+		res = safeRun(ctx, c, env)
+		if res.Verdict != spec.Pass {
+			res.Detail = fmt.Sprintf("%s (still so after %d re-run(s), window up to %s, timeout up to %s)",
+				res.Detail, try, env.Window, env.Timeout)
+		}
+	}
+	return res
+}
+
+func retryable(res Result) bool {
+	return res.Timed && res.Verdict != spec.Pass && res.Verdict != spec.Skip
+}
+
+// safeRun runs a case, turning a panic in it into a failing result rather than a crash.
+func safeRun(ctx context.Context, c Case, env *Env) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Meta: c.Meta, Verdict: spec.Fail, Detail: fmt.Sprintf("case panicked (harness bug): %v", p)}
+		}
+	}()
+	return c.Run(ctx, env)
+}
+
+// unmet says why the target cannot serve needs, or "" when it can.
+func (r *runner) unmet(ctx context.Context, needs []spec.Need) string {
+	for _, n := range needs {
+		switch n {
+		case spec.NeedPID:
+			if r.t.PID <= 0 {
+				return "needs the target's PID (give -pid, or launch the target with -target-cmd)"
+			}
+		case spec.NeedEcho:
+			r.echoOnce.Do(func() { r.echoErr = probeEcho(ctx, r.t.Addr, r.opt.Timeout) })
+			if r.echoErr != nil {
+				return "needs an echo endpoint (POST /echo returns the body); probe: " + r.echoErr.Error()
+			}
+		case spec.NeedReflect:
+			r.reflectOnce.Do(func() { r.reflectErr = probeReflect(ctx, r.t.Addr, r.opt.Timeout) })
+			if r.reflectErr != nil {
+				return "needs a reflect endpoint (ANY /reflect returns the request as JSON); probe: " + r.reflectErr.Error()
+			}
+		default:
+			return fmt.Sprintf("needs %q, which this runner does not know", n)
+		}
+	}
+	return ""
+}
+
+const probeBody = "forkproof-echo-probe"
+
+func probeEcho(ctx context.Context, addr string, timeout time.Duration) error {
+	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		addr, len(probeBody), probeBody)
+	resp, err := roundTrip(ctx, addr, req, "POST", timeout)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 || string(resp.Body) != probeBody {
+		return fmt.Errorf("POST /echo: got %d with %d body bytes; want 2xx with the %d bytes sent",
+			resp.StatusCode, len(resp.Body), len(probeBody))
+	}
+	return nil
+}
+
+func probeReflect(ctx context.Context, addr string, timeout time.Duration) error {
+	req := fmt.Sprintf("GET /reflect HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+	resp, err := roundTrip(ctx, addr, req, "GET", timeout)
+	if err != nil {
+		return err
+	}
+	var got map[string]any
+	if resp.StatusCode/100 != 2 || json.Unmarshal(resp.Body, &got) != nil || got["method"] != "GET" {
+		return fmt.Errorf("GET /reflect: got %d with %d body bytes; want 2xx with a JSON object whose method is GET",
+			resp.StatusCode, len(resp.Body))
+	}
+	return nil
+}
+
+// roundTrip sends one request on a fresh connection and reads one response.
+func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
+	c, err := clients.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %v", addr, err)
+	}
+	defer c.Close()
+	if err := c.Send([]byte(req)); err != nil {
+		return nil, fmt.Errorf("sending: %v", err)
+	}
+	r, err := c.ReadResponse(method, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %v", err)
+	}
+	return r, nil
+}
