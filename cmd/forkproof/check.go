@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/spec"
+)
+
+func init() {
+	commands["check"] = command{summary: "run the conformance catalogue against a target", run: runCheck}
+}
+
+// targetFlags are the flags that name a target, shared by the subcommands that test one.
+type targetFlags struct {
+	addr, cmd string
+	pid       int
+}
+
+func (tf *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&tf.addr, "addr", "", "target `HOST:PORT` (default: launch the embedded reference server)")
+	fs.IntVar(&tf.pid, "pid", 0, "PID of the target's root process, for hygiene checks (with -addr)")
+	fs.StringVar(&tf.cmd, "target-cmd", "", "launch the target with this `command`; {port} is replaced by a free port")
+}
+
+func (tf *targetFlags) validate() error {
+	switch {
+	case tf.addr != "" && tf.cmd != "":
+		return errors.New("-addr and -target-cmd exclude each other")
+	case tf.pid != 0 && tf.addr == "":
+		return errors.New("-pid needs -addr (a launched target's PID is known already)")
+	case tf.pid < 0:
+		return fmt.Errorf("-pid %d: want a positive PID", tf.pid)
+	}
+	return nil
+}
+
+// open reaches or launches the target; stop ends what was launched (a no-op otherwise).
+func (tf *targetFlags) open(ctx context.Context) (*conformance.Target, func() error, error) {
+	switch {
+	case tf.cmd != "":
+		return conformance.Launch(ctx, tf.cmd)
+	case tf.addr != "":
+		if err := conformance.Reachable(ctx, tf.addr, 3*time.Second); err != nil {
+			return nil, nil, err
+		}
+		return &conformance.Target{Addr: tf.addr, PID: tf.pid}, func() error { return nil }, nil
+	default:
+		return conformance.LaunchReference(ctx)
+	}
+}
+
+func runCheck(args []string) int {
+	return check(args, os.Stdout, os.Stderr)
+}
+
+func check(args []string, stdout io.Writer, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		tf                  targetFlags
+		run, jsonOut, junit string
+		htmlOut, quirksPath string
+		timeout, window     time.Duration
+		parallel            int
+		verbose             bool
+		fdTolerance         int
+		settle              time.Duration
+		retries             int
+	)
+	tf.register(fs)
+	fs.StringVar(&run, "run", "", "run only the cases whose ID has this `PREFIX` (e.g. rfc9112/6.1) or matches this REGEX")
+	fs.StringVar(&jsonOut, "json", "", "write the JSON report to `FILE`")
+	fs.StringVar(&junit, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&htmlOut, "html", "", "write a self-contained HTML report to `FILE`")
+	fs.DurationVar(&timeout, "timeout", conformance.DefaultTimeout, "how long to wait for each response")
+	fs.DurationVar(&window, "window", conformance.DefaultWindow, "how long to watch that a server waits (stays silent/open)")
+	fs.IntVar(&retries, "retries", conformance.DefaultRetries, "re-runs, with longer waits, of a verdict resting on a timed observation (0: none)")
+	fs.IntVar(&parallel, "parallel", conformance.DefaultParallel, "cases run at once")
+	fs.StringVar(&quirksPath, "quirks", "", "`FILE` of expected failures: lines 'ID-or-prefix reason…', # comments")
+	fs.IntVar(&fdTolerance, "fd-tolerance", conformance.DefaultFDTolerance, "open fds a target may gain over its baseline")
+	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
+	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: forkproof check [-addr HOST:PORT [-pid N] | -target-cmd 'CMD {port}'] [-run PREFIX|REGEX]\n"+
+			"                       [-json FILE] [-junit FILE] [-html FILE] [-timeout D] [-parallel N] [-quirks FILE] [-v]\n\n"+
+			"Exit status: 0 no failure, 1 at least one failure (quirks excepted), 2 bad usage or unreachable target.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageErr := func(err error) int {
+		fmt.Fprintf(stderr, "forkproof check: %v\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if err := tf.validate(); err != nil {
+		return usageErr(err)
+	}
+	if parallel <= 0 || timeout <= 0 || window <= 0 || fdTolerance < 0 || settle <= 0 {
+		return usageErr(errors.New("-parallel, -timeout, -window and -settle must be positive, -fd-tolerance not negative"))
+	}
+	var quirks *conformance.Quirks
+	if quirksPath != "" {
+		q, err := conformance.LoadQuirks(quirksPath)
+		if err != nil {
+			return usageErr(err)
+		}
+		quirks = q
+	}
+	cases, err := conformance.Select(conformance.Catalogue(), run)
+	if err != nil {
+		return usageErr(err)
+	}
+	if len(cases) == 0 && !selectsHygiene(run) {
+		return usageErr(fmt.Errorf("-run %q selects no case (see 'forkproof spec')", run))
+	}
+
+	// ^C or SIGTERM still stops a launched target.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	target, stop, err := tf.open(ctx)
+	if err != nil {
+		return usageErr(err)
+	}
+	stopped := false
+	stopTarget := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "forkproof check: %v\n", err)
+		}
+	}
+	defer stopTarget()
+
+	started := time.Now()
+	hopts := conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle}
+	var base conformance.Snapshot
+	baseErr := errors.New("the target's PID is unknown (give -pid, or let forkproof launch the target)")
+	if target.PID > 0 {
+		base, baseErr = conformance.Baseline(ctx, target, hopts)
+	}
+
+	if retries <= 0 {
+		retries = -1 // the runner reads 0 as "default"
+	}
+	results := conformance.Execute(ctx, target, cases, conformance.Options{
+		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries,
+	})
+	if baseErr == nil {
+		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
+	} else {
+		for _, m := range conformance.HygieneMetas() {
+			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "no baseline: " + baseErr.Error()})
+		}
+	}
+	if quirks != nil {
+		results = append(results, quirks.Apply(results)...)
+	}
+	report := conformance.NewReport(target, started, results)
+	stopTarget()
+	if target.Stderr != nil {
+		report.TargetStderr = target.Stderr()
+	}
+
+	if err := report.WriteText(stdout, conformance.TextOptions{Color: isTerminal(stdout), Verbose: verbose}); err != nil {
+		return usageErr(fmt.Errorf("writing the report: %v", err))
+	}
+	for _, out := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{jsonOut, report.WriteJSON}, {junit, report.WriteJUnit}, {htmlOut, report.WriteHTML}} {
+		if out.path == "" {
+			continue
+		}
+		if err := writeFile(out.path, out.write); err != nil {
+			return usageErr(err)
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "forkproof check: interrupted")
+		return 2
+	}
+	return report.ExitCode()
+}
+
+// selectsHygiene reports whether the -run pattern names the end-of-run hygiene checks, which
+// always run but are not in the catalogue the runner selects from.
+func selectsHygiene(pattern string) bool {
+	var hs []conformance.Case
+	for _, m := range conformance.HygieneMetas() {
+		hs = append(hs, conformance.Case{Meta: m})
+	}
+	kept, err := conformance.Select(hs, pattern)
+	return err == nil && len(kept) > 0
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && conformance.IsTerminal(f)
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report file: %v", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %v", path, err)
+	}
+	return nil
+}

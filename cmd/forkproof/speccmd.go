@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/spec"
+)
+
+func init() {
+	commands["spec"] = command{summary: "print the requirement catalogue", run: runSpec}
+}
+
+func runSpec(args []string) int { return specCmd(args, os.Stdout, os.Stderr) }
+
+// catalogueMetas lists what `check` runs: every catalogue case, then the end-of-run hygiene
+// checks (unless the catalogue already carries them).
+func catalogueMetas() []spec.Meta {
+	var metas []spec.Meta
+	seen := map[string]bool{}
+	for _, c := range conformance.Catalogue() {
+		metas = append(metas, c.Meta)
+		seen[c.ID] = true
+	}
+	for _, m := range conformance.HygieneMetas() {
+		if !seen[m.ID] {
+			metas = append(metas, m)
+		}
+	}
+	return metas
+}
+
+func specCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("spec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the catalogue as JSON (id, category, section, level, title, requirement, outcomes)")
+	run := fs.String("run", "", "only the cases whose ID has this `PREFIX` or matches this REGEX")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: forkproof spec [-json] [-run PREFIX|REGEX]\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "forkproof spec: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	metas := catalogueMetas()
+	if *run != "" {
+		cs := make([]conformance.Case, len(metas))
+		for i, m := range metas {
+			cs[i] = conformance.Case{Meta: m}
+		}
+		kept, err := conformance.Select(cs, *run)
+		if err != nil {
+			fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
+			return 2
+		}
+		metas = metas[:0]
+		for _, c := range kept {
+			metas = append(metas, c.Meta)
+		}
+	}
+	if *asJSON {
+		if metas == nil {
+			metas = []spec.Meta{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(metas); err != nil {
+			fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLEVEL\tSECTION\tTITLE")
+	for _, m := range metas {
+		sec := m.Section
+		if sec == "" {
+			sec = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Level, sec, m.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "%d cases\n", len(metas))
+	return 0
+}
