@@ -1,0 +1,229 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// timeoutError is returned by a read or write that hit its timeout; it matches
+// os.ErrDeadlineExceeded with errors.Is, like a net.Conn deadline error.
+type timeoutError struct{ op string }
+
+func (e *timeoutError) Error() string   { return e.op + ": i/o timeout" }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+func (e *timeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
+
+var (
+	errReadTimeout  = &timeoutError{"read"}
+	errWriteTimeout = &timeoutError{"write"}
+)
+
+// fdConn is a connection over a raw, blocking socket fd, used in the child processes: plain
+// read(2)/write(2) with SO_RCVTIMEO/SO_SNDTIMEO for timeouts, so the child never starts the
+// runtime's network poller.
+type fdConn struct {
+	fd       int
+	rto, wto time.Duration
+	closed   bool
+}
+
+func newFDConn(fd int) *fdConn { return &fdConn{fd: fd} }
+
+func (c *fdConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Read(c.fd, p)
+		switch {
+		case err == nil && n == 0:
+			return 0, io.EOF
+		case err == nil:
+			return n, nil
+		case err == unix.EAGAIN:
+			return 0, errReadTimeout
+		case err == unix.EINTR:
+			return c.readAfterEINTR(p)
+		}
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+	}
+}
+
+// readAfterEINTR retries an interrupted read. Reads with SO_RCVTIMEO are not restarted after
+// a signal (signal(7)) and the Go runtime sends signals for preemption, so the retry gets
+// what is left of the timeout, not a fresh one. Rare path: it costs extra syscalls.
+func (c *fdConn) readAfterEINTR(p []byte) (int, error) {
+	var deadline time.Time
+	if c.rto > 0 {
+		deadline = time.Now().Add(c.rto)
+		defer c.setTimeout(unix.SO_RCVTIMEO, c.rto)
+	}
+	for {
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return 0, errReadTimeout
+			}
+			c.setTimeout(unix.SO_RCVTIMEO, left)
+		}
+		n, err := unix.Read(c.fd, p)
+		switch {
+		case err == nil && n == 0:
+			return 0, io.EOF
+		case err == nil:
+			return n, nil
+		case err == unix.EAGAIN:
+			return 0, errReadTimeout
+		case err == unix.EINTR:
+			continue
+		}
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+	}
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		n, err := unix.Write(c.fd, p[written:])
+		if n > 0 {
+			written += n
+		}
+		switch {
+		case err == nil:
+			continue
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return written, errWriteTimeout
+		}
+		return written, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+	}
+	return written, nil
+}
+
+func (c *fdConn) setTimeout(opt int, d time.Duration) error {
+	if d < 0 {
+		d = 0
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if d > 0 && tv.Sec == 0 && tv.Usec == 0 {
+		tv.Usec = 1 // a tiny positive timeout must not become "no timeout"
+	}
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, opt, &tv)
+}
+
+// SetReadTimeout bounds each subsequent read; 0 means no timeout.
+func (c *fdConn) SetReadTimeout(d time.Duration) error {
+	if d == c.rto {
+		return nil
+	}
+	c.rto = d
+	return c.setTimeout(unix.SO_RCVTIMEO, d)
+}
+
+// SetWriteTimeout bounds each subsequent write; 0 means no timeout.
+func (c *fdConn) SetWriteTimeout(d time.Duration) error {
+	if d == c.wto {
+		return nil
+	}
+	c.wto = d
+	return c.setTimeout(unix.SO_SNDTIMEO, d)
+}
+
+func (c *fdConn) CloseRead() error  { return unix.Shutdown(c.fd, unix.SHUT_RD) }
+func (c *fdConn) CloseWrite() error { return unix.Shutdown(c.fd, unix.SHUT_WR) }
+
+// Pending reports whether bytes are waiting to be read, without blocking.
+func (c *fdConn) Pending() bool {
+	var b [1]byte
+	n, _, err := unix.Recvfrom(c.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+func (c *fdConn) Close() error {
+	if c.closed {
+		return errors.New("close: connection already closed")
+	}
+	c.closed = true
+	return unix.Close(c.fd)
+}
+
+// netConn adapts a net.Conn (goroutine mode) to the engine's Conn: a timeout applies to each
+// read or write, like SO_RCVTIMEO does for fdConn.
+type netConn struct {
+	c        net.Conn
+	rto, wto time.Duration
+}
+
+func (c *netConn) Read(p []byte) (int, error) {
+	if c.rto > 0 {
+		c.c.SetReadDeadline(time.Now().Add(c.rto))
+	}
+	return c.c.Read(p)
+}
+
+func (c *netConn) Write(p []byte) (int, error) {
+	if c.wto > 0 {
+		c.c.SetWriteDeadline(time.Now().Add(c.wto))
+	}
+	return c.c.Write(p)
+}
+
+func (c *netConn) SetReadTimeout(d time.Duration) error {
+	c.rto = d
+	if d <= 0 {
+		return c.c.SetReadDeadline(time.Time{})
+	}
+	return nil
+}
+
+func (c *netConn) SetWriteTimeout(d time.Duration) error {
+	c.wto = d
+	if d <= 0 {
+		return c.c.SetWriteDeadline(time.Time{})
+	}
+	return nil
+}
+
+func (c *netConn) CloseRead() error {
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		return tc.CloseRead()
+	}
+	return c.c.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (c *netConn) CloseWrite() error {
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		return tc.CloseWrite()
+	}
+	return nil
+}
+
+// Pending reports whether bytes are waiting to be read, without blocking.
+func (c *netConn) Pending() bool {
+	sc, ok := c.c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	pending := false
+	raw.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		pending = err == nil && n > 0
+		return true
+	})
+	return pending
+}
+
+func (c *netConn) Close() error { return c.c.Close() }

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// runFork is fork mode: the parent accepts, starts a fresh child per connection with the
+// connection as fd 3, and closes its own copy at once.
+func runFork(ctx context.Context, o *Options, lfd int, addr string, conf childConf, pf procFaults) error {
+	runtime.LockOSThread() // see supervisor.start: Pdeathsig follows this thread
+	defer runtime.UnlockOSThread()
+	s, err := newSupervisor("conn", conf, o.Log, pf.noReap)
+	if err != nil {
+		unix.Close(lfd)
+		return err
+	}
+	defer s.close()
+	go func() { <-ctx.Done(); s.notify() }()
+	ready(o, addr)
+
+	var bo backoff
+	for ctx.Err() == nil {
+		if !pf.noReap && s.live() >= o.MaxChildren {
+			s.wait(-1, -1) // at the cap: the kernel backlog holds new connections
+			continue
+		}
+		if acceptOne(o, s, lfd, pf, &bo) == acceptAgain {
+			s.wait(lfd, -1)
+		}
+	}
+	// Connections already queued were completed by the kernel before we stopped: serve them
+	// too (their children start draining at once) rather than resetting them.
+	for acceptOne(o, s, lfd, pf, &bo) == acceptOK {
+	}
+	unix.Close(lfd)
+	s.shutdown(o.Grace)
+	return nil
+}
+
+// acceptOne accepts and hands off one connection, backing off when out of resources.
+// acceptAgain means nothing is queued: wait for the listening socket.
+func acceptOne(o *Options, s *supervisor, lfd int, pf procFaults, bo *backoff) acceptResult {
+	nfd, res, err := accept(lfd)
+	switch res {
+	case acceptOK:
+		bo.reset()
+		pid, err := s.start(nfd)
+		if !pf.leakFD {
+			unix.Close(nfd)
+		}
+		if err != nil {
+			o.Log.Warn("cannot start child; connection dropped", "err", err)
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+				errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM) {
+				s.wait(-1, bo.next())
+			}
+			return acceptBackoff
+		}
+		o.Log.Debug("connection", "child", pid)
+	case acceptRetry:
+	case acceptBackoff:
+		d := bo.next()
+		o.Log.Warn("accept failed; backing off", "err", err, "wait", d)
+		s.wait(-1, d)
+	case acceptFatal:
+		o.Log.Error("accept failed", "err", err)
+		s.wait(-1, bo.next())
+	}
+	return res
+}

@@ -1,0 +1,62 @@
+// Package server is forkproof's reference HTTP/1.1 server: sockets, the process models
+// (a fresh process per connection, a pre-forked pool, goroutines), reaping and shutdown.
+// The HTTP engine itself lives in server/internal/h1.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Run serves until SIGTERM or SIGINT, then shuts down gracefully and returns nil.
+// It returns an error when the options are invalid or the address cannot be bound.
+func Run(o Options) error {
+	pf, engineFaults, err := o.validate()
+	if err != nil {
+		return err
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	// Subscribe before listening so a signal sent right after "listening on" is not lost.
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	fd, addr, err := listenTCP(o.Addr, o.Backlog, o.Mode == "fork")
+	if err != nil {
+		return err
+	}
+	conf := o.childConf(engineFaults, pf)
+	switch o.Mode {
+	case "goroutine":
+		return runGoroutines(ctx, &o, fd, addr, conf, pf)
+	case "prefork":
+		return runPrefork(ctx, &o, fd, addr, conf, pf)
+	default:
+		return runFork(ctx, &o, fd, addr, conf, pf)
+	}
+}
+
+func ready(o *Options, addr string) {
+	o.Log.Debug("listening", "addr", addr, "mode", o.Mode)
+	if o.Ready != nil {
+		o.Ready(addr)
+	}
+}
+
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
