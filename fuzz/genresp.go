@@ -93,7 +93,9 @@ func GenResponse(s Source) *Response {
 	return r
 }
 
-func pick2(s Source, label string, options []int) int { return options[s.Int(0, len(options)-1, label)] }
+func pick2(s Source, label string, options []int) int {
+	return options[s.Int(0, len(options)-1, label)]
+}
 
 // Responses is the rapid generator of well-framed responses.
 func Responses() *rapid.Generator[*Response] {
