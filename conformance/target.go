@@ -48,7 +48,11 @@ func Launch(ctx context.Context, cmdline string) (*Target, func() error, error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("target command %q: %v", cmdline, err)
 	}
-	p, err := start(argv)
+	env, argv := splitAssignments(argv)
+	if len(argv) == 0 {
+		return nil, nil, fmt.Errorf("target command %q: only variable assignments, no command", cmdline)
+	}
+	p, err := start(argv, env)
 	if err != nil {
 		return nil, nil, fmt.Errorf("target command %q: %v", cmdline, err)
 	}
@@ -76,7 +80,7 @@ func LaunchReference(ctx context.Context, args ...string) (*Target, func() error
 func LaunchBinary(ctx context.Context, path string, args ...string) (*Target, func() error, error) {
 	argv := append([]string{path, "serve", "-addr", "127.0.0.1:0", "-mode", "fork"}, args...)
 	line := strings.Join(argv, " ")
-	p, err := start(argv)
+	p, err := start(argv, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reference server: %v", err)
 	}
@@ -117,7 +121,23 @@ type process struct {
 	stopErr error
 }
 
-func start(argv []string) (*process, error) {
+// splitAssignments peels the leading NAME=value words off argv, as sh does for a simple command.
+func splitAssignments(argv []string) (env, rest []string) {
+	for len(argv) > 0 {
+		name, _, ok := strings.Cut(argv[0], "=")
+		if !ok || name == "" || strings.IndexFunc(name, func(r rune) bool {
+			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) >= 0 || name[0] >= '0' && name[0] <= '9' {
+			break
+		}
+		env, argv = append(env, argv[0]), argv[1:]
+	}
+	return env, argv
+}
+
+// start runs argv (with extra environment variables env) in a new process group, its stdout
+// and stderr going to one pipe read into a bounded buffer.
+func start(argv, env []string) (*process, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -126,6 +146,9 @@ func start(argv []string) (*process, error) {
 	cmd.Stdout = w // a target's stdout is kept with its stderr: both explain a failure
 	cmd.Stderr = w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
@@ -286,8 +309,8 @@ var errNeedsShell = errors.New("command needs a shell")
 
 // SplitCommand splits a command line into words the way sh does for simple commands: blanks
 // separate words, '…' quotes literally, "…" quotes with \ escaping \ " $ `, and a bare \
-// escapes the next character. Shell syntax it does not interpret (| & ; < > ( ) $ ` * ? [ ~
-// and leading VAR=value) returns an error wrapping errNeedsShell.
+// escapes the next character. Shell syntax it does not interpret (| & ; < > ( ) $ ` * ? [ ~ #)
+// returns an error wrapping errNeedsShell. Leading NAME=value words are left to the caller.
 func SplitCommand(s string) ([]string, error) {
 	var (
 		words   []string
@@ -337,8 +360,6 @@ func SplitCommand(s string) ([]string, error) {
 			inWord = true
 		case strings.IndexByte("|&;<>()$`*?[~#", c) >= 0 && !(c == '#' && inWord):
 			return nil, fmt.Errorf("%w: %q", errNeedsShell, c)
-		case c == '=' && len(words) == 0 && !strings.Contains(cur.String(), "/"):
-			return nil, fmt.Errorf("%w: variable assignment", errNeedsShell)
 		default:
 			cur.WriteByte(c)
 			inWord = true

@@ -1,0 +1,402 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/internal/testbin"
+)
+
+// The test binary doubles as a target: `conformance.test forkproof-helper MODE [PORT]`, or
+// `conformance.test serve -addr 127.0.0.1:0 …` (what LaunchBinary runs). init runs before
+// TestMain, so the helper never reaches the test framework.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "forkproof-helper" {
+		os.Exit(helperMain(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(helperMain([]string{"http", "0"}))
+	}
+}
+
+// kept holds descriptors the "leak" helper keeps open on purpose (and away from the GC).
+var kept []*os.File
+
+func helperMain(args []string) int {
+	if g := os.Getenv("FORKPROOF_HELPER_GREETING"); g != "" {
+		fmt.Fprintln(os.Stderr, "greeting", g)
+	}
+	mode := args[0]
+	switch mode {
+	case "exit":
+		fmt.Fprintln(os.Stderr, "helper: cannot start: bad config")
+		return 3
+	case "silent":
+		time.Sleep(time.Hour)
+		return 0
+	case "spawn":
+		child := exec.Command(os.Args[0], "forkproof-helper", "silent")
+		if err := child.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "spawn:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "child", child.Process.Pid)
+	case "noterm":
+		signal.Ignore(syscall.SIGTERM)
+	}
+	port := "0"
+	if len(args) > 1 {
+		port = args[1]
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listen:", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "listening on", ln.Addr())
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return 1
+		}
+		helperServe(c, mode)
+	}
+}
+
+func helperServe(c net.Conn, mode string) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	switch mode {
+	case "leak":
+		if f, err := c.(*net.TCPConn).File(); err == nil {
+			kept = append(kept, f)
+		}
+	case "zombie":
+		// Started and never waited for: it stays a zombie.
+		exec.Command("/bin/true").Start()
+	}
+	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+}
+
+// helperCmd is a -target-cmd line running this test binary as a helper target.
+func helperCmd(t *testing.T, mode string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("'%s' forkproof-helper %s {port}", exe, mode)
+}
+
+// launch starts a helper target and stops it at the end of the test, checking the stop.
+func launch(t *testing.T, mode string) *Target {
+	t.Helper()
+	tgt, stop, err := Launch(context.Background(), helperCmd(t, mode))
+	if err != nil {
+		t.Fatalf("Launch(%s): %v", mode, err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		t.Logf("target stderr:\n%s", tgt.Stderr())
+	})
+	return tgt
+}
+
+// get sends one GET / and reads the answer to the end.
+func get(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("GET / on %s: %v", addr, err)
+	}
+	return string(b)
+}
+
+// noChildren fails when this test process still has a child (live or zombie) after a stop.
+func noChildren(t *testing.T) {
+	t.Helper()
+	if kids := testbin.Children(); len(kids) > 0 {
+		t.Errorf("children left after stop: %v", kids)
+	}
+}
+
+// dead waits for pid to be gone (or a zombie its new parent has yet to reap).
+func dead(pid int, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return true
+		}
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond) // polling a state with a deadline
+	}
+	return false
+}
+
+func TestSplitCommand(t *testing.T) {
+	tests := []struct {
+		in    string
+		want  []string
+		shell bool // needs a shell
+		bad   bool // a plain error
+	}{
+		{in: "srv -p 80", want: []string{"srv", "-p", "80"}},
+		{in: "  srv\t-p   80  ", want: []string{"srv", "-p", "80"}},
+		{in: `srv 'a b' "c d"`, want: []string{"srv", "a b", "c d"}},
+		{in: `srv a\ b 'it''s' "q\"q" "back\\slash" "keep\n"`, want: []string{"srv", "a b", "its", `q"q`, `back\slash`, `keep\n`}},
+		{in: `srv ''`, want: []string{"srv", ""}},
+		{in: `srv 'x|y;z&$'`, want: []string{"srv", "x|y;z&$"}},
+		{in: `FOO=1 srv --opt=2`, want: []string{"FOO=1", "srv", "--opt=2"}},
+		{in: "srv a#b", want: []string{"srv", "a#b"}},
+		{in: "srv | tee log", shell: true},
+		{in: "srv > log", shell: true},
+		{in: "srv $HOME", shell: true},
+		{in: `srv "$HOME"`, shell: true},
+		{in: "srv; other", shell: true},
+		{in: "srv # comment", shell: true},
+		{in: "srv 'open", bad: true},
+		{in: `srv "open`, bad: true},
+		{in: `srv \`, bad: true},
+		{in: "   ", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := SplitCommand(tt.in)
+		switch {
+		case tt.shell:
+			if err == nil || !strings.Contains(err.Error(), "needs a shell") {
+				t.Errorf("For %q, SplitCommand = %q, %v; want a needs-a-shell error", tt.in, got, err)
+			}
+		case tt.bad:
+			if err == nil || strings.Contains(err.Error(), "needs a shell") {
+				t.Errorf("For %q, SplitCommand = %q, %v; want a syntax error", tt.in, got, err)
+			}
+		case err != nil || !reflect.DeepEqual(got, tt.want):
+			t.Errorf("For %q, SplitCommand = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestSplitAssignments(t *testing.T) {
+	env, rest := splitAssignments([]string{"A=1", "_B2=x=y", "srv", "C=3"})
+	if !reflect.DeepEqual(env, []string{"A=1", "_B2=x=y"}) || !reflect.DeepEqual(rest, []string{"srv", "C=3"}) {
+		t.Errorf("splitAssignments = %q, %q", env, rest)
+	}
+	env, rest = splitAssignments([]string{"./srv=1", "x"})
+	if env != nil || len(rest) != 2 {
+		t.Errorf("a path with '=' is not an assignment: got %q, %q", env, rest)
+	}
+}
+
+func TestLaunchServesAndStops(t *testing.T) {
+	tgt, stop, err := Launch(context.Background(), helperCmd(t, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, tgt.Addr); !strings.HasPrefix(got, "HTTP/1.1 200 OK") {
+		t.Errorf("GET / = %q; want a 200", got)
+	}
+	if !strings.HasPrefix(tgt.Addr, "127.0.0.1:") || strings.Contains(tgt.Cmd, "{port}") || !strings.Contains(tgt.Cmd, tgt.Addr[len("127.0.0.1:"):]) {
+		t.Errorf("target = %+v; want a loopback address whose port is in Cmd", tgt)
+	}
+	// The PID is the server's own, not a wrapper shell's.
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", tgt.PID))
+	if err != nil || !strings.Contains(string(cmdline), "forkproof-helper") {
+		t.Errorf("/proc/%d/cmdline = %q, %v; want the helper itself", tgt.PID, cmdline, err)
+	}
+	if pgid, err := syscall.Getpgid(tgt.PID); err != nil || pgid != tgt.PID {
+		t.Errorf("Getpgid(%d) = %d, %v; want its own group", tgt.PID, pgid, err)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := stop(); err != nil { // idempotent
+		t.Errorf("second stop: %v", err)
+	}
+	noChildren(t)
+	if err := Reachable(context.Background(), tgt.Addr, time.Second); err == nil {
+		t.Errorf("%s still accepts after stop", tgt.Addr)
+	}
+}
+
+func TestLaunchEnvironmentAndShell(t *testing.T) {
+	exe, _ := os.Executable()
+	for _, cmd := range []string{
+		fmt.Sprintf("FORKPROOF_HELPER_GREETING=hi '%s' forkproof-helper http {port}", exe),
+		// Shell syntax: run through sh -c 'exec …', still no wrapper shell left.
+		fmt.Sprintf("'%s' forkproof-helper http {port} 2>&1", exe),
+	} {
+		tgt, stop, err := Launch(context.Background(), cmd)
+		if err != nil {
+			t.Fatalf("Launch(%q): %v", cmd, err)
+		}
+		get(t, tgt.Addr)
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", tgt.PID))
+		if !strings.Contains(string(comm), "forkproof-helper") {
+			t.Errorf("For %q, the target PID runs %q; want the helper", cmd, comm)
+		}
+		if err := stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if strings.HasPrefix(cmd, "FORKPROOF") && !strings.Contains(tgt.Stderr(), "greeting hi") {
+			t.Errorf("For %q, stderr = %q; want the variable seen by the target", cmd, tgt.Stderr())
+		}
+	}
+	noChildren(t)
+}
+
+func TestLaunchExitsAtOnce(t *testing.T) {
+	_, _, err := Launch(context.Background(), helperCmd(t, "exit"))
+	if err == nil {
+		t.Fatal("Launch of a target that exits at once succeeded")
+	}
+	for _, want := range []string{"exited before accepting", "exit status 3", "helper: cannot start: bad config"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %q; want it to contain %q", err, want)
+		}
+	}
+	noChildren(t)
+}
+
+func TestLaunchNeverAccepts(t *testing.T) {
+	defer func(d time.Duration) { StartTimeout = d }(StartTimeout)
+	StartTimeout = 300 * time.Millisecond
+	_, _, err := Launch(context.Background(), helperCmd(t, "silent"))
+	if err == nil || !strings.Contains(err.Error(), "did not accept") {
+		t.Fatalf("Launch of a silent target: %v; want a did-not-accept error", err)
+	}
+	noChildren(t)
+}
+
+func TestLaunchBadCommands(t *testing.T) {
+	for _, cmd := range []string{"srv -p 80", "'unterminated {port}", "/nonexistent/forkproof-target {port}", "A=1 {port}=x"} {
+		if _, _, err := Launch(context.Background(), cmd); err == nil {
+			t.Errorf("Launch(%q) succeeded; want an error", cmd)
+		}
+	}
+	noChildren(t)
+}
+
+func TestStopKillsTheGroup(t *testing.T) {
+	tgt, stop, err := Launch(context.Background(), helperCmd(t, "spawn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var child int
+	deadline := time.Now().Add(5 * time.Second)
+	for child == 0 && time.Now().Before(deadline) {
+		for _, l := range strings.Split(tgt.Stderr(), "\n") {
+			fmt.Sscanf(l, "child %d", &child)
+		}
+		if child == 0 {
+			time.Sleep(10 * time.Millisecond) // polling a state with a deadline
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if child == 0 {
+		t.Fatalf("helper never named its child; stderr %q", tgt.Stderr())
+	}
+	if !dead(child, 5*time.Second) {
+		t.Errorf("grandchild %d still alive after the target was stopped", child)
+		syscall.Kill(child, syscall.SIGKILL)
+	}
+	noChildren(t)
+}
+
+func TestStopEscalatesToKill(t *testing.T) {
+	defer func(d time.Duration) { StopGrace = d }(StopGrace)
+	StopGrace = 200 * time.Millisecond
+	tgt, stop, err := Launch(context.Background(), helperCmd(t, "noterm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get(t, tgt.Addr)
+	if err := stop(); err == nil || !strings.Contains(err.Error(), "SIGTERM") {
+		t.Errorf("stop of a target ignoring SIGTERM = %v; want a killed-after-grace error", err)
+	}
+	noChildren(t)
+}
+
+func TestLaunchBinaryReadsListeningLine(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, stop, err := LaunchBinary(context.Background(), exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		noChildren(t)
+	}()
+	if got := get(t, tgt.Addr); !strings.HasPrefix(got, "HTTP/1.1 200") {
+		t.Errorf("GET / on %s = %q", tgt.Addr, got)
+	}
+	if !strings.Contains(tgt.Cmd, "serve -addr 127.0.0.1:0 -mode fork") || tgt.PID <= 0 {
+		t.Errorf("target = %+v", tgt)
+	}
+}
+
+func TestReachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := Reachable(context.Background(), addr, time.Second); err != nil {
+		t.Errorf("Reachable(%s) = %v on a listening port", addr, err)
+	}
+	ln.Close()
+	if err := Reachable(context.Background(), addr, time.Second); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("Reachable(%s) = %v on a closed port; want unreachable", addr, err)
+	}
+	if err := Reachable(context.Background(), "no-port", time.Second); err == nil {
+		t.Error("Reachable(no-port) succeeded")
+	}
+}
+
+func TestRingBufferKeepsTail(t *testing.T) {
+	b := newRingBuffer(8)
+	b.Write([]byte("0123456"))
+	b.Write([]byte("789ab"))
+	if got, want := b.String(), "[… 4 earlier bytes dropped]\n456789ab"; got != want {
+		t.Errorf("ring = %q; want %q", got, want)
+	}
+}
