@@ -1,0 +1,96 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// apiCases is what TestRunAPIChild runs: one case per verdict, in two sections.
+func apiCases() []Case {
+	pass := exchange("rfc9112/6.1/1", spec.MUST, "/ok", then(200, spec.EndClosed))
+	warn := exchange("rfc9112/6.1/2", spec.SHOULD, "/ok", then(400, spec.EndClosed))
+	fail := exchange("rfc9112/6.2/1", spec.MUST, "/ok", then(400, spec.EndClosed))
+	fail.Title, fail.Section, fail.Requirement = "rejects nothing", "RFC 9112 §6.2", "say 400 to everything"
+	skip := exchange("rfc9112/6.3/1", spec.MUST, "/ok", then(200, spec.EndClosed))
+	skip.Needs = []spec.Need{spec.NeedPID}
+	return []Case{Compile(pass), Compile(warn), Compile(fail), Compile(skip)}
+}
+
+// TestRunAPIChild is the test a user of the API would write; it only runs when
+// TestRunAPI starts this test binary again to look at go test's verdicts and output.
+func TestRunAPIChild(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") != "1" {
+		t.Skip("run by TestRunAPI in a child process")
+	}
+	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	Run(t, f.target(), WithCases(apiCases()...), WithParallel(2), WithTimeout(2*time.Second), WithWindow(100*time.Millisecond))
+}
+
+func runChild(t *testing.T, run string) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", run, "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FORKPROOF_API_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("running %s: %v\n%s", run, err, out)
+		}
+	}
+	return string(out), err == nil
+}
+
+func TestRunAPI(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") == "1" {
+		t.Skip("child process")
+	}
+	out, ok := runChild(t, "^TestRunAPIChild$")
+	if ok {
+		t.Errorf("the child passed although one case fails:\n%s", out)
+	}
+	for _, want := range []string{
+		"--- PASS: TestRunAPIChild/rfc9112/6.1/1 ",
+		"--- PASS: TestRunAPIChild/rfc9112/6.1/2 ", // warn is logged, not failed
+		"warn: test rfc9112/6.1/2",
+		"--- FAIL: TestRunAPIChild/rfc9112/6.2/1 ",
+		"fail: rejects nothing (RFC 9112 §6.2, MUST)",
+		"requirement: say 400 to everything",
+		"got: 200 then close; want one of: [400 then close]",
+		"sent:     ",
+		"--- SKIP: TestRunAPIChild/rfc9112/6.3/1 ",
+		"needs the target's PID",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("child output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Subtests are named by ID, so go test's -run selects a section.
+	out, ok = runChild(t, "^TestRunAPIChild$/rfc9112/6.1/")
+	if !ok {
+		t.Errorf("selecting §6.1 (no failing case) failed:\n%s", out)
+	}
+	for _, id := range []string{"6.1/1", "6.1/2"} {
+		if !strings.Contains(out, "--- PASS: TestRunAPIChild/rfc9112/"+id+" ") {
+			t.Errorf("-run for §6.1 did not run %s:\n%s", id, out)
+		}
+	}
+	for _, id := range []string{"6.2/1", "6.3/1"} {
+		if strings.Contains(out, "TestRunAPIChild/rfc9112/"+id) {
+			t.Errorf("-run for §6.1 ran %s:\n%s", id, out)
+		}
+	}
+}
+
+func TestRunAPIWithRun(t *testing.T) {
+	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	// Only the passing case is selected, so this test passes only if WithRun selects.
+	Run(t, f.target(), WithCases(apiCases()...), WithRun("rfc9112/6.1/1"), WithWindow(100*time.Millisecond))
+}

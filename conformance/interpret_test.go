@@ -1,0 +1,161 @@
+package conformance
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// interpretRoutes are the fake's canned behaviours used by the interpreter tests.
+var interpretRoutes = map[string]canned{
+	"/close":   {reply: ok200},
+	"/open":    {reply: ok200, end: "open"},
+	"/reset":   {reply: ok200, end: "reset"},
+	"/bad":     {reply: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
+	"/silent":  {end: "hang"},
+	"/hangup":  {},                 // closes without a response
+	"/rude":    {end: "reset"},     // resets without a response
+	"/twice":   {reply: ok200 + "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
+	"/garbage": {reply: "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n"},
+}
+
+func bodyIs(want string) spec.Want {
+	return spec.Want{
+		Status:   spec.Status(200),
+		Describe: "body " + want,
+		Check: func(r *wire.Response) error {
+			if string(r.Body) != want {
+				return errors.New("body is " + string(r.Body))
+			}
+			return nil
+		},
+	}
+}
+
+func TestOutcomeMatching(t *testing.T) {
+	f := startFake(t, interpretRoutes)
+	closedAny := spec.Outcome{Then: spec.EndClosed}
+	openAny := spec.Outcome{Then: spec.EndOpen}
+	for _, tt := range []struct {
+		path     string
+		outcomes []spec.Outcome
+		verdict  spec.Verdict
+		detail   string // substring; "" wants an empty detail
+	}{
+		// End judged: close (FIN or RST) versus stays open.
+		{"/close", []spec.Outcome{then(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/reset", []spec.Outcome{then(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/open", []spec.Outcome{then(200, spec.EndOpen)}, spec.Pass, ""},
+		{"/open", []spec.Outcome{then(200, spec.EndClosed)}, spec.Fail,
+			"got: 200 then connection stays open (silent for 100ms); want one of: [200 then close]"},
+		{"/close", []spec.Outcome{then(200, spec.EndOpen)}, spec.Fail,
+			"got: 200 then close; want one of: [200 then connection stays open]"},
+		{"/reset", []spec.Outcome{then(200, spec.EndOpen)}, spec.Fail, "got: 200 then reset;"},
+		{"/open", []spec.Outcome{then(200, spec.EndAny)}, spec.Pass, ""},
+		// No response at all.
+		{"/hangup", []spec.Outcome{then(400, spec.EndClosed), closedAny}, spec.Pass, ""},
+		{"/rude", []spec.Outcome{closedAny}, spec.Pass, ""},
+		{"/silent", []spec.Outcome{then(400, spec.EndClosed), openAny}, spec.Pass, ""},
+		{"/silent", []spec.Outcome{closedAny}, spec.Fail,
+			"got: no response; connection stays open (silent for 100ms); want one of: [close without a response]"},
+		{"/hangup", []spec.Outcome{then(400, spec.EndClosed)}, spec.Fail,
+			"got: close without a response; want one of: [400 then close]"},
+		// Status sets and order: the first matching outcome decides.
+		{"/bad", []spec.Outcome{{Responses: []spec.Want{{Status: spec.Class(4)}}, Then: spec.EndClosed}}, spec.Pass, ""},
+		{"/bad", []spec.Outcome{
+			{Responses: []spec.Want{{Status: spec.Status(400)}}, Then: spec.EndClosed, Verdict: spec.Warn},
+			then(400, spec.EndClosed),
+		}, spec.Warn, `acceptable outcome "400 then close", judged warn`},
+		{"/bad", []spec.Outcome{
+			then(400, spec.EndClosed),
+			{Responses: []spec.Want{{Status: spec.Status(400)}}, Then: spec.EndClosed, Verdict: spec.Warn},
+		}, spec.Pass, ""},
+		// Checks.
+		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("hello")}, Then: spec.EndClosed}}, spec.Pass, ""},
+		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("bye")}, Then: spec.EndClosed}}, spec.Fail,
+			"want one of: [200 (body bye) then close]; 200 (body bye) then close: response 1 (200): body is hello"},
+		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("bye")}}, then(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/close", []spec.Outcome{{Responses: []spec.Want{{Status: spec.Status(200),
+			Check: func(*wire.Response) error { panic("catalogue bug") }}}}}, spec.Fail, "check panicked: catalogue bug"},
+		// Data after the expected responses: fine when the end is not judged, wrong otherwise.
+		{"/twice", []spec.Outcome{then(200, spec.EndAny)}, spec.Pass, ""},
+		{"/twice", []spec.Outcome{then(200, spec.EndClosed)}, spec.Fail,
+			`got: 200 then unexpected data "HTTP/1.1 400 Bad Request\r"…; want one of: [200 then close]`},
+		// A response the strict reader rejects.
+		{"/garbage", []spec.Outcome{then(200, spec.EndAny)}, spec.Fail, "got: ill-framed response"},
+	} {
+		c := exchange("t/match", spec.MUST, tt.path, tt.outcomes...)
+		res := runOne(t, f.target(), c, fast)
+		if res.Verdict != tt.verdict {
+			t.Errorf("For %s %v: verdict = %s; want %s (detail %q)", tt.path, c.OutcomeNames(), res.Verdict, tt.verdict, res.Detail)
+		}
+		if tt.detail == "" && res.Detail != "" || !strings.Contains(res.Detail, tt.detail) {
+			t.Errorf("For %s %v: detail = %q; want %q", tt.path, c.OutcomeNames(), res.Detail, tt.detail)
+		}
+	}
+}
+
+func TestMultiStepCase(t *testing.T) {
+	f := startFake(t, interpretRoutes)
+	c := spec.Case{
+		Meta: spec.Meta{ID: "t/multi", Level: spec.MUST},
+		Steps: []spec.Step{
+			// Keep-alive then a pipelined pair, split mid-request.
+			{Send: get("/open")},
+			{Expect: &spec.Expect{Any: []spec.Outcome{then(200, spec.EndAny)}}},
+			{Send: append(get("/open"), get("/close")...), SplitAt: []int{5, 40}},
+			{Expect: &spec.Expect{Any: []spec.Outcome{{
+				Responses: []spec.Want{{Status: spec.Status(200)}, {Status: spec.Status(200)}},
+				Then:      spec.EndClosed,
+			}}}},
+			// The server is still there on a new connection.
+			{Reconnect: true},
+			{Send: []byte("HEAD /bad HTTP/1.1\r\nHost: fake\r\n\r\n"), HalfClose: true},
+			{Expect: &spec.Expect{Methods: []string{"HEAD"}, Any: []spec.Outcome{
+				{Responses: []spec.Want{{Status: spec.Status(400)}}, Then: spec.EndClosed, Verdict: spec.Info},
+			}}},
+		},
+	}
+	res := runOne(t, f.target(), c, fast)
+	if res.Verdict != spec.Info {
+		t.Errorf("verdict = %s; want info from the last step's outcome (detail %q)", res.Verdict, res.Detail)
+	}
+	if !strings.HasPrefix(res.Detail, "step 7: got: 400 then close") {
+		t.Errorf("detail = %q; want it to name step 7 and what it got", res.Detail)
+	}
+	if res.Wire == nil || strings.Count(res.Wire.Sent, "⟨reconnect⟩") != 1 || strings.Count(res.Wire.Received, "⟨reconnect⟩") != 1 {
+		t.Fatalf("wire = %+v; want both sides joined by one ⟨reconnect⟩", res.Wire)
+	}
+	if !strings.Contains(res.Wire.Sent, "HEAD /bad") || !strings.Contains(res.Wire.Received, "400 Bad Request") {
+		t.Errorf("wire = %+v; want the second connection's bytes", res.Wire)
+	}
+
+	// The same case against a server that closes after the first response fails at step 4.
+	c.Steps[0].Send = get("/close")
+	res = runOne(t, f.target(), c, fast)
+	// Our writes to the closed connection may draw a reset: either end is a close.
+	if res.Verdict != spec.Fail || !strings.HasPrefix(res.Detail, "step 4: got: ") || !strings.Contains(res.Detail, " without a response;") {
+		t.Errorf("got %s %q; want fail at step 4 with no response and a closed connection", res.Verdict, res.Detail)
+	}
+}
+
+func TestCompileFillsOutcomes(t *testing.T) {
+	c := exchange("t/compile", spec.SHOULD, "/", then(400, spec.EndClosed), spec.Outcome{Then: spec.EndClosed})
+	c.Needs = []spec.Need{spec.NeedEcho}
+	got := Compile(c)
+	want := []string{"400 then close", "close without a response"}
+	if !reflect.DeepEqual(got.Outcomes, want) {
+		t.Errorf("Outcomes = %q; want %q", got.Outcomes, want)
+	}
+	if got.ID != c.ID || got.Level != spec.SHOULD || !reflect.DeepEqual(got.Needs, c.Needs) || got.Run == nil {
+		t.Errorf("Compile lost the case's identity: %+v", got)
+	}
+	c.Outcomes = []string{"written by hand"}
+	if got := Compile(c); !reflect.DeepEqual(got.Outcomes, c.Outcomes) {
+		t.Errorf("Outcomes = %q; want the catalogue's own %q", got.Outcomes, c.Outcomes)
+	}
+}

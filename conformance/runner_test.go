@@ -1,0 +1,551 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// canned is how the fake answers one request path.
+type canned struct {
+	reply string        // written after the request; "" writes nothing
+	after time.Duration // wait before replying
+	end   string        // after replying: "close" (default), "reset", "open" (serve the next request), "hang" (read nothing more)
+	delay time.Duration // wait before ending ("close" only)
+}
+
+const ok200 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+// fake is a tiny HTTP/1.1 server on loopback answering request paths from a table; it also
+// serves /echo and /reflect unless told not to, and counts the requests per path.
+type fake struct {
+	ln     net.Listener
+	routes map[string]canned
+	plain  bool // no /echo, no /reflect
+	quit   chan struct{}
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	hits  map[string]int
+}
+
+func startFake(t *testing.T, routes map[string]canned) *fake {
+	t.Helper()
+	return startFakeWith(t, routes, false)
+}
+
+func startFakeWith(t *testing.T, routes map[string]canned, plain bool) *fake {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fake{ln: ln, routes: routes, plain: plain, quit: make(chan struct{}),
+		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
+	f.wg.Add(1)
+	go f.accept()
+	t.Cleanup(f.stop)
+	return f
+}
+
+func (f *fake) target() *Target { return &Target{Addr: f.ln.Addr().String()} }
+
+func (f *fake) stop() {
+	close(f.quit)
+	f.ln.Close()
+	f.mu.Lock()
+	for c := range f.conns {
+		c.Close()
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}
+
+func (f *fake) count(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits[path]
+}
+
+func (f *fake) accept() {
+	defer f.wg.Done()
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		f.mu.Lock()
+		select {
+		case <-f.quit:
+			f.mu.Unlock()
+			c.Close()
+			return
+		default:
+		}
+		f.conns[c] = struct{}{}
+		f.mu.Unlock()
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			defer func() {
+				f.mu.Lock()
+				delete(f.conns, c)
+				f.mu.Unlock()
+				c.Close()
+			}()
+			f.serve(c)
+		}()
+	}
+}
+
+// wait pauses for d, or less when the fake stops; it reports whether the fake is still running.
+func (f *fake) wait(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-f.quit:
+		return false
+	}
+}
+
+func (f *fake) serve(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		method, path := "", ""
+		if parts := strings.Fields(line); len(parts) >= 2 {
+			method, path = parts[0], parts[1]
+		}
+		n := 0
+		for {
+			h, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if h == "\r\n" || h == "\n" {
+				break
+			}
+			if name, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(name, "Content-Length") {
+				n, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return
+		}
+		f.mu.Lock()
+		f.hits[path]++
+		f.mu.Unlock()
+
+		cn, found := f.routes[path]
+		switch {
+		case found:
+		case path == "/echo" && !f.plain:
+			cn = canned{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body), end: "open"}
+		case path == "/reflect" && !f.plain:
+			js, _ := json.Marshal(map[string]string{"method": method, "target": path})
+			cn = canned{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(js), js), end: "open"}
+		default:
+			cn = canned{reply: "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", end: "open"}
+		}
+		if !f.wait(cn.after) {
+			return
+		}
+		if cn.reply != "" {
+			if _, err := io.WriteString(c, cn.reply); err != nil {
+				return
+			}
+		}
+		switch cn.end {
+		case "open":
+			continue
+		case "hang":
+			<-f.quit
+			return
+		case "reset":
+			c.(*net.TCPConn).SetLinger(0)
+			return
+		default:
+			f.wait(cn.delay)
+			return
+		}
+	}
+}
+
+// get is a minimal valid request for path.
+func get(path string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: fake\r\n\r\n")
+}
+
+// exchange is a one-request case: send get(path), expect one of outcomes.
+func exchange(id string, level spec.Level, path string, outcomes ...spec.Outcome) spec.Case {
+	return spec.Case{
+		Meta: spec.Meta{ID: id, Category: spec.Conformance, Level: level, Title: "test " + id},
+		Steps: []spec.Step{
+			{Send: get(path)},
+			{Expect: &spec.Expect{Any: outcomes}},
+		},
+	}
+}
+
+func then(code int, end spec.End) spec.Outcome {
+	return spec.Outcome{Responses: []spec.Want{{Status: spec.Status(code)}}, Then: end}
+}
+
+// fast options keep tests short; timing-sensitive tests set their own.
+var fast = Options{Parallel: 4, Timeout: 2 * time.Second, Window: 100 * time.Millisecond, Retries: -1}
+
+func runOne(t *testing.T, tg *Target, c spec.Case, opt Options) Result {
+	t.Helper()
+	res := Execute(t.Context(), tg, []Case{Compile(c)}, opt)
+	if len(res) != 1 {
+		t.Fatalf("Execute returned %d results for 1 case", len(res))
+	}
+	return res[0]
+}
+
+func TestVerdictPerLevel(t *testing.T) {
+	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	for _, tt := range []struct {
+		level spec.Level
+		want  spec.Verdict
+	}{
+		{spec.MUST, spec.Fail},
+		{spec.SHOULD, spec.Warn},
+		{spec.MAY, spec.Info},
+		{spec.None, spec.Info},
+	} {
+		// The fake answers 200 then close; the case wants 400 then close.
+		res := runOne(t, f.target(), exchange("t/level", tt.level, "/ok", then(400, spec.EndClosed)), fast)
+		if res.Verdict != tt.want {
+			t.Errorf("level %s: verdict = %s; want %s (detail %q)", tt.level, res.Verdict, tt.want, res.Detail)
+		}
+		const wantDetail = "got: 200 then close; want one of: [400 then close]"
+		if res.Detail != wantDetail {
+			t.Errorf("level %s: detail = %q; want %q", tt.level, res.Detail, wantDetail)
+		}
+	}
+}
+
+func TestResultsInCaseOrder(t *testing.T) {
+	routes := map[string]canned{}
+	var cases []Case
+	for i := range 40 {
+		path := fmt.Sprintf("/r%d", i)
+		// Later cases answer sooner, so finishing order differs from case order.
+		routes[path] = canned{reply: ok200, after: time.Duration(40-i) * time.Millisecond}
+		code := 200
+		if i%3 == 0 {
+			code = 404 // every third case fails, so verdicts differ by position too
+		}
+		cases = append(cases, Compile(exchange(fmt.Sprintf("t/order/%d", i), spec.MUST, path, then(code, spec.EndClosed))))
+	}
+	f := startFake(t, routes)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	opt := fast
+	opt.Parallel = 8
+	opt.OnResult = func(r Result) {
+		mu.Lock()
+		seen[r.ID]++
+		mu.Unlock()
+	}
+	results := Execute(t.Context(), f.target(), cases, opt)
+	if len(results) != len(cases) {
+		t.Fatalf("got %d results for %d cases", len(results), len(cases))
+	}
+	for i, r := range results {
+		if r.ID != cases[i].ID {
+			t.Errorf("results[%d].ID = %q; want %q", i, r.ID, cases[i].ID)
+		}
+		want := spec.Pass
+		if i%3 == 0 {
+			want = spec.Fail
+		}
+		if r.Verdict != want {
+			t.Errorf("%s: verdict %s; want %s (%s)", r.ID, r.Verdict, want, r.Detail)
+		}
+		if seen[r.ID] != 1 {
+			t.Errorf("%s: OnResult called %d times; want 1", r.ID, seen[r.ID])
+		}
+		if r.Duration <= 0 {
+			t.Errorf("%s: Duration = %v; want > 0", r.ID, r.Duration)
+		}
+	}
+}
+
+func TestRetryOnTiming(t *testing.T) {
+	f := startFake(t, map[string]canned{
+		"/slow-answer": {reply: ok200, after: 400 * time.Millisecond},
+		"/slow-close":  {reply: ok200, end: "close", delay: 400 * time.Millisecond},
+		"/never":       {end: "hang"},
+	})
+	timing := Options{Parallel: 3, Timeout: 150 * time.Millisecond, Window: 100 * time.Millisecond, Retries: 2}
+	noRetry := timing
+	noRetry.Retries = -1
+	for _, tt := range []struct {
+		path string
+		opt  Options
+		want spec.Verdict
+	}{
+		{"/slow-answer", noRetry, spec.Fail}, // 150ms is not enough for a 400ms answer ...
+		{"/slow-answer", timing, spec.Pass},  // ... the re-run with 600ms is
+		{"/slow-close", noRetry, spec.Fail},  // a close 400ms late is missed by a 100ms window ...
+		{"/slow-close", timing, spec.Pass},   // ... and seen by the 1.6s one
+		{"/never", timing, spec.Fail},        // no answer at all stays a failure
+	} {
+		t.Run(fmt.Sprintf("%s/retries=%d", tt.path[1:], tt.opt.Retries), func(t *testing.T) {
+			t.Parallel() // each waits on timers; together they take as long as the slowest
+			res := runOne(t, f.target(), exchange("t/retry", spec.MUST, tt.path, then(200, spec.EndClosed)), tt.opt)
+			if res.Verdict != tt.want {
+				t.Errorf("%s (retries %d): verdict = %s; want %s (%s)", tt.path, tt.opt.Retries, res.Verdict, tt.want, res.Detail)
+			}
+			if tt.want == spec.Fail && tt.opt.Retries > 0 && !strings.Contains(res.Detail, "after 2 re-run(s)") {
+				t.Errorf("%s: detail %q does not say the case was re-run", tt.path, res.Detail)
+			}
+		})
+	}
+}
+
+func TestNoRetryWithoutTiming(t *testing.T) {
+	// A wrong status is not a timing matter: one run only.
+	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	opt := fast
+	opt.Retries = 2
+	res := runOne(t, f.target(), exchange("t/noretry", spec.MUST, "/ok", then(400, spec.EndClosed)), opt)
+	if res.Verdict != spec.Fail {
+		t.Fatalf("verdict = %s; want fail", res.Verdict)
+	}
+	if n := f.count("/ok"); n != 1 {
+		t.Errorf("the case ran %d times; want 1", n)
+	}
+}
+
+func TestNeeds(t *testing.T) {
+	needing := func(id string, needs ...spec.Need) Case {
+		c := exchange(id, spec.MUST, "/ok", then(200, spec.EndAny))
+		c.Needs = needs
+		return Compile(c)
+	}
+	cases := []Case{
+		needing("t/needs/none"),
+		needing("t/needs/pid", spec.NeedPID),
+		needing("t/needs/echo/1", spec.NeedEcho),
+		needing("t/needs/echo/2", spec.NeedEcho),
+		needing("t/needs/echo/3", spec.NeedEcho),
+		needing("t/needs/reflect", spec.NeedReflect),
+		needing("t/needs/unknown", spec.Need("telepathy")),
+	}
+	routes := map[string]canned{"/ok": {reply: ok200}}
+
+	full := startFake(t, routes)
+	withPID := full.target()
+	withPID.PID = 1
+	got := verdicts(Execute(t.Context(), withPID, cases, fast))
+	want := "pass pass pass pass pass pass skip"
+	if got != want {
+		t.Errorf("full target: verdicts %q; want %q", got, want)
+	}
+	if n := full.count("/echo"); n != 1 {
+		t.Errorf("echo probed %d times; want once per run", n)
+	}
+
+	plain := startFakeWith(t, routes, true)
+	results := Execute(t.Context(), plain.target(), cases, fast)
+	got = verdicts(results)
+	want = "pass skip skip skip skip skip skip"
+	if got != want {
+		t.Errorf("plain target: verdicts %q; want %q", got, want)
+	}
+	for _, r := range results[1:] {
+		var word string
+		switch {
+		case strings.Contains(r.ID, "pid"):
+			word = "PID"
+		case strings.Contains(r.ID, "echo"):
+			word = "POST /echo: got 404"
+		case strings.Contains(r.ID, "reflect"):
+			word = "GET /reflect: got 404"
+		default:
+			word = "telepathy"
+		}
+		if !strings.Contains(r.Detail, word) {
+			t.Errorf("%s: skip detail %q does not mention %q", r.ID, r.Detail, word)
+		}
+	}
+}
+
+func verdicts(rs []Result) string {
+	v := make([]string, len(rs))
+	for i, r := range rs {
+		v[i] = string(r.Verdict)
+	}
+	return strings.Join(v, " ")
+}
+
+func TestCannotConnect(t *testing.T) {
+	// A port that was listening a moment ago and is now closed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	res := runOne(t, &Target{Addr: addr}, exchange("t/dial", spec.MUST, "/", then(200, spec.EndAny)), fast)
+	if res.Verdict != spec.Fail || !strings.Contains(res.Detail, "cannot connect") {
+		t.Errorf("verdict %s, detail %q; want fail with \"cannot connect\"", res.Verdict, res.Detail)
+	}
+}
+
+func TestGoScenarios(t *testing.T) {
+	calls := atomic.Int32{}
+	cases := []Case{
+		{Meta: spec.Meta{ID: "t/go/panic", Level: spec.MUST}, Run: func(context.Context, *Env) Result { panic("boom") }},
+		{Meta: spec.Meta{ID: "t/go/norun", Level: spec.MUST}},
+		{Meta: spec.Meta{ID: "t/go/blank", Level: spec.MUST}, Run: func(context.Context, *Env) Result { return Result{} }},
+		{Meta: spec.Meta{ID: "t/go/timed", Level: spec.SHOULD}, Run: func(_ context.Context, env *Env) Result {
+			// Fails unless given a window of at least 400ms: a scenario that needs patience.
+			calls.Add(1)
+			if env.Window < 400*time.Millisecond {
+				return Result{Verdict: spec.Warn, Detail: "too quick", Timed: true}
+			}
+			return Result{Verdict: spec.Pass}
+		}},
+	}
+	opt := fast
+	opt.Retries = 2
+	results := Execute(t.Context(), &Target{Addr: "127.0.0.1:1"}, cases, opt)
+	want := []struct {
+		verdict spec.Verdict
+		detail  string
+	}{
+		{spec.Fail, "case panicked (harness bug): boom"},
+		{spec.Fail, "case has no Run function (harness bug)"},
+		{spec.Fail, "case returned no verdict (harness bug)"},
+		{spec.Pass, ""},
+	}
+	for i, r := range results {
+		if r.ID != cases[i].ID || r.Verdict != want[i].verdict || r.Detail != want[i].detail {
+			t.Errorf("results[%d] = %s %s %q; want %s %s %q", i, r.ID, r.Verdict, r.Detail, cases[i].ID, want[i].verdict, want[i].detail)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("timed scenario ran %d times; want 2 (window 100ms, then 400ms)", n)
+	}
+}
+
+func TestCancelledContextSkips(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	cs := []Case{Compile(exchange("t/cancel", spec.MUST, "/", then(200, spec.EndAny)))}
+	res := Execute(ctx, &Target{Addr: "127.0.0.1:1"}, cs, fast)
+	if res[0].Verdict != spec.Skip || !strings.Contains(res[0].Detail, "not run") {
+		t.Errorf("got %s %q; want skip, not run", res[0].Verdict, res[0].Detail)
+	}
+}
+
+func TestCatalogueIncludesRegistered(t *testing.T) {
+	registry.Lock()
+	saved := registry.cases
+	registry.Unlock()
+	t.Cleanup(func() {
+		registry.Lock()
+		registry.cases = saved
+		registry.Unlock()
+	})
+	before := len(Catalogue())
+	Register(Case{Meta: spec.Meta{ID: "robust/test-only/1"}}, Case{Meta: spec.Meta{ID: "robust/test-only/2"}})
+	all := Catalogue()
+	if len(all) != before+2 {
+		t.Fatalf("Catalogue has %d cases after registering 2 more than %d", len(all), before)
+	}
+	if all[len(all)-2].ID != "robust/test-only/1" || all[len(all)-1].ID != "robust/test-only/2" {
+		t.Errorf("registered cases not last in registration order: %q, %q", all[len(all)-2].ID, all[len(all)-1].ID)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	var cases []Case
+	for _, id := range []string{"rfc9112/6/1", "rfc9112/6.1/1", "rfc9112/6.1/2", "rfc9112/6.10/1", "rfc9112/60/1", "rfc9112/7/1", "rfc9110/6.1/1", "robust/reset/1"} {
+		cases = append(cases, Case{Meta: spec.Meta{ID: id}})
+	}
+	ids := func(cs []Case) string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.ID)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tt := range []struct{ pattern, want string }{
+		{"", "rfc9112/6/1 rfc9112/6.1/1 rfc9112/6.1/2 rfc9112/6.10/1 rfc9112/60/1 rfc9112/7/1 rfc9110/6.1/1 robust/reset/1"},
+		{"rfc9112/6", "rfc9112/6/1 rfc9112/6.1/1 rfc9112/6.1/2 rfc9112/6.10/1"},
+		{"rfc9112/6.1", "rfc9112/6.1/1 rfc9112/6.1/2"},
+		{"rfc9112/6.1/2", "rfc9112/6.1/2"},
+		{"rfc9112/", "rfc9112/6/1 rfc9112/6.1/1 rfc9112/6.1/2 rfc9112/6.10/1 rfc9112/60/1 rfc9112/7/1"},
+		{"robust", "robust/reset/1"},
+		{"rfc911", ""}, // not an element boundary
+		{"^rfc9112/(6|7)/", "rfc9112/6/1 rfc9112/7/1"},
+		{"6\\.1/", "rfc9112/6.1/1 rfc9112/6.1/2 rfc9110/6.1/1"},
+		{"reset/1$", "robust/reset/1"},
+	} {
+		got, err := Select(cases, tt.pattern)
+		if err != nil {
+			t.Errorf("Select(%q): %v", tt.pattern, err)
+			continue
+		}
+		if ids(got) != tt.want {
+			t.Errorf("Select(%q) = %q; want %q", tt.pattern, ids(got), tt.want)
+		}
+	}
+	if _, err := Select(cases, "rfc(9112"); err == nil || !strings.Contains(err.Error(), `"rfc(9112"`) {
+		t.Errorf("Select with a bad regexp: err = %v; want an error naming the pattern", err)
+	}
+}
+
+// BenchmarkExecute300 runs 300 one-request cases against a fast fake (keep-alive off: one
+// connection per case, as the catalogue does).
+func BenchmarkExecute300(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &fake{ln: ln, routes: map[string]canned{"/ok": {reply: ok200}}, quit: make(chan struct{}),
+		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
+	f.wg.Add(1)
+	go f.accept()
+	defer f.stop()
+	cases := make([]Case, 300)
+	for i := range cases {
+		cases[i] = Compile(exchange(fmt.Sprintf("t/bench/%d", i), spec.MUST, "/ok", then(200, spec.EndClosed)))
+	}
+	opt := Options{}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, r := range Execute(context.Background(), f.target(), cases, opt) {
+			if r.Verdict != spec.Pass {
+				b.Fatalf("%s: %s %s", r.ID, r.Verdict, r.Detail)
+			}
+		}
+	}
+}
