@@ -87,16 +87,18 @@ func helperServe(c net.Conn, mode string) {
 			break
 		}
 	}
-	switch mode {
-	case "leak":
-		if f, err := c.(*net.TCPConn).File(); err == nil {
-			kept = append(kept, f)
-		}
-	case "zombie":
+	if mode == "zombie" {
 		// Started and never waited for: it stays a zombie.
 		exec.Command("/bin/true").Start()
 	}
 	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+	if mode == "leak" {
+		// The client still sees the end (FIN), but a copy of the socket stays open here.
+		c.(*net.TCPConn).CloseWrite()
+		if f, err := c.(*net.TCPConn).File(); err == nil {
+			kept = append(kept, f)
+		}
+	}
 }
 
 // helperCmd is a -target-cmd line running this test binary as a helper target.

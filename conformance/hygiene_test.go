@@ -1,0 +1,123 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// hygieneRun launches a helper target in mode, takes its baseline, makes n requests and
+// returns the end-of-run hygiene results, zombies first.
+func hygieneRun(t *testing.T, mode string, n int, settle time.Duration) []Result {
+	t.Helper()
+	tgt := launch(t, mode)
+	opts := HygieneOptions{Settle: settle}
+	base, err := Baseline(context.Background(), tgt, opts)
+	if err != nil {
+		t.Fatalf("Baseline: %v", err)
+	}
+	if base.FDs == 0 || base.FDKinds["socket"] == 0 {
+		t.Fatalf("baseline %+v; want the listening socket counted", base)
+	}
+	for range n {
+		get(t, tgt.Addr)
+	}
+	res := CheckHygiene(context.Background(), tgt, base, opts)
+	if len(res) != 2 || res[0].ID != "hygiene/zombies" || res[1].ID != "hygiene/fd-leak" {
+		t.Fatalf("CheckHygiene = %+v; want zombies then fd-leak", res)
+	}
+	return res
+}
+
+func TestHygieneCleanTargetPasses(t *testing.T) {
+	res := hygieneRun(t, "http", 20, 2*time.Second)
+	for _, r := range res {
+		if r.Verdict != spec.Pass {
+			t.Errorf("%s = %s (%s); want pass on a clean target", r.ID, r.Verdict, r.Detail)
+		}
+	}
+}
+
+func TestHygieneCatchesFDLeak(t *testing.T) {
+	res := hygieneRun(t, "leak", 12, 300*time.Millisecond)
+	f := res[1]
+	if f.Verdict != spec.Fail {
+		t.Fatalf("fd-leak = %s (%s); want fail on a target keeping every connection's fd", f.Verdict, f.Detail)
+	}
+	for _, want := range []string{"baseline", "after", "(+12)", "tolerance +4", "socket +12"} {
+		if !strings.Contains(f.Detail, want) {
+			t.Errorf("fd-leak detail = %q; want it to name %q", f.Detail, want)
+		}
+	}
+	if res[0].Verdict != spec.Pass {
+		t.Errorf("zombies = %s (%s); want pass (the leak target forks nothing)", res[0].Verdict, res[0].Detail)
+	}
+}
+
+func TestHygieneCatchesZombies(t *testing.T) {
+	res := hygieneRun(t, "zombie", 5, 300*time.Millisecond)
+	z := res[0]
+	// The warm-up request left one more.
+	if z.Verdict != spec.Fail || !strings.Contains(z.Detail, "6 zombie children") {
+		t.Errorf("zombies = %s (%s); want fail naming 6 zombie children", z.Verdict, z.Detail)
+	}
+}
+
+func TestHygieneSkipsWithoutPID(t *testing.T) {
+	res := CheckHygiene(context.Background(), &Target{Addr: "127.0.0.1:1"}, Snapshot{}, HygieneOptions{})
+	for _, r := range res {
+		if r.Verdict != spec.Skip || !strings.Contains(r.Detail, "PID") {
+			t.Errorf("%s = %s (%s); want skip naming the missing PID", r.ID, r.Verdict, r.Detail)
+		}
+	}
+	if _, err := Baseline(context.Background(), &Target{Addr: "127.0.0.1:1"}, HygieneOptions{}); err == nil {
+		t.Error("Baseline without a PID succeeded")
+	}
+}
+
+func TestFDKindsSeesNewPipe(t *testing.T) {
+	before, n0, err := FDKinds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	after, n1, err := FDKinds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n1 != n0+2 || after["pipe"] != before["pipe"]+2 {
+		t.Errorf("after os.Pipe: %d fds %v; want %d with 2 more pipes than %v", n1, after, n0+2, before)
+	}
+	if got := KindGrowth(before, after); got != "pipe +2" {
+		t.Errorf("KindGrowth = %q; want %q", got, "pipe +2")
+	}
+}
+
+func TestSnapshotOfMissingProcess(t *testing.T) {
+	if _, err := TakeSnapshot(1 << 30); err == nil {
+		t.Error("TakeSnapshot of a nonexistent PID succeeded")
+	}
+	if _, err := Children(1 << 30); err == nil {
+		t.Error("Children of a nonexistent PID succeeded")
+	}
+}
+
+func TestFDKindNames(t *testing.T) {
+	for link, want := range map[string]string{
+		"socket:[123]": "socket", "pipe:[9]": "pipe", "anon_inode:[eventpoll]": "anon",
+		"/var/log/x.log": "file", "/dev/null": "file", "net:[4026531840]": "other",
+	} {
+		if got := fdKind(link); got != want {
+			t.Errorf("For %q, fdKind = %q; want %q", link, got, want)
+		}
+	}
+}
