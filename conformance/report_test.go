@@ -1,0 +1,226 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// sampleReport has one result of every kind, with bytes that need escaping everywhere.
+func sampleReport() *Report {
+	meta := func(id, sec string, lvl spec.Level, title string) spec.Meta {
+		return spec.Meta{ID: id, Category: spec.Conformance, Section: sec, Level: lvl, Title: title,
+			Requirement: "the server must <reject> it", Outcomes: []string{"400 then close", "close without a response"}}
+	}
+	started := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	return &Report{
+		Version:  "devel",
+		Target:   Target{Addr: "127.0.0.1:8080", Cmd: "srv -p 8080", PID: 42},
+		Started:  started,
+		Duration: 1234 * time.Millisecond,
+		Results: []Result{
+			{Meta: meta("rfc9112/3/1", "RFC 9112 §3", spec.MUST, "request line"), Verdict: spec.Pass, Duration: 3 * time.Millisecond},
+			{Meta: meta("rfc9112/6.1/2", "RFC 9112 §6.1", spec.MUST, "CL & TE <smuggle>"), Verdict: spec.Fail,
+				Detail: `got 200 then close; want one of [400 then close]`, Duration: 7 * time.Millisecond,
+				Wire: &Wire{Sent: `POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩</script>"&`, Received: `HTTP/1.1 200 OK\r\n\r\n⟨close⟩`}},
+			{Meta: meta("rfc9112/7.1/1", "RFC 9112 §7.1", spec.MUST, "chunk ext"), Verdict: spec.Fail, Quirk: "not parsed yet",
+				Detail: "got 200"},
+			{Meta: meta("rfc9110/9.3/1", "RFC 9110 §9.3", spec.SHOULD, "date"), Verdict: spec.Warn, Detail: "no Date"},
+			{Meta: meta("rfc9110/15/1", "", spec.MAY, "reason phrase"), Verdict: spec.Info, Detail: "empty reason"},
+			{Meta: ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
+		},
+		TargetStderr: "listening on 127.0.0.1:8080\npanic: <oops>\n",
+	}
+}
+
+func TestReportSummaryAndExitCode(t *testing.T) {
+	r := sampleReport()
+	want := Summary{Pass: 1, Fail: 2, Warn: 1, Info: 1, Skip: 1, Quirk: 1}
+	if got := r.Summary(); got != want {
+		t.Errorf("Summary = %+v; want %+v", got, want)
+	}
+	if got := r.ExitCode(); got != 1 {
+		t.Errorf("ExitCode = %d; want 1", got)
+	}
+	r.Results[1].Verdict = spec.Pass
+	if got := r.ExitCode(); got != 0 {
+		t.Errorf("ExitCode with only a quirked fail = %d; want 0", got)
+	}
+}
+
+func TestReportJSONSchema(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sampleReport().WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("JSON report does not parse: %v\n%s", err, buf.Bytes())
+	}
+	keys := func(m any) []string {
+		var ks []string
+		for k := range m.(map[string]any) {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return ks
+	}
+	checkKeys := func(what string, m any, want ...string) {
+		t.Helper()
+		sort.Strings(want)
+		if got := keys(m); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s keys = %v; want %v", what, got, want)
+		}
+	}
+	checkKeys("report", doc, "tool", "version", "target", "started", "duration_ms", "summary", "results")
+	checkKeys("target", doc["target"], "addr", "cmd", "pid")
+	checkKeys("summary", doc["summary"], "pass", "fail", "warn", "info", "skip")
+	if doc["tool"] != "forkproof" || doc["started"] != "2025-03-01T12:00:00Z" || doc["duration_ms"] != 1234.0 {
+		t.Errorf("tool/started/duration = %v %v %v", doc["tool"], doc["started"], doc["duration_ms"])
+	}
+	if tg := doc["target"].(map[string]any); tg["addr"] != "127.0.0.1:8080" || tg["cmd"] != "srv -p 8080" || tg["pid"] != 42.0 {
+		t.Errorf("target = %v", tg)
+	}
+	results := doc["results"].([]any)
+	if len(results) != 6 {
+		t.Fatalf("%d results; want 6", len(results))
+	}
+	base := []string{"id", "category", "section", "level", "title", "verdict", "detail", "duration_ms"}
+	checkKeys("pass result", results[0], base...)
+	checkKeys("fail result", results[1], append(base, "wire")...)
+	checkKeys("quirked result", results[2], append(base, "quirk")...)
+	fail := results[1].(map[string]any)
+	wire := fail["wire"].(map[string]any)
+	if fail["id"] != "rfc9112/6.1/2" || fail["verdict"] != "fail" || fail["section"] != "RFC 9112 §6.1" ||
+		fail["level"] != "MUST" || fail["category"] != "conformance" || fail["duration_ms"] != 7.0 ||
+		wire["sent"] != `POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩</script>"&` {
+		t.Errorf("fail result = %v", fail)
+	}
+	if s := doc["summary"].(map[string]any); s["fail"] != 2.0 || s["pass"] != 1.0 {
+		t.Errorf("summary = %v", s)
+	}
+}
+
+func TestReportJUnit(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sampleReport().WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Tests int    `xml:"tests,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+			SystemErr string `xml:"system-err"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%s", err, buf.Bytes())
+	}
+	if doc.Tests != 6 || doc.Failures != 1 || doc.Skipped != 2 {
+		t.Errorf("tests/failures/skipped = %d/%d/%d; want 6/1/2 (a quirked fail is skipped)", doc.Tests, doc.Failures, doc.Skipped)
+	}
+	if len(doc.Suites) != 2 || doc.Suites[0].Name != "conformance" || doc.Suites[1].Name != "hygiene" {
+		t.Fatalf("suites = %+v; want conformance and hygiene", doc.Suites)
+	}
+	c := doc.Suites[0].Cases[1]
+	if c.Failure == nil || c.Failure.Message != "got 200 then close; want one of [400 then close]" ||
+		!strings.Contains(c.Failure.Text, "close without a response") {
+		t.Errorf("failing case = %+v", c)
+	}
+	if !strings.Contains(c.SystemOut, `⟨split⟩</script>"&`) || !strings.HasPrefix(c.Name, "rfc9112/6.1/2: ") {
+		t.Errorf("failing case name %q, system-out %q; want the ID and the wire transcript", c.Name, c.SystemOut)
+	}
+	if q := doc.Suites[0].Cases[2]; q.Skipped == nil || !strings.Contains(q.Skipped.Message, "not parsed yet") || q.Failure != nil {
+		t.Errorf("quirked case = %+v; want skipped naming the quirk", q)
+	}
+	if !strings.Contains(doc.Suites[0].SystemErr, "panic: <oops>") {
+		t.Errorf("system-err = %q; want the target's stderr", doc.Suites[0].SystemErr)
+	}
+}
+
+func TestReportHTML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sampleReport().WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{
+		"<!DOCTYPE html>", "</html>", "<style>", "<script>",
+		`data-verdict="fail" data-section="RFC 9112 §6.1"`,
+		`<input type="checkbox" class="fv" value="warn" checked>`,
+		`<option value="RFC 9112 §7.1">`, `<option value="conformance">`, // a result without a section is grouped by category
+		"<details open><summary>CL &amp; TE &lt;smuggle&gt;</summary>",
+		"&lt;/script&gt;&#34;&amp;", // the transcript, escaped
+		"fail (quirk: not parsed yet)",
+		"panic: &lt;oops&gt;",
+		"<li>close without a response</li>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `<tr class="case"`); n != 6 {
+		t.Errorf("%d case rows; want 6", n)
+	}
+	if strings.Contains(page, "</script>\"&") || strings.Contains(page, "src=") || strings.Contains(page, "href=") {
+		t.Error("HTML report has unescaped transcript bytes or an external resource")
+	}
+	// Every opened element we rely on is closed.
+	for _, tag := range []string{"details", "table", "tr", "td", "pre", "summary", "script", "style"} {
+		if o, c := strings.Count(page, "<"+tag+">")+strings.Count(page, "<"+tag+" "), strings.Count(page, "</"+tag+">"); o != c {
+			t.Errorf("<%s>: %d opened, %d closed", tag, o, c)
+		}
+	}
+}
+
+func TestReportText(t *testing.T) {
+	var buf bytes.Buffer
+	r := sampleReport()
+	if err := r.WriteText(&buf, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"PASS   rfc9112/3/1", "FAIL   rfc9112/6.1/2", "QUIRK  rfc9112/7.1/1", "WARN   rfc9110/9.3/1", "SKIP   hygiene/zombies",
+		"--- fail rfc9112/6.1/2: CL & TE <smuggle>", "      - 400 then close", "    actual: got 200 then close",
+		`    sent:     POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩`, "--- fail (quirk: not parsed yet) rfc9112/7.1/1",
+		"--- warn rfc9110/9.3/1", "target stderr (srv -p 8080):\n  listening on",
+		"6 cases against 127.0.0.1:8080: 1 pass, 2 fail (1 quirk), 1 warn, 1 info, 1 skip in 1.234s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q; got:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour without a terminal")
+	}
+	if strings.Contains(out, "--- info") {
+		t.Error("details of an info result without -v")
+	}
+	buf.Reset()
+	r.WriteText(&buf, TextOptions{Color: true, Verbose: true})
+	if !strings.Contains(buf.String(), "\x1b[31m") || !strings.Contains(buf.String(), "info\x1b[0m rfc9110/15/1") {
+		t.Error("colour or verbose details missing when asked for")
+	}
+}
