@@ -13,11 +13,11 @@ import (
 
 // apiCases is what TestRunAPIChild runs: one case per verdict, in two sections.
 func apiCases() []Case {
-	pass := exchange("rfc9112/6.1/1", spec.MUST, "/ok", then(200, spec.EndClosed))
-	warn := exchange("rfc9112/6.1/2", spec.SHOULD, "/ok", then(400, spec.EndClosed))
-	fail := exchange("rfc9112/6.2/1", spec.MUST, "/ok", then(400, spec.EndClosed))
+	pass := exchangeCase("rfc9112/6.1/1", spec.MUST, "/ok", outcome(200, spec.EndClosed))
+	warn := exchangeCase("rfc9112/6.1/2", spec.SHOULD, "/ok", outcome(400, spec.EndClosed))
+	fail := exchangeCase("rfc9112/6.2/1", spec.MUST, "/ok", outcome(400, spec.EndClosed))
 	fail.Title, fail.Section, fail.Requirement = "rejects nothing", "RFC 9112 §6.2", "say 400 to everything"
-	skip := exchange("rfc9112/6.3/1", spec.MUST, "/ok", then(200, spec.EndClosed))
+	skip := exchangeCase("rfc9112/6.3/1", spec.MUST, "/ok", outcome(200, spec.EndClosed))
 	skip.Needs = []spec.Need{spec.NeedPID}
 	return []Case{Compile(pass), Compile(warn), Compile(fail), Compile(skip)}
 }
@@ -28,7 +28,7 @@ func TestRunAPIChild(t *testing.T) {
 	if os.Getenv("FORKPROOF_API_CHILD") != "1" {
 		t.Skip("run by TestRunAPI in a child process")
 	}
-	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
 	Run(t, f.target(), WithCases(apiCases()...), WithParallel(2), WithTimeout(2*time.Second), WithWindow(100*time.Millisecond))
 }
 
@@ -90,7 +90,7 @@ func TestRunAPI(t *testing.T) {
 }
 
 func TestRunAPIWithRun(t *testing.T) {
-	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
 	// Only the passing case is selected, so this test passes only if WithRun selects.
 	Run(t, f.target(), WithCases(apiCases()...), WithRun("rfc9112/6.1/1"), WithWindow(100*time.Millisecond))
 }

@@ -10,15 +10,15 @@ import (
 	"github.com/forkproof/forkproof/spec/wire"
 )
 
-// interpretRoutes are the fake's canned behaviours used by the interpreter tests.
-var interpretRoutes = map[string]canned{
+// interpretRoutes are the fake's fakeReply behaviours used by the interpreter tests.
+var interpretRoutes = map[string]fakeReply{
 	"/close":   {reply: ok200},
 	"/open":    {reply: ok200, end: "open"},
 	"/reset":   {reply: ok200, end: "reset"},
 	"/bad":     {reply: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
 	"/silent":  {end: "hang"},
-	"/hangup":  {},                 // closes without a response
-	"/rude":    {end: "reset"},     // resets without a response
+	"/hangup":  {},             // closes without a response
+	"/rude":    {end: "reset"}, // resets without a response
 	"/twice":   {reply: ok200 + "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
 	"/garbage": {reply: "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n"},
 }
@@ -47,49 +47,49 @@ func TestOutcomeMatching(t *testing.T) {
 		detail   string // substring; "" wants an empty detail
 	}{
 		// End judged: close (FIN or RST) versus stays open.
-		{"/close", []spec.Outcome{then(200, spec.EndClosed)}, spec.Pass, ""},
-		{"/reset", []spec.Outcome{then(200, spec.EndClosed)}, spec.Pass, ""},
-		{"/open", []spec.Outcome{then(200, spec.EndOpen)}, spec.Pass, ""},
-		{"/open", []spec.Outcome{then(200, spec.EndClosed)}, spec.Fail,
+		{"/close", []spec.Outcome{outcome(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/reset", []spec.Outcome{outcome(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/open", []spec.Outcome{outcome(200, spec.EndOpen)}, spec.Pass, ""},
+		{"/open", []spec.Outcome{outcome(200, spec.EndClosed)}, spec.Fail,
 			"got: 200 then connection stays open (silent for 100ms); want one of: [200 then close]"},
-		{"/close", []spec.Outcome{then(200, spec.EndOpen)}, spec.Fail,
+		{"/close", []spec.Outcome{outcome(200, spec.EndOpen)}, spec.Fail,
 			"got: 200 then close; want one of: [200 then connection stays open]"},
-		{"/reset", []spec.Outcome{then(200, spec.EndOpen)}, spec.Fail, "got: 200 then reset;"},
-		{"/open", []spec.Outcome{then(200, spec.EndAny)}, spec.Pass, ""},
+		{"/reset", []spec.Outcome{outcome(200, spec.EndOpen)}, spec.Fail, "got: 200 then reset;"},
+		{"/open", []spec.Outcome{outcome(200, spec.EndAny)}, spec.Pass, ""},
 		// No response at all.
-		{"/hangup", []spec.Outcome{then(400, spec.EndClosed), closedAny}, spec.Pass, ""},
+		{"/hangup", []spec.Outcome{outcome(400, spec.EndClosed), closedAny}, spec.Pass, ""},
 		{"/rude", []spec.Outcome{closedAny}, spec.Pass, ""},
-		{"/silent", []spec.Outcome{then(400, spec.EndClosed), openAny}, spec.Pass, ""},
+		{"/silent", []spec.Outcome{outcome(400, spec.EndClosed), openAny}, spec.Pass, ""},
 		{"/silent", []spec.Outcome{closedAny}, spec.Fail,
 			"got: no response; connection stays open (silent for 100ms); want one of: [close without a response]"},
-		{"/hangup", []spec.Outcome{then(400, spec.EndClosed)}, spec.Fail,
+		{"/hangup", []spec.Outcome{outcome(400, spec.EndClosed)}, spec.Fail,
 			"got: close without a response; want one of: [400 then close]"},
 		// Status sets and order: the first matching outcome decides.
 		{"/bad", []spec.Outcome{{Responses: []spec.Want{{Status: spec.Class(4)}}, Then: spec.EndClosed}}, spec.Pass, ""},
 		{"/bad", []spec.Outcome{
 			{Responses: []spec.Want{{Status: spec.Status(400)}}, Then: spec.EndClosed, Verdict: spec.Warn},
-			then(400, spec.EndClosed),
+			outcome(400, spec.EndClosed),
 		}, spec.Warn, `acceptable outcome "400 then close", judged warn`},
 		{"/bad", []spec.Outcome{
-			then(400, spec.EndClosed),
+			outcome(400, spec.EndClosed),
 			{Responses: []spec.Want{{Status: spec.Status(400)}}, Then: spec.EndClosed, Verdict: spec.Warn},
 		}, spec.Pass, ""},
 		// Checks.
 		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("hello")}, Then: spec.EndClosed}}, spec.Pass, ""},
 		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("bye")}, Then: spec.EndClosed}}, spec.Fail,
 			"want one of: [200 (body bye) then close]; 200 (body bye) then close: response 1 (200): body is hello"},
-		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("bye")}}, then(200, spec.EndClosed)}, spec.Pass, ""},
+		{"/close", []spec.Outcome{{Responses: []spec.Want{bodyIs("bye")}}, outcome(200, spec.EndClosed)}, spec.Pass, ""},
 		{"/close", []spec.Outcome{{Responses: []spec.Want{{Status: spec.Status(200),
 			Check: func(*wire.Response) error { panic("catalogue bug") }}}}}, spec.Fail, "check panicked: catalogue bug"},
 		// Data after the expected responses: fine when the end is not judged, wrong otherwise.
-		{"/twice", []spec.Outcome{then(200, spec.EndAny)}, spec.Pass, ""},
-		{"/twice", []spec.Outcome{then(200, spec.EndClosed)}, spec.Fail,
+		{"/twice", []spec.Outcome{outcome(200, spec.EndAny)}, spec.Pass, ""},
+		{"/twice", []spec.Outcome{outcome(200, spec.EndClosed)}, spec.Fail,
 			`got: 200 then unexpected data "HTTP/1.1 400 Bad Request\r"…; want one of: [200 then close]`},
 		// A response the strict reader rejects.
-		{"/garbage", []spec.Outcome{then(200, spec.EndAny)}, spec.Fail, "got: ill-framed response"},
+		{"/garbage", []spec.Outcome{outcome(200, spec.EndAny)}, spec.Fail, "got: ill-framed response"},
 	} {
-		c := exchange("t/match", spec.MUST, tt.path, tt.outcomes...)
-		res := runOne(t, f.target(), c, fast)
+		c := exchangeCase("t/match", spec.MUST, tt.path, tt.outcomes...)
+		res := runCase(t, f.target(), c, quickOpts)
 		if res.Verdict != tt.verdict {
 			t.Errorf("For %s %v: verdict = %s; want %s (detail %q)", tt.path, c.OutcomeNames(), res.Verdict, tt.verdict, res.Detail)
 		}
@@ -105,9 +105,9 @@ func TestMultiStepCase(t *testing.T) {
 		Meta: spec.Meta{ID: "t/multi", Level: spec.MUST},
 		Steps: []spec.Step{
 			// Keep-alive then a pipelined pair, split mid-request.
-			{Send: get("/open")},
-			{Expect: &spec.Expect{Any: []spec.Outcome{then(200, spec.EndAny)}}},
-			{Send: append(get("/open"), get("/close")...), SplitAt: []int{5, 40}},
+			{Send: requestFor("/open")},
+			{Expect: &spec.Expect{Any: []spec.Outcome{outcome(200, spec.EndAny)}}},
+			{Send: append(requestFor("/open"), requestFor("/close")...), SplitAt: []int{5, 40}},
 			{Expect: &spec.Expect{Any: []spec.Outcome{{
 				Responses: []spec.Want{{Status: spec.Status(200)}, {Status: spec.Status(200)}},
 				Then:      spec.EndClosed,
@@ -120,7 +120,7 @@ func TestMultiStepCase(t *testing.T) {
 			}}},
 		},
 	}
-	res := runOne(t, f.target(), c, fast)
+	res := runCase(t, f.target(), c, quickOpts)
 	if res.Verdict != spec.Info {
 		t.Errorf("verdict = %s; want info from the last step's outcome (detail %q)", res.Verdict, res.Detail)
 	}
@@ -135,8 +135,8 @@ func TestMultiStepCase(t *testing.T) {
 	}
 
 	// The same case against a server that closes after the first response fails at step 4.
-	c.Steps[0].Send = get("/close")
-	res = runOne(t, f.target(), c, fast)
+	c.Steps[0].Send = requestFor("/close")
+	res = runCase(t, f.target(), c, quickOpts)
 	// Our writes to the closed connection may draw a reset: either end is a close.
 	if res.Verdict != spec.Fail || !strings.HasPrefix(res.Detail, "step 4: got: ") || !strings.Contains(res.Detail, " without a response;") {
 		t.Errorf("got %s %q; want fail at step 4 with no response and a closed connection", res.Verdict, res.Detail)
@@ -144,7 +144,7 @@ func TestMultiStepCase(t *testing.T) {
 }
 
 func TestCompileFillsOutcomes(t *testing.T) {
-	c := exchange("t/compile", spec.SHOULD, "/", then(400, spec.EndClosed), spec.Outcome{Then: spec.EndClosed})
+	c := exchangeCase("t/compile", spec.SHOULD, "/", outcome(400, spec.EndClosed), spec.Outcome{Then: spec.EndClosed})
 	c.Needs = []spec.Need{spec.NeedEcho}
 	got := Compile(c)
 	want := []string{"400 then close", "close without a response"}

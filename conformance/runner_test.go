@@ -17,8 +17,8 @@ import (
 	"github.com/forkproof/forkproof/spec"
 )
 
-// canned is how the fake answers one request path.
-type canned struct {
+// fakeReply is how the fake answers one request path.
+type fakeReply struct {
 	reply string        // written after the request; "" writes nothing
 	after time.Duration // wait before replying
 	end   string        // after replying: "close" (default), "reset", "open" (serve the next request), "hang" (read nothing more)
@@ -27,11 +27,11 @@ type canned struct {
 
 const ok200 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
-// fake is a tiny HTTP/1.1 server on loopback answering request paths from a table; it also
+// fakeServer is a tiny HTTP/1.1 server on loopback answering request paths from a table; it also
 // serves /echo and /reflect unless told not to, and counts the requests per path.
-type fake struct {
+type fakeServer struct {
 	ln     net.Listener
-	routes map[string]canned
+	routes map[string]fakeReply
 	plain  bool // no /echo, no /reflect
 	quit   chan struct{}
 	wg     sync.WaitGroup
@@ -41,18 +41,18 @@ type fake struct {
 	hits  map[string]int
 }
 
-func startFake(t *testing.T, routes map[string]canned) *fake {
+func startFake(t *testing.T, routes map[string]fakeReply) *fakeServer {
 	t.Helper()
 	return startFakeWith(t, routes, false)
 }
 
-func startFakeWith(t *testing.T, routes map[string]canned, plain bool) *fake {
+func startFakeWith(t *testing.T, routes map[string]fakeReply, plain bool) *fakeServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fake{ln: ln, routes: routes, plain: plain, quit: make(chan struct{}),
+	f := &fakeServer{ln: ln, routes: routes, plain: plain, quit: make(chan struct{}),
 		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
 	f.wg.Add(1)
 	go f.accept()
@@ -60,9 +60,9 @@ func startFakeWith(t *testing.T, routes map[string]canned, plain bool) *fake {
 	return f
 }
 
-func (f *fake) target() *Target { return &Target{Addr: f.ln.Addr().String()} }
+func (f *fakeServer) target() *Target { return &Target{Addr: f.ln.Addr().String()} }
 
-func (f *fake) stop() {
+func (f *fakeServer) stop() {
 	close(f.quit)
 	f.ln.Close()
 	f.mu.Lock()
@@ -73,13 +73,13 @@ func (f *fake) stop() {
 	f.wg.Wait()
 }
 
-func (f *fake) count(path string) int {
+func (f *fakeServer) count(path string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.hits[path]
 }
 
-func (f *fake) accept() {
+func (f *fakeServer) accept() {
 	defer f.wg.Done()
 	for {
 		c, err := f.ln.Accept()
@@ -111,7 +111,7 @@ func (f *fake) accept() {
 }
 
 // wait pauses for d, or less when the fake stops; it reports whether the fake is still running.
-func (f *fake) wait(d time.Duration) bool {
+func (f *fakeServer) wait(d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
@@ -125,7 +125,7 @@ func (f *fake) wait(d time.Duration) bool {
 	}
 }
 
-func (f *fake) serve(c net.Conn) {
+func (f *fakeServer) serve(c net.Conn) {
 	br := bufio.NewReader(c)
 	for {
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -162,12 +162,12 @@ func (f *fake) serve(c net.Conn) {
 		switch {
 		case found:
 		case path == "/echo" && !f.plain:
-			cn = canned{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body), end: "open"}
+			cn = fakeReply{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body), end: "open"}
 		case path == "/reflect" && !f.plain:
 			js, _ := json.Marshal(map[string]string{"method": method, "target": path})
-			cn = canned{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(js), js), end: "open"}
+			cn = fakeReply{reply: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(js), js), end: "open"}
 		default:
-			cn = canned{reply: "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", end: "open"}
+			cn = fakeReply{reply: "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", end: "open"}
 		}
 		if !f.wait(cn.after) {
 			return
@@ -194,29 +194,29 @@ func (f *fake) serve(c net.Conn) {
 }
 
 // get is a minimal valid request for path.
-func get(path string) []byte {
+func requestFor(path string) []byte {
 	return []byte("GET " + path + " HTTP/1.1\r\nHost: fake\r\n\r\n")
 }
 
-// exchange is a one-request case: send get(path), expect one of outcomes.
-func exchange(id string, level spec.Level, path string, outcomes ...spec.Outcome) spec.Case {
+// exchange is a one-request case: send requestFor(path), expect one of outcomes.
+func exchangeCase(id string, level spec.Level, path string, outcomes ...spec.Outcome) spec.Case {
 	return spec.Case{
 		Meta: spec.Meta{ID: id, Category: spec.Conformance, Level: level, Title: "test " + id},
 		Steps: []spec.Step{
-			{Send: get(path)},
+			{Send: requestFor(path)},
 			{Expect: &spec.Expect{Any: outcomes}},
 		},
 	}
 }
 
-func then(code int, end spec.End) spec.Outcome {
+func outcome(code int, end spec.End) spec.Outcome {
 	return spec.Outcome{Responses: []spec.Want{{Status: spec.Status(code)}}, Then: end}
 }
 
-// fast options keep tests short; timing-sensitive tests set their own.
-var fast = Options{Parallel: 4, Timeout: 2 * time.Second, Window: 100 * time.Millisecond, Retries: -1}
+// quickOpts options keep tests short; timing-sensitive tests set their own.
+var quickOpts = Options{Parallel: 4, Timeout: 2 * time.Second, Window: 100 * time.Millisecond, Retries: -1}
 
-func runOne(t *testing.T, tg *Target, c spec.Case, opt Options) Result {
+func runCase(t *testing.T, tg *Target, c spec.Case, opt Options) Result {
 	t.Helper()
 	res := Execute(t.Context(), tg, []Case{Compile(c)}, opt)
 	if len(res) != 1 {
@@ -226,7 +226,7 @@ func runOne(t *testing.T, tg *Target, c spec.Case, opt Options) Result {
 }
 
 func TestVerdictPerLevel(t *testing.T) {
-	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
+	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
 	for _, tt := range []struct {
 		level spec.Level
 		want  spec.Verdict
@@ -237,7 +237,7 @@ func TestVerdictPerLevel(t *testing.T) {
 		{spec.None, spec.Info},
 	} {
 		// The fake answers 200 then close; the case wants 400 then close.
-		res := runOne(t, f.target(), exchange("t/level", tt.level, "/ok", then(400, spec.EndClosed)), fast)
+		res := runCase(t, f.target(), exchangeCase("t/level", tt.level, "/ok", outcome(400, spec.EndClosed)), quickOpts)
 		if res.Verdict != tt.want {
 			t.Errorf("level %s: verdict = %s; want %s (detail %q)", tt.level, res.Verdict, tt.want, res.Detail)
 		}
@@ -249,22 +249,22 @@ func TestVerdictPerLevel(t *testing.T) {
 }
 
 func TestResultsInCaseOrder(t *testing.T) {
-	routes := map[string]canned{}
+	routes := map[string]fakeReply{}
 	var cases []Case
 	for i := range 40 {
 		path := fmt.Sprintf("/r%d", i)
 		// Later cases answer sooner, so finishing order differs from case order.
-		routes[path] = canned{reply: ok200, after: time.Duration(40-i) * time.Millisecond}
+		routes[path] = fakeReply{reply: ok200, after: time.Duration(40-i) * time.Millisecond}
 		code := 200
 		if i%3 == 0 {
 			code = 404 // every third case fails, so verdicts differ by position too
 		}
-		cases = append(cases, Compile(exchange(fmt.Sprintf("t/order/%d", i), spec.MUST, path, then(code, spec.EndClosed))))
+		cases = append(cases, Compile(exchangeCase(fmt.Sprintf("t/order/%d", i), spec.MUST, path, outcome(code, spec.EndClosed))))
 	}
 	f := startFake(t, routes)
 	var mu sync.Mutex
 	seen := map[string]int{}
-	opt := fast
+	opt := quickOpts
 	opt.Parallel = 8
 	opt.OnResult = func(r Result) {
 		mu.Lock()
@@ -296,7 +296,7 @@ func TestResultsInCaseOrder(t *testing.T) {
 }
 
 func TestRetryOnTiming(t *testing.T) {
-	f := startFake(t, map[string]canned{
+	f := startFake(t, map[string]fakeReply{
 		"/slow-answer": {reply: ok200, after: 400 * time.Millisecond},
 		"/slow-close":  {reply: ok200, end: "close", delay: 400 * time.Millisecond},
 		"/never":       {end: "hang"},
@@ -317,7 +317,7 @@ func TestRetryOnTiming(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s/retries=%d", tt.path[1:], tt.opt.Retries), func(t *testing.T) {
 			t.Parallel() // each waits on timers; together they take as long as the slowest
-			res := runOne(t, f.target(), exchange("t/retry", spec.MUST, tt.path, then(200, spec.EndClosed)), tt.opt)
+			res := runCase(t, f.target(), exchangeCase("t/retry", spec.MUST, tt.path, outcome(200, spec.EndClosed)), tt.opt)
 			if res.Verdict != tt.want {
 				t.Errorf("%s (retries %d): verdict = %s; want %s (%s)", tt.path, tt.opt.Retries, res.Verdict, tt.want, res.Detail)
 			}
@@ -330,10 +330,10 @@ func TestRetryOnTiming(t *testing.T) {
 
 func TestNoRetryWithoutTiming(t *testing.T) {
 	// A wrong status is not a timing matter: one run only.
-	f := startFake(t, map[string]canned{"/ok": {reply: ok200}})
-	opt := fast
+	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
+	opt := quickOpts
 	opt.Retries = 2
-	res := runOne(t, f.target(), exchange("t/noretry", spec.MUST, "/ok", then(400, spec.EndClosed)), opt)
+	res := runCase(t, f.target(), exchangeCase("t/noretry", spec.MUST, "/ok", outcome(400, spec.EndClosed)), opt)
 	if res.Verdict != spec.Fail {
 		t.Fatalf("verdict = %s; want fail", res.Verdict)
 	}
@@ -344,7 +344,7 @@ func TestNoRetryWithoutTiming(t *testing.T) {
 
 func TestNeeds(t *testing.T) {
 	needing := func(id string, needs ...spec.Need) Case {
-		c := exchange(id, spec.MUST, "/ok", then(200, spec.EndAny))
+		c := exchangeCase(id, spec.MUST, "/ok", outcome(200, spec.EndAny))
 		c.Needs = needs
 		return Compile(c)
 	}
@@ -357,12 +357,12 @@ func TestNeeds(t *testing.T) {
 		needing("t/needs/reflect", spec.NeedReflect),
 		needing("t/needs/unknown", spec.Need("telepathy")),
 	}
-	routes := map[string]canned{"/ok": {reply: ok200}}
+	routes := map[string]fakeReply{"/ok": {reply: ok200}}
 
 	full := startFake(t, routes)
 	withPID := full.target()
 	withPID.PID = 1
-	got := verdicts(Execute(t.Context(), withPID, cases, fast))
+	got := verdictList(Execute(t.Context(), withPID, cases, quickOpts))
 	want := "pass pass pass pass pass pass skip"
 	if got != want {
 		t.Errorf("full target: verdicts %q; want %q", got, want)
@@ -372,8 +372,8 @@ func TestNeeds(t *testing.T) {
 	}
 
 	plain := startFakeWith(t, routes, true)
-	results := Execute(t.Context(), plain.target(), cases, fast)
-	got = verdicts(results)
+	results := Execute(t.Context(), plain.target(), cases, quickOpts)
+	got = verdictList(results)
 	want = "pass skip skip skip skip skip skip"
 	if got != want {
 		t.Errorf("plain target: verdicts %q; want %q", got, want)
@@ -396,7 +396,7 @@ func TestNeeds(t *testing.T) {
 	}
 }
 
-func verdicts(rs []Result) string {
+func verdictList(rs []Result) string {
 	v := make([]string, len(rs))
 	for i, r := range rs {
 		v[i] = string(r.Verdict)
@@ -412,7 +412,7 @@ func TestCannotConnect(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	res := runOne(t, &Target{Addr: addr}, exchange("t/dial", spec.MUST, "/", then(200, spec.EndAny)), fast)
+	res := runCase(t, &Target{Addr: addr}, exchangeCase("t/dial", spec.MUST, "/", outcome(200, spec.EndAny)), quickOpts)
 	if res.Verdict != spec.Fail || !strings.Contains(res.Detail, "cannot connect") {
 		t.Errorf("verdict %s, detail %q; want fail with \"cannot connect\"", res.Verdict, res.Detail)
 	}
@@ -433,7 +433,7 @@ func TestGoScenarios(t *testing.T) {
 			return Result{Verdict: spec.Pass}
 		}},
 	}
-	opt := fast
+	opt := quickOpts
 	opt.Retries = 2
 	results := Execute(t.Context(), &Target{Addr: "127.0.0.1:1"}, cases, opt)
 	want := []struct {
@@ -458,8 +458,8 @@ func TestGoScenarios(t *testing.T) {
 func TestCancelledContextSkips(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	cs := []Case{Compile(exchange("t/cancel", spec.MUST, "/", then(200, spec.EndAny)))}
-	res := Execute(ctx, &Target{Addr: "127.0.0.1:1"}, cs, fast)
+	cs := []Case{Compile(exchangeCase("t/cancel", spec.MUST, "/", outcome(200, spec.EndAny)))}
+	res := Execute(ctx, &Target{Addr: "127.0.0.1:1"}, cs, quickOpts)
 	if res[0].Verdict != spec.Skip || !strings.Contains(res[0].Detail, "not run") {
 		t.Errorf("got %s %q; want skip, not run", res[0].Verdict, res[0].Detail)
 	}
@@ -530,14 +530,14 @@ func BenchmarkExecute300(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &fake{ln: ln, routes: map[string]canned{"/ok": {reply: ok200}}, quit: make(chan struct{}),
+	f := &fakeServer{ln: ln, routes: map[string]fakeReply{"/ok": {reply: ok200}}, quit: make(chan struct{}),
 		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
 	f.wg.Add(1)
 	go f.accept()
 	defer f.stop()
 	cases := make([]Case, 300)
 	for i := range cases {
-		cases[i] = Compile(exchange(fmt.Sprintf("t/bench/%d", i), spec.MUST, "/ok", then(200, spec.EndClosed)))
+		cases[i] = Compile(exchangeCase(fmt.Sprintf("t/bench/%d", i), spec.MUST, "/ok", outcome(200, spec.EndClosed)))
 	}
 	opt := Options{}
 	b.ResetTimer()
