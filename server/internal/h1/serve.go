@@ -640,6 +640,9 @@ func (s *server) noteField(f *field) int {
 			st := 0
 			empty := true
 			eachToken(f.value, func(t []byte) {
+				if len(t) == 0 {
+					return // empty list elements are allowed (RFC 9110 §5.6.1)
+				}
 				empty = false
 				if st != 0 {
 					return
