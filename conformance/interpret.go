@@ -387,6 +387,7 @@ func describeReadError(err error) string {
 func firstLine(b []byte) string {
 	const limit = 60
 	line, _, cut := bytes.Cut(b, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
 	short := len(line) > limit
 	if short {
 		line = line[:limit]
