@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Run serves until SIGTERM or SIGINT, then shuts down gracefully and returns nil.
@@ -23,6 +26,7 @@ func Run(o Options) error {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	closeOnExecAll()
 	// Subscribe before listening so a signal sent right after "listening on" is not lost.
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -60,3 +64,21 @@ func ready(o *Options, addr string) {
 }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+// closeOnExecAll marks every fd above stderr close-on-exec. Our own fds are opened that way,
+// but fds we inherited without the flag (a launcher's leaked pipe, say) would otherwise pass
+// on to every child: ForkExec closes only close-on-exec fds.
+func closeOnExecAll() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	ents, err := os.ReadDir("/proc/self/fd") // kernels before 5.11
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/forkproof/forkproof/server"
 )
 
 // command is one subcommand; it returns the process exit code
@@ -19,6 +21,11 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
+	// A connection child or prefork worker of `serve`: before any flag parsing, so a child
+	// does as little as possible on its way to the connection.
+	if server.IsChild() {
+		os.Exit(server.ChildMain())
+	}
 	os.Exit(dispatch(os.Args[1:]))
 }
 
