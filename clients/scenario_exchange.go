@@ -1,0 +1,221 @@
+package clients
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// The scenario functions below (scenario_*.go) do to a server what hostile networks and
+// clients do, and return plain observations; judging them is the conformance package's job.
+
+// Request is one request of a scenario and the method its response answers (framing depends
+// on it: a response to HEAD has no body).
+type Request struct {
+	Method string
+	Bytes  []byte
+}
+
+// Exchange is what one connection of a scenario produced.
+type Exchange struct {
+	// DialErr is set when the connection was never established.
+	DialErr error
+	// SendErr is set when sending failed (the server closed or reset early).
+	SendErr error
+	// Responses holds the responses read, in order.
+	Responses []*Response
+	// Err is what ended reading before every expected response arrived; nil otherwise.
+	Err error
+	// Kind classifies Err (KindResponse when Err is nil).
+	Kind Kind
+	// Premature is how the server reacted before the request was complete (EndTimeout: it
+	// waited, as it should); PrematureAt is how many bytes had been sent, PrematureData what
+	// arrived.
+	Premature     End
+	PrematureAt   int
+	PrematureData []byte
+	// After is what the connection did after the responses, for scenarios that watch it
+	// (SendWatch); AfterData is what arrived then.
+	After     End
+	AfterData []byte
+	// Sent and Received are the connection's transcript.
+	Sent, Received string
+}
+
+// Response is an alias kept short for scenario code.
+type Response = wire.Response
+
+// OK reports whether the connection was established, the request sent and every expected
+// response read.
+func (e *Exchange) OK() bool {
+	return e.DialErr == nil && e.SendErr == nil && e.Err == nil && e.Premature == EndTimeout
+}
+
+// finish reads len(methods) responses on c into e and records the transcript.
+func (e *Exchange) finish(c *Conn, methods []string, timeout time.Duration) {
+	e.Responses, e.Err = c.ReadResponses(methods, timeout)
+	if e.Err == nil && len(e.Responses) < len(methods) {
+		e.Err = errShortRead
+	}
+	e.Kind = Classify(e.Err)
+	e.Sent, e.Received = c.Transcript()
+}
+
+type scenarioError string
+
+func (e scenarioError) Error() string { return string(e) }
+
+const errShortRead = scenarioError("fewer responses than requests")
+
+// PartialSend sends req cut at the offsets in at and reads one response: the server must
+// answer as if the request had arrived whole. Between pieces it watches the connection for
+// pause instead of sleeping, so a server that answers (or closes) before the request is
+// complete is caught in the act: Premature says how, at which offset.
+func PartialSend(ctx context.Context, addr string, req Request, at []int, pause, timeout time.Duration) Exchange {
+	var e Exchange
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		e.DialErr = err
+		return e
+	}
+	defer c.Close()
+	prev := 0
+	for _, cut := range append(append([]int(nil), at...), len(req.Bytes)) {
+		if cut <= prev || cut > len(req.Bytes) {
+			continue
+		}
+		if e.SendErr = c.Send(req.Bytes[prev:cut]); e.SendErr != nil {
+			break
+		}
+		prev = cut
+		if cut == len(req.Bytes) {
+			break
+		}
+		if end, data := c.WaitEnd(pause); end != EndTimeout {
+			e.Premature, e.PrematureAt, e.PrematureData = end, cut, data
+			break
+		}
+	}
+	if e.SendErr != nil || e.Premature != EndTimeout {
+		e.Sent, e.Received = c.Transcript()
+		return e
+	}
+	e.finish(c, []string{req.Method}, timeout)
+	return e
+}
+
+// Pipeline sends every request in one write and reads one response per request, in order.
+func Pipeline(ctx context.Context, addr string, reqs []Request, timeout time.Duration) Exchange {
+	var e Exchange
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		e.DialErr = err
+		return e
+	}
+	defer c.Close()
+	var all []byte
+	methods := make([]string, len(reqs))
+	for i, r := range reqs {
+		all = append(all, r.Bytes...)
+		methods[i] = r.Method
+	}
+	if e.SendErr = c.Send(all); e.SendErr != nil {
+		e.Sent, e.Received = c.Transcript()
+		return e
+	}
+	e.finish(c, methods, timeout)
+	return e
+}
+
+// HalfClose sends req, shuts the connection down for writing, and reads one response.
+func HalfClose(ctx context.Context, addr string, req Request, timeout time.Duration) Exchange {
+	var e Exchange
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		e.DialErr = err
+		return e
+	}
+	defer c.Close()
+	if e.SendErr = c.Send(req.Bytes); e.SendErr == nil {
+		e.SendErr = c.CloseWrite()
+	}
+	if e.SendErr != nil {
+		e.Sent, e.Received = c.Transcript()
+		return e
+	}
+	e.finish(c, []string{req.Method}, timeout)
+	return e
+}
+
+// KeepAlive sends the requests one after another on one connection, reading each response
+// before sending the next.
+func KeepAlive(ctx context.Context, addr string, reqs []Request, timeout time.Duration) Exchange {
+	var e Exchange
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		e.DialErr = err
+		return e
+	}
+	defer c.Close()
+	for _, r := range reqs {
+		if e.SendErr = c.Send(r.Bytes); e.SendErr != nil {
+			break
+		}
+		resp, err := c.ReadResponse(r.Method, timeout)
+		if err != nil {
+			e.Err = err
+			break
+		}
+		e.Responses = append(e.Responses, resp)
+	}
+	e.Kind = Classify(e.Err)
+	e.Sent, e.Received = c.Transcript()
+	return e
+}
+
+// ForEach calls f(i) for i in [0, n) with at most par calls running at once, and returns when
+// every call has returned. It stops starting new calls once ctx is done.
+func ForEach(ctx context.Context, n, par int, f func(i int)) {
+	if par < 1 {
+		par = 1
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// SendWatch sends req in one write, reads one response, then watches the connection for
+// window: a server that answered before reading the whole request shows it there (a second,
+// unasked-for response to the unread rest, or a reset from closing with unread bytes).
+func SendWatch(ctx context.Context, addr string, req Request, timeout, window time.Duration) Exchange {
+	var e Exchange
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		e.DialErr = err
+		return e
+	}
+	defer c.Close()
+	if e.SendErr = c.Send(req.Bytes); e.SendErr != nil {
+		e.Sent, e.Received = c.Transcript()
+		return e
+	}
+	e.finish(c, []string{req.Method}, timeout)
+	if e.Err == nil {
+		e.After, e.AfterData = c.WaitEnd(window)
+		e.Sent, e.Received = c.Transcript()
+	}
+	return e
+}

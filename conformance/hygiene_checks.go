@@ -1,0 +1,121 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+)
+
+// The hygiene/... checks that stress the target themselves (a burst of normal connections
+// and resets at every phase), then look at its processes. hygiene/zombies and hygiene/fd-leak
+// are judged at the end of every run (hygiene.go) and after each stressing scenario.
+
+// idleCPUThreshold is the share of one core the target may burn with no client connected.
+const idleCPUThreshold = 0.5
+
+func hygieneCases() []Case {
+	pid := []spec.Need{spec.NeedPID}
+	return []Case{
+		scenario(hygieneMeta("hygiene/lingering-children", "children of closed and reset connections exit",
+			"Once every client connection has closed — cleanly or by reset — the children that served them must exit; the number of live children comes back to the baseline (a prefork pool keeps its size and is not a leak).",
+			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count", stressSettle)),
+			pid, runLingering),
+		scenario(hygieneMeta("hygiene/idle-cpu", "no process of the target burns CPU when no client is connected",
+			"After clients have gone (some by reset), the server and its children must be idle: a child that spins after a read error burns a core for nothing.",
+			fmt.Sprintf("the target's process tree uses under %.0f%% of one core in some %v window within %v after the stress", 100*idleCPUThreshold, idleWindow, stressSettle)),
+			pid, runIdleCPU),
+		scenario(hygieneMeta("hygiene/threads-rss", "thread count and resident memory of the root process before and after a burst (recorded)",
+			"Recorded for information: how many threads and how much memory the root process holds before and after 100 connections.",
+			"info: the figures"),
+			pid, runThreadsRSS),
+	}
+}
+
+const idleWindow = 300 * time.Millisecond
+
+// stressMix opens n connections in parallel: a third served normally, a third reset
+// mid-request, a third reset mid-response.
+func stressMix(ctx context.Context, env *Env, n int) {
+	clients.ForEach(ctx, n, robustPar, func(i int) {
+		switch i % 3 {
+		case 0:
+			clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
+		case 1:
+			clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidRequest), clients.PhaseMidRequest, env.Timeout)
+		case 2:
+			clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidResponse), clients.PhaseMidResponse, env.Timeout)
+		}
+	})
+}
+
+func runLingering(ctx context.Context, env *Env) Result {
+	base, err := stressBaseline(ctx, env)
+	if err != nil {
+		return judged(spec.Fail, "%v", err)
+	}
+	start := time.Now()
+	stressMix(ctx, env, 30)
+	if ctx.Err() != nil {
+		return judged(spec.Skip, "interrupted: %v", ctx.Err())
+	}
+	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, start, stressSettle)
+	if wrong != "" {
+		return judged(spec.Fail, "after 30 connections (10 normal, 10 reset mid-request, 10 reset mid-response): %s", wrong)
+	}
+	return judged(spec.Pass, "after 30 connections (10 reset mid-request, 10 mid-response): %s", numbers)
+}
+
+func runIdleCPU(ctx context.Context, env *Env) Result {
+	if _, err := stressBaseline(ctx, env); err != nil {
+		return judged(spec.Fail, "%v", err)
+	}
+	stressMix(ctx, env, 30)
+	if ctx.Err() != nil {
+		return judged(spec.Skip, "interrupted: %v", ctx.Err())
+	}
+	// Other cases may be loading the target right now: the check passes as soon as one window
+	// is idle, and fails only when the tree stays busy for the whole settle period.
+	deadline := time.Now().Add(stressSettle)
+	lowest, lowestBusiest := 1e9, ""
+	for windows := 1; ; windows++ {
+		share, busiest, err := idleCPU(ctx, env.Target.PID, idleWindow)
+		if err != nil {
+			if ctx.Err() != nil {
+				return judged(spec.Skip, "interrupted: %v", ctx.Err())
+			}
+			return judged(spec.Fail, "cannot read the target's CPU time (did it die?): %v", err)
+		}
+		if share < idleCPUThreshold {
+			return judged(spec.Pass, "after 30 connections (20 reset): %.0f%% of one core over %v (threshold %.0f%%)", 100*share, idleWindow, 100*idleCPUThreshold)
+		}
+		if share < lowest {
+			lowest, lowestBusiest = share, busiest
+		}
+		if time.Now().After(deadline) {
+			return judged(spec.Fail, "after 30 connections (20 reset), with no client connected, the target kept burning at least %.0f%% of one core in each of %d windows of %v (threshold %.0f%%); %s",
+				100*lowest, windows, idleWindow, 100*idleCPUThreshold, lowestBusiest)
+		}
+	}
+}
+
+func runThreadsRSS(ctx context.Context, env *Env) Result {
+	if _, err := stressBaseline(ctx, env); err != nil {
+		return judged(spec.Fail, "%v", err)
+	}
+	t0, r0, err := threadsRSS(env.Target.PID)
+	if err != nil {
+		return judged(spec.Fail, "cannot read the target's status: %v", err)
+	}
+	clients.ForEach(ctx, 100, robustPar, func(int) {
+		clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
+	})
+	t1, r1, err := threadsRSS(env.Target.PID)
+	if err != nil {
+		return judged(spec.Fail, "cannot read the target's status after 100 connections (did it die?): %v", err)
+	}
+	return judged(spec.Info, "root process: threads %d → %d, RSS %.1f MiB → %.1f MiB after 100 connections",
+		t0, t1, float64(r0)/(1<<20), float64(r1)/(1<<20))
+}

@@ -1,0 +1,217 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/procfs"
+)
+
+// Hygiene after stress: the scenarios that stress a server's processes (resets, backlog
+// overflow) take a baseline first and judge the process tree after, and the hygiene/... checks
+// below stress it themselves. Everything is judged against the target's own baseline: a
+// prefork pool that stays the same size is not a leak.
+
+// stressSettle is how long numbers may take to come back after a stress. Other cases run at
+// the same time and hold connections (and, in a forking server, children) for up to a couple
+// of seconds; polling stops as soon as the numbers are back.
+const stressSettle = 5 * time.Second
+
+// stressOptions are the hygiene options used after a stress.
+var stressOptions = HygieneOptions{Settle: stressSettle}
+
+// stressBaseline takes the target's baseline before a stress; nil when the PID is unknown.
+func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
+	if env.Target.PID <= 0 {
+		return nil, nil
+	}
+	b, err := Baseline(ctx, env.Target, HygieneOptions{Settle: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("taking the baseline: %v", err)
+	}
+	return &b, nil
+}
+
+// afterStress judges the process tree after a stress that began at start: zombies, fd growth
+// and children born during the stress that are still alive. It returns what is wrong ("" when
+// nothing) and a summary of the numbers.
+func afterStress(ctx context.Context, env *Env, base *Snapshot, start time.Time) (wrong, numbers string) {
+	if base == nil {
+		return "", "hygiene not checked (PID unknown)"
+	}
+	var problems []string
+	for _, r := range CheckHygiene(ctx, env.Target, *base, stressOptions) {
+		if r.Verdict != "pass" {
+			problems = append(problems, r.ID+": "+r.Detail)
+		} else {
+			numbers += r.Detail + "; "
+		}
+	}
+	lw, ln := lingeringAfter(ctx, env.Target.PID, *base, start, stressSettle)
+	if lw != "" {
+		problems = append(problems, "hygiene/lingering-children: "+lw)
+	} else {
+		numbers += ln
+	}
+	return strings.Join(problems, "; "), strings.TrimSuffix(numbers, "; ")
+}
+
+// child is one child process as seen in /proc.
+type child struct {
+	PID     int
+	State   string
+	Started time.Time
+	CPU     float64 // seconds of CPU used so far
+}
+
+// liveChildren lists the children of pid that are not zombies, with their start times.
+func liveChildren(pid int) ([]child, error) {
+	kids, err := Children(pid)
+	if err != nil {
+		return nil, err
+	}
+	var out []child
+	for _, k := range kids {
+		p, err := procfs.NewProc(k)
+		if err != nil {
+			continue // gone
+		}
+		st, err := p.Stat()
+		if err != nil || st.State == "Z" || st.State == "X" {
+			continue
+		}
+		c := child{PID: k, State: st.State, CPU: st.CPUTime()}
+		if s, err := st.StartTime(); err == nil {
+			c.Started = time.Unix(0, int64(s*1e9))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// lingeringAfter polls until no child born since start is alive beyond the baseline's number
+// of children, or settle passes. A pool that keeps its size (prefork, including workers that
+// were replaced) is not lingering: only growth over the baseline is.
+func lingeringAfter(ctx context.Context, pid int, base Snapshot, start time.Time, settle time.Duration) (wrong, numbers string) {
+	baseLive := len(base.Children) - len(base.Zombies)
+	// Start times have clock-tick resolution (10ms): allow for it.
+	since := start.Add(-20 * time.Millisecond)
+	deadline := time.Now().Add(settle)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		live, err := liveChildren(pid)
+		if err != nil {
+			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
+		}
+		var young []child
+		for _, c := range live {
+			if !c.Started.Before(since) {
+				young = append(young, c)
+			}
+		}
+		if len(young) == 0 || len(live) <= baseLive {
+			return "", fmt.Sprintf("live children: baseline %d, after %d", baseLive, len(live))
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Sprintf("%d children born during the stress are still alive %v after it (live children: baseline %d, after %d): %s",
+				len(young), settle, baseLive, len(live), describeChildren(young, 8)), ""
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+}
+
+func describeChildren(cs []child, max int) string {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].CPU > cs[j].CPU })
+	var parts []string
+	for i, c := range cs {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("… (%d more)", len(cs)-max))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("pid %d state %s cpu %.2fs", c.PID, c.State, c.CPU))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// treeCPU returns the CPU seconds used so far by pid and each of its live children.
+func treeCPU(pid int) (map[int]float64, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Stat()
+	if err != nil {
+		return nil, err
+	}
+	cpu := map[int]float64{pid: st.CPUTime()}
+	live, err := liveChildren(pid)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range live {
+		cpu[c.PID] = c.CPU
+	}
+	return cpu, nil
+}
+
+// idleCPU measures, over window, the CPU the tree of pid burns (processes present at both
+// ends), as a fraction of one core, and names the busiest process.
+func idleCPU(ctx context.Context, pid int, window time.Duration) (float64, string, error) {
+	before, err := treeCPU(pid)
+	if err != nil {
+		return 0, "", err
+	}
+	t0 := time.Now()
+	select {
+	case <-ctx.Done():
+		return 0, "", ctx.Err()
+	case <-time.After(window): // the measurement window itself, not synchronisation
+	}
+	after, err := treeCPU(pid)
+	if err != nil {
+		return 0, "", err
+	}
+	wall := time.Since(t0).Seconds()
+	var total, top float64
+	topPID := 0
+	for p, c := range after {
+		b, ok := before[p]
+		if !ok {
+			continue
+		}
+		d := c - b
+		total += d
+		if d > top {
+			top, topPID = d, p
+		}
+	}
+	busiest := ""
+	if topPID != 0 {
+		role := "child"
+		if topPID == pid {
+			role = "root"
+		}
+		busiest = fmt.Sprintf("busiest: %s pid %d at %.0f%%", role, topPID, 100*top/wall)
+	}
+	return total / wall, busiest, nil
+}
+
+// threadsRSS reads the thread count and resident memory of pid.
+func threadsRSS(pid int) (threads int, rss int, err error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	st, err := p.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	return st.NumThreads, st.ResidentMemory(), nil
+}

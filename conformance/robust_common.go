@@ -1,0 +1,174 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Robustness scenarios (robust_*.go) do to a server what real networks and hostile clients
+// do, and judge what comes back; hygiene checks (hygiene_*.go) look at the server's processes
+// after the scenarios that stress them. They are ordinary Cases, registered in init.
+
+// robustPar bounds the connections a scenario keeps busy at once: enough to finish hundreds
+// of connections quickly, few enough not to starve a prefork pool serving other cases.
+const robustPar = 8
+
+// robust builds the Meta of a robustness scenario.
+func robust(id, title, requirement string, outcomes ...string) spec.Meta {
+	return spec.Meta{ID: id, Category: spec.Robustness, Level: spec.MUST, Title: title,
+		Requirement: requirement, Outcomes: outcomes}
+}
+
+// hygieneMeta builds the Meta of a hygiene check.
+func hygieneMeta(id, title, requirement string, outcomes ...string) spec.Meta {
+	return spec.Meta{ID: id, Category: spec.Hygiene, Level: spec.None, Title: title,
+		Requirement: requirement, Outcomes: outcomes}
+}
+
+// scenario makes a Case whose results carry m whatever the run function filled in.
+func scenario(m spec.Meta, needs []spec.Need, run func(ctx context.Context, env *Env) Result) Case {
+	return Case{Meta: m, Needs: needs, Run: func(ctx context.Context, env *Env) Result {
+		r := run(ctx, env)
+		r.Meta = m
+		return r
+	}}
+}
+
+func judged(v spec.Verdict, format string, args ...any) Result {
+	return Result{Verdict: v, Detail: fmt.Sprintf(format, args...)}
+}
+
+// withWire attaches the transcript of one exchange to r.
+func withWire(r Result, e *clients.Exchange) Result {
+	if e != nil && (e.Sent != "" || e.Received != "") {
+		r.Wire = &Wire{Sent: capText(e.Sent), Received: capText(e.Received)}
+	}
+	return r
+}
+
+// capText keeps a transcript of a megabyte request readable in a report.
+func capText(s string) string {
+	const max = 8 << 10
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + fmt.Sprintf("…⟨%d more bytes⟩", len(s)-max)
+}
+
+// get builds a GET-like request to path for the target, with extra header lines.
+func reqGet(env *Env, method, path string, extra ...string) clients.Request {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, env.Target.Addr)
+	for _, h := range extra {
+		b.WriteString(h)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return clients.Request{Method: method, Bytes: []byte(b.String())}
+}
+
+// post builds a POST with a Content-Length body.
+func reqPost(env *Env, path string, body []byte, extra ...string) clients.Request {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n",
+		path, env.Target.Addr, len(body))
+	for _, h := range extra {
+		b.WriteString(h)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	return clients.Request{Method: "POST", Bytes: b.Bytes()}
+}
+
+// whole sends req in one write on a fresh connection and returns the response: what a split
+// or pipelined copy of req must also get.
+func sendWhole(ctx context.Context, env *Env, req clients.Request) (*wire.Response, *clients.Exchange) {
+	e := clients.PartialSend(ctx, env.Target.Addr, req, nil, 0, env.Timeout)
+	if !e.OK() || len(e.Responses) != 1 {
+		return nil, &e
+	}
+	return e.Responses[0], &e
+}
+
+// sameResponse says how got differs from want in what matters (status, body), or "".
+func sameResponse(got, want *wire.Response) string {
+	switch {
+	case got == nil:
+		return "no response"
+	case got.StatusCode != want.StatusCode:
+		return fmt.Sprintf("status %d; want %d", got.StatusCode, want.StatusCode)
+	case !bytes.Equal(got.Body, want.Body):
+		return fmt.Sprintf("body of %d bytes %s; want %d bytes %s", len(got.Body), bytesPreview(got.Body), len(want.Body), bytesPreview(want.Body))
+	}
+	return ""
+}
+
+func bytesPreview(b []byte) string {
+	if len(b) > 24 {
+		return clients.Escape(b[:24]) + "…"
+	}
+	return `"` + clients.Escape(b) + `"`
+}
+
+// describe says in words what an exchange that did not complete saw.
+func exchangeSays(e *clients.Exchange) string {
+	switch {
+	case e.DialErr != nil:
+		return "cannot connect: " + e.DialErr.Error()
+	case e.Premature != clients.EndTimeout:
+		what := map[clients.End]string{clients.EndFIN: "closed", clients.EndRST: "reset", clients.EndData: "answered"}[e.Premature]
+		s := fmt.Sprintf("the server %s after only %d bytes of the request", what, e.PrematureAt)
+		if len(e.PrematureData) > 0 {
+			s += ": " + bytesPreview(e.PrematureData)
+		}
+		return s
+	case e.SendErr != nil:
+		return "sending failed: " + e.SendErr.Error()
+	case e.Err != nil:
+		return fmt.Sprintf("after %d response(s): %s (%v)", len(e.Responses), kindWords(e.Kind), e.Err)
+	}
+	return fmt.Sprintf("%d response(s)", len(e.Responses))
+}
+
+func kindWords(k clients.Kind) string {
+	switch k {
+	case clients.KindResponse:
+		return "response"
+	case clients.KindFIN:
+		return "close without a response"
+	case clients.KindRST:
+		return "reset"
+	case clients.KindTimeout:
+		return "timeout"
+	case clients.KindIllFramed:
+		return "ill-framed response"
+	case clients.KindTruncated:
+		return "truncated response"
+	case clients.KindError:
+		return "error"
+	}
+	return fmt.Sprintf("kind %d", int(k))
+}
+
+// probeServed checks that the server still answers GET / promptly on a fresh connection.
+func probeServed(ctx context.Context, env *Env) (string, *clients.Exchange) {
+	e := clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
+	if !e.OK() {
+		return exchangeSays(&e), &e
+	}
+	if s := e.Responses[0].StatusCode; s/100 != 2 {
+		return fmt.Sprintf("status %d; want 2xx", s), &e
+	}
+	return "", &e
+}
+
+// since formats a duration for details, rounded for reading.
+func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -1,0 +1,168 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Partial sends: TCP is a byte stream; a request may arrive in any number of pieces. The
+// classic learner bug answers whatever one recv() returned.
+
+// splitPause is how long the client watches the connection between two pieces: long enough
+// for a forking server's child to start and read the first piece alone.
+const splitPause = 20 * time.Millisecond
+
+func partialCases() []Case {
+	const req = "A request split into pieces, with pauses between them, is the same request: the server must wait for all of it and answer exactly as if it had arrived in one piece."
+	return []Case{
+		scenario(robust("robust/partial/1", "GET and HEAD split at every byte boundary get the same response as sent whole", req,
+			"the same status and body as the request sent whole, and nothing before the last byte"), nil,
+			func(ctx context.Context, env *Env) Result {
+				return runSplits(ctx, env, []clients.Request{
+					reqGet(env, "GET", "/"),
+					reqGet(env, "HEAD", "/", "User-Agent: forkproof", "Accept: */*"),
+				}, everyBoundary)
+			}),
+		scenario(robust("robust/partial/2", "POST bodies (Content-Length and chunked) split at every byte boundary are echoed whole", req,
+			"200 with the whole body echoed, and nothing before the last byte"), []spec.Need{spec.NeedEcho},
+			func(ctx context.Context, env *Env) Result {
+				chunked := clients.Request{Method: "POST", Bytes: []byte("POST /echo HTTP/1.1\r\nHost: " + env.Target.Addr +
+					"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")}
+				return runSplits(ctx, env, []clients.Request{reqPost(env, "/echo", []byte("hello world")), chunked}, everyBoundary)
+			}),
+		scenario(robust("robust/partial/3", "requests cut at random points into several pieces with pauses get the same response", req,
+			"the same status and body as the request sent whole, and nothing before the last byte"), nil,
+			func(ctx context.Context, env *Env) Result {
+				return runSplits(ctx, env, []clients.Request{
+					reqGet(env, "GET", "/", "User-Agent: forkproof", "Accept: */*", "Accept-Language: en"),
+					reqGet(env, "HEAD", "/"),
+					reqGet(env, "GET", "/forkproof-no-such-path"),
+				}, randomCuts)
+			}),
+	}
+}
+
+// A cutter returns the ways to cut a request of n bytes.
+type cutter func(n int) [][]int
+
+func everyBoundary(n int) [][]int {
+	cuts := make([][]int, 0, n-1)
+	for i := 1; i < n; i++ {
+		cuts = append(cuts, []int{i})
+	}
+	return cuts
+}
+
+// randomCuts gives 12 cuttings into 2-6 pieces; the seed is fixed so a failure reproduces.
+func randomCuts(n int) [][]int {
+	r := rand.New(rand.NewPCG(uint64(n), 4))
+	var cuts [][]int
+	for range 12 {
+		k := 1 + r.IntN(5)
+		var at []int
+		for range k {
+			at = append(at, 1+r.IntN(n-1))
+		}
+		cuts = append(cuts, sortedUnique(at))
+	}
+	return cuts
+}
+
+func sortedUnique(a []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, v := range a {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// runSplits sends every request whole, then cut every way cut gives, and fails on the first
+// cutting that gets a different answer (or an answer before the request is complete).
+func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter) Result {
+	type job struct {
+		req  clients.Request
+		want *wire.Response
+		at   []int
+	}
+	var jobs []job
+	for _, req := range reqs {
+		want, e := sendWhole(ctx, env, req)
+		if want == nil {
+			r := judged(spec.Fail, "%q sent whole: %s", requestLine(req.Bytes), exchangeSays(e))
+			r.Timed = e.Kind == clients.KindTimeout
+			return withWire(r, e)
+		}
+		for _, at := range cut(len(req.Bytes)) {
+			jobs = append(jobs, job{req, want, at})
+		}
+	}
+	var (
+		mu    sync.Mutex
+		first *Result
+		timed bool
+	)
+	clients.ForEach(ctx, len(jobs), robustPar, func(i int) {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			return
+		}
+		j := jobs[i]
+		e := clients.PartialSend(ctx, env.Target.Addr, j.req, j.at, splitPause, env.Timeout)
+		var why string
+		if !e.OK() {
+			why = exchangeSays(&e)
+		} else {
+			why = sameResponse(e.Responses[0], j.want)
+		}
+		if why == "" {
+			return
+		}
+		r := withWire(judged(spec.Fail, "%q cut at %v (pauses %v): %s; sent whole it got %d",
+			requestLine(j.req.Bytes), j.at, splitPause, why, j.want.StatusCode), &e)
+		mu.Lock()
+		if first == nil {
+			first = &r
+			timed = e.Kind == clients.KindTimeout
+		}
+		mu.Unlock()
+	})
+	if first != nil {
+		first.Timed = timed
+		return *first
+	}
+	if err := ctx.Err(); err != nil {
+		return judged(spec.Skip, "interrupted: %v", err)
+	}
+	return judged(spec.Pass, "%d cuttings of %d requests all got the response of the whole request", len(jobs), len(reqs))
+}
+
+// firstLine returns the request line of a request, for details.
+func requestLine(b []byte) string {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '\r' && b[i+1] == '\n' {
+			return string(b[:i])
+		}
+	}
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return fmt.Sprintf("%s…", b)
+}

@@ -1,0 +1,108 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Slow clients: a slowloris (a head dripped forever) and a slow body must be cut off within a
+// bounded time, and while they hang the server must go on serving others. A slow reader must
+// still get all of a large response.
+
+// dripEvery is the interval between two dripped bytes.
+const dripEvery = 100 * time.Millisecond
+
+// slowBound is how long a slow client is kept up before the server is said to wait forever.
+func slowBound(env *Env) time.Duration { return max(2*time.Second, 8*env.Window) }
+
+func slowCases() []Case {
+	return []Case{
+		scenario(robust("robust/slowloris/1", "a request head dripped forever is cut off, and others are served meanwhile",
+			"A server must bound how long it waits for a request head (else a few slow clients hold all its workers), and must serve other clients while one is slow.",
+			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
+			"warn: the slow connection is still open at the bound (the server waits forever)"), nil,
+			func(ctx context.Context, env *Env) Result {
+				return runSlow(ctx, env, "header bytes", func(hanging func()) clients.SlowObservation {
+					return clients.Slowloris(ctx, env.Target.Addr, env.Target.Addr, dripEvery, slowBound(env), hanging)
+				})
+			}),
+		scenario(robust("robust/slow-body/1", "a request body dripped forever is cut off, and others are served meanwhile",
+			"A server must bound how long it waits for a request body, and must serve other clients while one is slow.",
+			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
+			"warn: the slow connection is still open at the bound (the server waits forever)"), []spec.Need{spec.NeedEcho},
+			func(ctx context.Context, env *Env) Result {
+				return runSlow(ctx, env, "body bytes", func(hanging func()) clients.SlowObservation {
+					return clients.SlowBody(ctx, env.Target.Addr, env.Target.Addr, "/echo", dripEvery, slowBound(env), hanging)
+				})
+			}),
+		scenario(robust("robust/slow-reader/1", "a client reading a 1 MiB response slowly through a small window gets all of it",
+			"A server must finish writing a response to a client that reads slowly (partial writes, a full send buffer), byte for byte.",
+			"the same 1 MiB body as a fast reader gets"), []spec.Need{spec.NeedEcho},
+			runSlowReader),
+	}
+}
+
+// runSlow runs one slow client and, once the server holds it, a probe request.
+func runSlow(ctx context.Context, env *Env, what string, slow func(hanging func()) clients.SlowObservation) Result {
+	hanging := make(chan struct{})
+	done := make(chan clients.SlowObservation, 1)
+	go func() { done <- slow(func() { close(hanging) }) }()
+	var probeWhy string
+	var probe *clients.Exchange
+	select {
+	case <-hanging:
+		probeWhy, probe = probeServed(ctx, env)
+	case <-ctx.Done():
+	}
+	o := <-done
+	bound := slowBound(env)
+	slowWire := &clients.Exchange{Sent: o.Sent, Received: o.Received}
+	switch {
+	case o.Err != nil:
+		return judged(spec.Fail, "cannot connect: %v", o.Err)
+	case probeWhy != "":
+		r := withWire(judged(spec.Fail, "while a slow client dripped %s, a probe GET / was not served: %s", what, probeWhy), probe)
+		r.Timed = probe.Kind == clients.KindTimeout
+		return r
+	case !o.Cut && ctx.Err() != nil:
+		return judged(spec.Skip, "interrupted: %v", ctx.Err())
+	case !o.Cut:
+		return withWire(judged(spec.Warn, "the slow client dripped %d %s over %v and the connection is still open: the server waits forever (a probe was served meanwhile)",
+			o.Dripped, what, bound), slowWire)
+	}
+	how := o.End.String()
+	if o.Response != nil {
+		how = fmt.Sprintf("answered %d", o.Response.StatusCode)
+	}
+	return judged(spec.Pass, "cut off after %v (%s; %d %s dripped); a probe was served meanwhile", o.After.Round(time.Millisecond), how, o.Dripped, what)
+}
+
+const slowReadSize = 1 << 20
+
+func runSlowReader(ctx context.Context, env *Env) Result {
+	req := reqGet(env, "GET", fmt.Sprintf("/bytes/%d", slowReadSize), "Connection: close")
+	want, we := sendWhole(ctx, env, req)
+	if want == nil {
+		r := judged(spec.Fail, "GET /bytes/%d read fast: %s", slowReadSize, exchangeSays(we))
+		r.Timed = we.Kind == clients.KindTimeout
+		return withWire(r, we)
+	}
+	if want.StatusCode != 200 || len(want.Body) != slowReadSize {
+		return judged(spec.Skip, "needs GET /bytes/N returning N bytes; GET /bytes/%d got %d with %d bytes", slowReadSize, want.StatusCode, len(want.Body))
+	}
+	start := time.Now()
+	e := clients.SlowRead(ctx, env.Target.Addr, req, 4096, 4096, time.Millisecond, env.Timeout)
+	if !e.OK() {
+		r := judged(spec.Fail, "GET /bytes/%d read 4 KiB at a time through a 4 KiB receive buffer: %s", slowReadSize, exchangeSays(&e))
+		r.Timed = e.Kind == clients.KindTimeout
+		return withWire(r, &e)
+	}
+	if why := sameResponse(e.Responses[0], want); why != "" {
+		return withWire(judged(spec.Fail, "GET /bytes/%d read slowly: %s (read fast it was intact)", slowReadSize, why), &e)
+	}
+	return judged(spec.Pass, "1 MiB read slowly in %v, intact", roundedSince(start))
+}
