@@ -35,8 +35,8 @@ var requestTests = []struct {
 	{"GET /a/b?c=d&e=%20f HTTP/1.1\r\n" + h + "\r\n", ""},
 	{"\r\nGET / HTTP/1.1\r\n" + h + "\r\n", ""},         // one leading empty line
 	{"\r\n\r\n\r\nGET / HTTP/1.1\r\n" + h + "\r\n", ""}, // several
-	{"GET / HTTP/1.0\r\n\r\n", ""},                       // HTTP/1.0 needs no Host
-	{"GET / HTTP/1.1\r\nHost:\r\n\r\n", ""},              // empty Host is allowed
+	{"GET / HTTP/1.0\r\n\r\n", ""},                      // HTTP/1.0 needs no Host
+	{"GET / HTTP/1.1\r\nHost:\r\n\r\n", ""},             // empty Host is allowed
 	{"GET / HTTP/1.1\r\nHost: a.b:8080\r\n\r\n", ""},
 	{"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", ""},
 	{"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", ""},
@@ -47,7 +47,7 @@ var requestTests = []struct {
 	{"CONNECT example.com:443 HTTP/1.1\r\n" + h + "\r\n", ""},
 	{"OPTIONS * HTTP/1.1\r\n" + h + "\r\n", ""},
 	{"OPTIONS / HTTP/1.1\r\n" + h + "\r\n", ""},
-	{"M-SEARCH / HTTP/1.1\r\n" + h + "\r\n", ""}, // any token is a method
+	{"M-SEARCH / HTTP/1.1\r\n" + h + "\r\n", ""},  // any token is a method
 	{"GET / HTTP/1.1\r\n" + h + "X:\r\n\r\n", ""}, // empty value
 	{"GET / HTTP/1.1\r\n" + h + "X: \t a b \t \r\n\r\n", ""},
 	{"GET / HTTP/1.1\r\n" + h + "X: caf\xc3\xa9\r\n\r\n", ""}, // obs-text
