@@ -1,0 +1,521 @@
+package fuzz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Config sets up a campaign.
+type Config struct {
+	Target   *conformance.Target // Addr required; PID enables death and hygiene checks
+	Duration time.Duration       // how long to fuzz; default 10s
+	Seed     uint64              // inputs are a function of Seed and the worker index
+	Out      string              // directory for reproducers; "" writes none
+	Workers  int                 // concurrent connections; default 4
+	Timeout  time.Duration       // per response; default 2s
+	// MaxFindings stops the campaign after that many distinct findings; default 20.
+	MaxFindings int
+	// MinimizeBudget bounds the time spent minimising one finding; default 10s.
+	MinimizeBudget time.Duration
+	// Progress, when set, is called about five times a second.
+	Progress func(Stats)
+}
+
+// Stats counts a campaign's work.
+type Stats struct {
+	Inputs   int64 // inputs sent
+	Judged   int64 // responses judged
+	Findings int   // distinct findings
+	Elapsed  time.Duration
+}
+
+// Finding is one distinct bug the campaign found, minimised.
+type Finding struct {
+	Kind   string
+	Detail string
+	Repro  *Repro
+	File   string // where the reproducer was written ("" when Out is empty)
+	Count  int    // how many inputs showed it
+}
+
+// Report is a campaign's outcome.
+type Report struct {
+	Stats
+	Findings []*Finding
+}
+
+func (c *Config) defaults() {
+	if c.Duration <= 0 {
+		c.Duration = 10 * time.Second
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.MaxFindings <= 0 {
+		c.MaxFindings = 20
+	}
+	if c.MinimizeBudget <= 0 {
+		c.MinimizeBudget = 10 * time.Second
+	}
+}
+
+// campaign is the shared state of a running campaign.
+type campaign struct {
+	cfg      Config
+	inputs   atomic.Int64
+	judged   atomic.Int64
+	mu       sync.Mutex
+	findings map[string]*Finding
+	order    []*Finding
+	last     *Input // the most recent input sent, for target-died reports
+	stop     context.CancelFunc
+}
+
+// ErrUnreachable is returned when the target does not accept connections at the start.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Run fuzzes cfg.Target until cfg.Duration passes, ctx ends or MaxFindings distinct findings
+// are in. An error means the campaign could not run (bad config, unreachable target).
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	if cfg.Target == nil || cfg.Target.Addr == "" {
+		return nil, errors.New("fuzz: no target address")
+	}
+	if cfg.Out != "" {
+		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("fuzz: -out: %v", err)
+		}
+	}
+	probe, err := dial(cfg.Target.Addr, cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, cfg.Target.Addr, err)
+	}
+	probe.close()
+	var base conformance.Snapshot
+	if cfg.Target.PID > 0 {
+		base, err = conformance.Baseline(ctx, cfg.Target, conformance.HygieneOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("fuzz: baseline of pid %d: %v", cfg.Target.PID, err)
+		}
+	}
+	start := time.Now()
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	cp := &campaign{cfg: cfg, findings: map[string]*Finding{}, stop: cancel}
+	var wg sync.WaitGroup
+	for w := range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cp.worker(runCtx, w)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-done:
+			break loop
+		case <-tick.C:
+			if cfg.Progress != nil {
+				cfg.Progress(cp.stats(start))
+			}
+			if pid := cfg.Target.PID; pid > 0 && !alive(pid) {
+				cp.died(fmt.Sprintf("process %d died during the campaign", pid))
+				cancel()
+			}
+		}
+	}
+	if pid := cfg.Target.PID; pid > 0 && alive(pid) && ctx.Err() == nil {
+		for _, r := range conformance.CheckHygiene(ctx, cfg.Target, base, conformance.HygieneOptions{}) {
+			if r.Verdict != spec.Fail {
+				continue
+			}
+			kind := KindFDLeak
+			if r.ID == conformance.ZombiesMeta.ID {
+				kind = KindZombie
+			}
+			cp.record(&Finding{Kind: kind, Detail: r.Detail, Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed}}, kind)
+		}
+	}
+	rep := &Report{Stats: cp.stats(start)}
+	cp.mu.Lock()
+	rep.Findings = append(rep.Findings, cp.order...)
+	cp.mu.Unlock()
+	if cfg.Progress != nil {
+		cfg.Progress(rep.Stats)
+	}
+	return rep, nil
+}
+
+func (cp *campaign) stats(start time.Time) Stats {
+	cp.mu.Lock()
+	n := len(cp.order)
+	cp.mu.Unlock()
+	return Stats{Inputs: cp.inputs.Load(), Judged: cp.judged.Load(), Findings: n, Elapsed: time.Since(start)}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+func (cp *campaign) died(detail string) {
+	cp.mu.Lock()
+	last := cp.last
+	cp.mu.Unlock()
+	f := &Finding{Kind: KindTargetDied, Detail: detail}
+	f.Repro = newRepro(KindTargetDied, detail, cp.cfg.Seed, last)
+	cp.record(f, KindTargetDied)
+}
+
+// record keeps f unless a finding with the same key is known; it reports whether f is new.
+func (cp *campaign) record(f *Finding, key string) bool {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if old, ok := cp.findings[key]; ok {
+		old.Count++
+		return false
+	}
+	if len(cp.order) >= cp.cfg.MaxFindings {
+		return false
+	}
+	f.Count = 1
+	cp.findings[key] = f
+	cp.order = append(cp.order, f)
+	if cp.cfg.Out != "" && f.Repro != nil {
+		name := fmt.Sprintf("%02d-%s.json", len(cp.order), sanitize(key))
+		f.File = filepath.Join(cp.cfg.Out, name)
+		if err := f.Repro.Write(f.File); err != nil {
+			f.Detail += fmt.Sprintf(" (writing the reproducer failed: %v)", err)
+			f.File = ""
+		}
+	}
+	if len(cp.order) >= cp.cfg.MaxFindings {
+		cp.stop()
+	}
+	return true
+}
+
+func (cp *campaign) known(key string) bool {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if f, ok := cp.findings[key]; ok {
+		f.Count++
+		return true
+	}
+	return false
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(s))
+}
+
+func (cp *campaign) worker(ctx context.Context, w int) {
+	src := RandSource(cp.cfg.Seed*1_000_003 + uint64(w))
+	var c *conn
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
+	for ctx.Err() == nil {
+		in := GenInput(src)
+		a := analyze(in.Send)
+		if c == nil {
+			var err error
+			if c, err = dial(cp.cfg.Target.Addr, cp.cfg.Timeout); err != nil {
+				if ctx.Err() == nil {
+					cp.died(fmt.Sprintf("the target stopped accepting connections: %v", err))
+					cp.stop()
+				}
+				return
+			}
+		}
+		cp.mu.Lock()
+		cp.last = in
+		cp.mu.Unlock()
+		res := exchange(c, in, a, cp.cfg.Timeout)
+		cp.inputs.Add(1)
+		cp.judged.Add(int64(res.responses))
+		if !res.reusable {
+			c.close()
+			c = nil
+		}
+		if res.kind == "" || ctx.Err() != nil {
+			continue
+		}
+		key := res.kind + "/" + findingClass(in, a)
+		if cp.known(key) {
+			continue
+		}
+		min, minRes := cp.minimize(ctx, in, res)
+		f := &Finding{Kind: res.kind, Detail: minRes.detail}
+		f.Repro = newRepro(res.kind, minRes.detail, cp.cfg.Seed, min)
+		if minRes.kind == "" {
+			f.Detail = res.detail + " (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)"
+			f.Repro = newRepro(res.kind, f.Detail, cp.cfg.Seed, in)
+		}
+		cp.record(f, key)
+	}
+}
+
+// findingClass groups inputs so that one bug gives one finding, not thousands.
+func findingClass(in *Input, a analysis) string {
+	switch {
+	case in.Mutation != "":
+		return in.Mutation
+	case a.tail == tailInvalid:
+		return "rule-" + a.rule
+	case in.Pause > 0:
+		return "paused"
+	}
+	return "valid"
+}
+
+// probe runs in on a fresh connection and judges it.
+func probe(addr string, in *Input, timeout time.Duration) (result, error) {
+	c, err := dial(addr, timeout)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.close()
+	return exchange(c, in, analyze(in.Send), timeout), nil
+}
+
+// minimize shrinks in while a fresh connection still shows the same kind of finding.
+func (cp *campaign) minimize(ctx context.Context, in *Input, first result) (*Input, result) {
+	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
+	cur := *in
+	res, err := probe(cp.cfg.Target.Addr, &cur, cp.cfg.Timeout)
+	if err != nil || res.kind != first.kind {
+		return in, result{}
+	}
+	try := func(cand Input) bool {
+		if ctx.Err() != nil && time.Now().After(deadline) || time.Now().After(deadline) {
+			return false
+		}
+		cand.SplitAt = clipSplits(cand.SplitAt, len(cand.Send))
+		r, err := probe(cp.cfg.Target.Addr, &cand, cp.cfg.Timeout)
+		if err != nil || r.kind != first.kind {
+			return false
+		}
+		cur, res = cand, r
+		return true
+	}
+	// Delivery first: the simplest plan that still shows it.
+	if first.kind != KindEarlyResponse {
+		c := cur
+		c.SplitAt, c.Pause = nil, 0
+		try(c)
+	}
+	if cur.HalfClose {
+		c := cur
+		c.HalfClose = false
+		try(c)
+	}
+	// Whole requests, then lines, then ever smaller byte ranges.
+	for _, unit := range []func([]byte) [][]byte{splitRequests, splitLines} {
+		for i := 0; ; i++ {
+			parts := unit(cur.Send)
+			if i >= len(parts) || len(parts) < 2 {
+				break
+			}
+			c := cur
+			c.Send = joinWithout(parts, i)
+			if try(c) {
+				i--
+			}
+		}
+	}
+	for size := len(cur.Send) / 2; size >= 1; size /= 2 {
+		for at := 0; at+size <= len(cur.Send); {
+			c := cur
+			c.Send = append(append([]byte{}, cur.Send[:at]...), cur.Send[at+size:]...)
+			if !try(c) {
+				at += size
+			}
+			if time.Now().After(deadline) {
+				return &cur, res
+			}
+		}
+	}
+	return &cur, res
+}
+
+func clipSplits(at []int, n int) []int {
+	var out []int
+	for _, o := range at {
+		if o > 0 && o < n {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// splitRequests cuts b into the complete requests the judge finds, and the rest.
+func splitRequests(b []byte) [][]byte {
+	var parts [][]byte
+	for len(b) > 0 {
+		_, n, err := wire.ParseRequest(b)
+		if err != nil || n == 0 {
+			break
+		}
+		parts = append(parts, b[:n])
+		b = b[n:]
+	}
+	if len(b) > 0 {
+		parts = append(parts, b)
+	}
+	return parts
+}
+
+// splitLines cuts b after every LF.
+func splitLines(b []byte) [][]byte {
+	var parts [][]byte
+	for len(b) > 0 {
+		i := strings.IndexByte(string(b), '\n')
+		if i < 0 {
+			parts = append(parts, b)
+			break
+		}
+		parts = append(parts, b[:i+1])
+		b = b[i+1:]
+	}
+	return parts
+}
+
+func joinWithout(parts [][]byte, skip int) []byte {
+	var b []byte
+	for i, p := range parts {
+		if i != skip {
+			b = append(b, p...)
+		}
+	}
+	return b
+}
+
+// Repro is a saved reproducer: the bytes and the delivery plan of one finding.
+type Repro struct {
+	Tool      string `json:"tool"`
+	Kind      string `json:"kind"`
+	Detail    string `json:"detail"`
+	Seed      uint64 `json:"seed"`
+	Mutation  string `json:"mutation,omitempty"`
+	Must      bool   `json:"must,omitempty"`
+	Send      []byte `json:"send"`      // base64
+	SendText  string `json:"send_text"` // the same bytes, escaped for people
+	SplitAt   []int  `json:"split_at,omitempty"`
+	PauseMS   int    `json:"pause_ms,omitempty"`
+	HalfClose bool   `json:"half_close,omitempty"`
+}
+
+func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
+	r := &Repro{Tool: "forkproof", Kind: kind, Detail: detail, Seed: seed}
+	if in != nil {
+		r.Mutation, r.Must, r.Send, r.SplitAt, r.HalfClose = in.Mutation, in.Must, in.Send, in.SplitAt, in.HalfClose
+		r.SendText = escape(in.Send)
+		r.PauseMS = int(in.Pause / time.Millisecond)
+	}
+	return r
+}
+
+// Input returns the input the reproducer re-sends.
+func (r *Repro) Input() *Input {
+	return &Input{Send: r.Send, SplitAt: r.SplitAt, Pause: time.Duration(r.PauseMS) * time.Millisecond,
+		HalfClose: r.HalfClose, Mutation: r.Mutation, Must: r.Must}
+}
+
+// Write saves r as JSON.
+func (r *Repro) Write(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadRepro loads a reproducer file.
+func ReadRepro(path string) (*Repro, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Repro
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a forkproof reproducer: %v", path, err)
+	}
+	if r.Tool != "forkproof" || r.Kind == "" {
+		return nil, fmt.Errorf("%s: not a forkproof reproducer (tool %q, kind %q)", path, r.Tool, r.Kind)
+	}
+	return &r, nil
+}
+
+// Replay re-sends r to addr on a fresh connection and judges the answer the way the campaign
+// did. It returns the finding's kind and detail when the bug shows again ("" when not).
+// Findings without bytes (zombies, fd leaks) cannot be replayed this way.
+func Replay(addr string, r *Repro, timeout time.Duration) (kind, detail string, err error) {
+	if len(r.Send) == 0 {
+		return "", "", fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
+	}
+	res, err := probe(addr, r.Input(), timeout)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
+	}
+	return res.kind, res.detail, nil
+}
+
+// escape renders b readably: printable ASCII as is, \r \n \t, everything else as \xNN.
+func escape(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		switch {
+		case c == '\r':
+			s.WriteString(`\r`)
+		case c == '\n':
+			s.WriteString(`\n`)
+		case c == '\t':
+			s.WriteString(`\t`)
+		case c == '\\':
+			s.WriteString(`\\`)
+		case c >= 0x20 && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			fmt.Fprintf(&s, `\x%02x`, c)
+		}
+	}
+	return s.String()
+}

@@ -1,0 +1,106 @@
+package fuzz
+
+import (
+	"time"
+)
+
+// campaignMethods are the methods the campaign sends: no CONNECT (a 2xx would turn the
+// connection into a tunnel), plus random tokens via the empty entry.
+var campaignMethods = []string{"GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}
+
+// byteMutations are the black-box campaign's byte-level mutations.
+var byteMutations = []struct {
+	name  string
+	apply func(s Source, b []byte) []byte
+}{
+	{"insert-cr", insertByte("\r")},
+	{"insert-lf", insertByte("\n")},
+	{"insert-nul", insertByte("\x00")},
+	{"insert-colon", insertByte(":")},
+	{"insert-tab", insertByte("\t")},
+	{"insert-space", insertByte(" ")},
+	{"insert-high", insertByte("\x80")},
+	{"delete-byte", func(s Source, b []byte) []byte {
+		i := s.Int(0, len(b)-1, "delete-at")
+		return append(append([]byte{}, b[:i]...), b[i+1:]...)
+	}},
+	{"duplicate-range", func(s Source, b []byte) []byte {
+		i := s.Int(0, len(b)-1, "dup-from")
+		j := s.Int(i+1, min(len(b), i+64), "dup-to")
+		out := append([]byte{}, b[:j]...)
+		out = append(out, b[i:j]...)
+		return append(out, b[j:]...)
+	}},
+	{"truncate", func(s Source, b []byte) []byte { return append([]byte{}, b[:s.Int(1, len(b)-1, "truncate-at")]...) }},
+	{"shift-boundary", func(s Source, b []byte) []byte {
+		// Move the end of the header section: drop one CRLF of the empty line and put it
+		// back later, so a body byte becomes part of the head or the head leaks into the body.
+		i := indexOf(b, "\r\n\r\n")
+		if i < 0 {
+			return b
+		}
+		out := append(append([]byte{}, b[:i+2]...), b[i+4:]...)
+		j := s.Int(i+2, len(out), "shift-to")
+		return append(append(append([]byte{}, out[:j]...), "\r\n"...), out[j:]...)
+	}},
+}
+
+func insertByte(c string) func(Source, []byte) []byte {
+	return func(s Source, b []byte) []byte {
+		i := s.Int(0, len(b), "insert-at")
+		return append(append(append([]byte{}, b[:i]...), c...), b[i:]...)
+	}
+}
+
+func indexOf(b []byte, sub string) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// GenInput draws one campaign input: a few pipelined valid requests, maybe made invalid by a
+// targeted or a byte-level mutation, with a delivery plan.
+func GenInput(s Source) *Input {
+	in := &Input{}
+	depth := 1
+	if chance(s, "pipeline", 30) {
+		depth = s.Int(2, 6, "depth")
+	}
+	o := ReqOptions{Methods: campaignMethods, MaxBody: 32}
+	if chance(s, "root-path", 60) {
+		o.Path = "/"
+	}
+	for i := range depth {
+		last := i == depth-1
+		switch {
+		case last && chance(s, "targeted", 30):
+			inv := GenInvalid(s, o)
+			in.Send = append(in.Send, inv.Bytes...)
+			in.Mutation, in.Must = inv.Mutation.Name, inv.Mutation.Must
+		default:
+			in.Send = append(in.Send, GenRequest(s, o).Bytes()...)
+		}
+	}
+	if in.Mutation == "" && chance(s, "byte-mutation", 25) {
+		m := byteMutations[s.Int(0, len(byteMutations)-1, "byte-mutation-kind")]
+		in.Send = m.apply(s, in.Send)
+		in.Mutation = m.name
+		if a := analyze(in.Send); a.tail == tailInvalid {
+			in.Must = MustRules[a.rule]
+		}
+	}
+	if chance(s, "split", 25) {
+		in.SplitAt = Splits(s, len(in.Send), 3)
+		if chance(s, "pause", 10) {
+			in.Pause = time.Duration(s.Int(1, 3, "pause-ms")) * time.Millisecond
+		}
+	}
+	a := analyze(in.Send)
+	// Invalid and incomplete inputs are half-closed, so the target sees the end at once
+	// instead of waiting for bytes that never come.
+	in.HalfClose = !a.valid() || chance(s, "half-close", 5)
+	return in
+}
