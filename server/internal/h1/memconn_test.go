@@ -142,10 +142,17 @@ func testConfig(t testing.TB) *Config {
 // startServer serves one in-memory connection and stops it at cleanup.
 func startServer(t testing.TB, cfg *Config, drain <-chan struct{}) *client {
 	t.Helper()
+	return startServerWith(t, cfg, drain, "")
+}
+
+// startServerWith is startServer with input already waiting when the server starts.
+func startServerWith(t testing.TB, cfg *Config, drain <-chan struct{}, pre string) *client {
+	t.Helper()
 	if cfg == nil {
 		cfg = testConfig(t)
 	}
 	c := &client{t: t, conn: &memConn{in: newPipe(), out: newPipe()}, done: make(chan struct{})}
+	c.conn.in.buf = []byte(pre)
 	go func() {
 		defer close(c.done)
 		ServeConn(c.conn, cfg, drain)

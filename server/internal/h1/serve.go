@@ -78,6 +78,7 @@ type server struct {
 
 	// graceful shutdown
 	watch    bool
+	drain    <-chan struct{}
 	mu       sync.Mutex
 	idle     bool
 	draining bool
@@ -101,6 +102,7 @@ func ServeConn(c Conn, cfg *Config, drain <-chan struct{}) {
 	var done chan struct{}
 	if drain != nil {
 		s.watch = true
+		s.drain = drain
 		done = make(chan struct{})
 		go s.watchDrain(drain, done)
 	}
@@ -139,6 +141,7 @@ func (s *server) init(c Conn, cfg *Config) {
 // release drops references and oversized buffers before the server returns to the pool.
 func (s *server) release() {
 	s.c = nil
+	s.drain = nil
 	s.cfg.Log = nil
 	s.req.reset()
 	if cap(s.out) > 256<<10 {
@@ -181,26 +184,30 @@ func (s *server) pending() bool {
 	return false
 }
 
-// isDraining reports whether graceful shutdown has begun.
+// isDraining reports whether graceful shutdown has begun. It looks at the channel itself,
+// not only at the watcher's flag, so the answer does not depend on goroutine scheduling.
 func (s *server) isDraining() bool {
 	if !s.watch {
 		return false
 	}
-	s.mu.Lock()
-	d := s.draining
-	s.mu.Unlock()
-	return d
+	select {
+	case <-s.drain:
+		return true
+	default:
+		return false
+	}
 }
 
+// setIdle marks whether the server is blocked waiting for the next request, for the drain
+// watcher, and reports whether draining has begun.
 func (s *server) setIdle(idle bool) (draining bool) {
 	if !s.watch {
 		return false
 	}
 	s.mu.Lock()
 	s.idle = idle
-	d := s.draining
 	s.mu.Unlock()
-	return d
+	return s.isDraining()
 }
 
 func (s *server) serve() string {
