@@ -294,14 +294,21 @@ func parseResponse(b []byte, head bool) (*response, int, bool) {
 	return r, n + cl, true
 }
 
-// exchange sends raw on a fresh connection, half-closes, and returns every response.
-func exchange(t testing.TB, cfg *Config, raw string, head bool) ([]*response, string) {
+// exchangeRaw sends raw on a fresh connection, half-closes, and returns all the output.
+func exchangeRaw(t testing.TB, cfg *Config, raw string) string {
 	t.Helper()
 	c := startServer(t, cfg, nil)
 	c.send(raw)
 	c.closeWrite()
 	all := c.readAll()
 	c.waitClosed()
+	return all
+}
+
+// exchange sends raw on a fresh connection, half-closes, and returns every response.
+func exchange(t testing.TB, cfg *Config, raw string, head bool) ([]*response, string) {
+	t.Helper()
+	all := exchangeRaw(t, cfg, raw)
 	var rs []*response
 	b := []byte(all)
 	for len(b) > 0 {

@@ -28,8 +28,12 @@ const (
 	outFlushAt      = 32 << 10 // flush the output buffer when a batch grows past this
 )
 
-// spinFor is how long the spin-after-reset fault burns CPU (shortened in tests).
-var spinFor = 10 * time.Second
+// spinFor is how long the spin-after-reset fault burns CPU; spinHook sees it start. Tests
+// change both.
+var (
+	spinFor  = 10 * time.Second
+	spinHook func()
+)
 
 type field struct{ name, value []byte }
 
@@ -260,6 +264,9 @@ func isReset(err error) bool {
 
 // spin is the spin-after-reset fault: a child burning CPU with nobody connected.
 func spin(d time.Duration) {
+	if spinHook != nil {
+		spinHook()
+	}
 	end := time.Now().Add(d)
 	x := 0
 	for time.Now().Before(end) {
@@ -583,7 +590,8 @@ func (s *server) parseHead() int {
 			// whitespace become spaces.
 			prev := &req.fields[len(req.fields)-1]
 			vstart := cap(h) - cap(prev.value)
-			for j := vstart + len(prev.value); j < lines[i]; j++ {
+			j := vstart + len(prev.value)
+			for ; j < lines[i] || j < lines[i+1] && (h[j] == ' ' || h[j] == '\t'); j++ {
 				h[j] = ' '
 			}
 			v := trimOWS(h[vstart:lines[i+1]])

@@ -244,6 +244,7 @@ func TestHeaderTimeout(t *testing.T) {
 	if r := c.readResponse(false); r.status != 408 || r.get("connection") != "close" {
 		t.Fatalf("got %q; want 408 and close", r.raw)
 	}
+	c.closeWrite() // ends the lingering close
 	c.waitClosed()
 }
 
@@ -255,6 +256,7 @@ func TestBodyTimeout(t *testing.T) {
 	if r := c.readResponse(false); r.status != 408 {
 		t.Fatalf("got %q; want 408", r.raw)
 	}
+	c.closeWrite()
 	c.waitClosed()
 }
 
