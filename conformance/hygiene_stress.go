@@ -28,7 +28,9 @@ func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 	if env.Target.PID <= 0 {
 		return nil, nil
 	}
-	b, err := Baseline(ctx, env.Target, HygieneOptions{Settle: time.Second})
+	// A generous settle: it also bounds the warm-up connect, which may meet a full backlog
+	// (robust/backlog) and wait for a SYN retransmission.
+	b, err := Baseline(ctx, env.Target, HygieneOptions{Settle: 3 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("taking the baseline: %v", err)
 	}

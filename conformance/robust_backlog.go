@@ -21,9 +21,11 @@ const (
 	backlogMaxConns = 1024 // stop there even if the backlog never overflowed
 )
 
+const backlogID = "robust/backlog/1"
+
 func backlogCases() []Case {
 	return []Case{
-		scenario(robust("robust/backlog/1", "connections beyond a full listen backlog get a correct response or a clean refusal",
+		scenario(robust(backlogID, "connections beyond a full listen backlog get a correct response or a clean refusal",
 			"With the target stopped, more connections are opened than its backlog holds; once it resumes, each connection must get the right response, or be refused or reset cleanly — never a wrong or mixed-up response — and the server must leave no zombie and no leaked fd.",
 			"every connection gets the response GET / gets, or a close, a reset or a timeout (counted); then a probe is served, no zombie, fds back to baseline"),
 			[]spec.Need{spec.NeedPID}, runBacklog),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
@@ -32,13 +33,32 @@ func hygieneMeta(id, title, requirement string, outcomes ...string) spec.Meta {
 		Requirement: requirement, Outcomes: outcomes}
 }
 
-// scenario makes a Case whose results carry m whatever the run function filled in.
+// scenario makes a Case whose results carry m whatever the run function filled in. It runs
+// under the target's pause lock, shared.
 func scenario(m spec.Meta, needs []spec.Need, run func(ctx context.Context, env *Env) Result) Case {
 	return Case{Meta: m, Needs: needs, Run: func(ctx context.Context, env *Env) Result {
+		l := pauseLock(env.Target.Addr)
+		if m.ID == backlogID {
+			l.Lock()
+			defer l.Unlock()
+		} else {
+			l.RLock()
+			defer l.RUnlock()
+		}
 		r := run(ctx, env)
 		r.Meta = m
 		return r
 	}}
+}
+
+// pauseLocks keeps the backlog scenario, which stops the target and fills its backlog (so
+// every other connect attempt stalls for a SYN retransmission), from running while another
+// scenario of this package measures the same target.
+var pauseLocks sync.Map // addr -> *sync.RWMutex
+
+func pauseLock(addr string) *sync.RWMutex {
+	l, _ := pauseLocks.LoadOrStore(addr, new(sync.RWMutex))
+	return l.(*sync.RWMutex)
 }
 
 func judged(v spec.Verdict, format string, args ...any) Result {
