@@ -32,6 +32,8 @@ type Config struct {
 	MinimizeBudget time.Duration
 	// Progress, when set, is called about five times a second.
 	Progress func(Stats)
+	// StopWhen, when set, ends the campaign as soon as it returns true for a new finding.
+	StopWhen func(*Finding) bool
 }
 
 // Stats counts a campaign's work.
@@ -219,7 +221,7 @@ func (cp *campaign) record(f *Finding, key string) bool {
 			f.File = ""
 		}
 	}
-	if len(cp.order) >= cp.cfg.MaxFindings {
+	if len(cp.order) >= cp.cfg.MaxFindings || cp.cfg.StopWhen != nil && cp.cfg.StopWhen(f) {
 		cp.stop()
 	}
 	return true

@@ -1,0 +1,194 @@
+package fuzz
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/internal/testbin"
+)
+
+// fakeServer is a throwaway HTTP/1.1 server with one planted bug: bug inspects each request
+// and says whether to drop the connection without answering.
+func fakeServer(t *testing.T, bug func(*http.Request) bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serveFake(c, bug)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func serveFake(c net.Conn, bug func(*http.Request) bool) {
+	br := bufio.NewReader(c)
+	for {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			if err != io.EOF {
+				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			}
+			return
+		}
+		if bug(req) {
+			return // the planted crash: the connection just goes away
+		}
+		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			return
+		}
+		body := "ok"
+		if req.Method == "HEAD" {
+			body = ""
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"+body)
+		if req.Close {
+			return
+		}
+	}
+}
+
+// highByteInHeader is the planted bug: a header value holding a byte above 0x7e (legal
+// obs-text) kills the connection.
+func highByteInHeader(req *http.Request) bool {
+	for _, vs := range req.Header {
+		for _, v := range vs {
+			for i := 0; i < len(v); i++ {
+				if v[i] > 0x7e {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func hasHighByteHeader(b []byte) bool {
+	head, _, _ := bytes.Cut(b, []byte("\r\n\r\n"))
+	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+		for _, c := range line {
+			if c > 0x7e {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The campaign finds a planted crash within 30 seconds, minimises it, and replay reproduces
+// it, in-process and through the forkproof binary.
+func TestCampaignFindsPlantedCrash(t *testing.T) {
+	addr := fakeServer(t, highByteInHeader)
+	out := t.TempDir()
+	planted := func(f *Finding) bool {
+		return f.Kind == KindNoResponse && f.Repro != nil && hasHighByteHeader(f.Repro.Send)
+	}
+	rep, err := Run(context.Background(), Config{
+		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 7, Out: out,
+		MinimizeBudget: 5 * time.Second, StopWhen: planted,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *Finding
+	for _, f := range rep.Findings {
+		t.Logf("finding %s: %s\n  %s", f.Kind, f.Detail, f.Repro.SendText)
+		if planted(f) {
+			found = f
+		}
+	}
+	if found == nil {
+		t.Fatalf("after %s and %d inputs, no no-response finding with a high byte in a header; findings: %d", rep.Elapsed, rep.Inputs, len(rep.Findings))
+	}
+	t.Logf("found after %s, %d inputs; minimised to %d bytes", rep.Elapsed, rep.Inputs, len(found.Repro.Send))
+	if found.File == "" {
+		t.Fatal("finding has no reproducer file")
+	}
+	repro, err := ReadRepro(found.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, detail, err := Replay(addr, repro, 2*time.Second)
+	if err != nil || kind != KindNoResponse {
+		t.Fatalf("Replay(%s) = %q, %q, %v; want %s", found.File, kind, detail, err, KindNoResponse)
+	}
+
+	// The binary: replay exits 1 and says REPRODUCED.
+	cmd := exec.Command(testbin.Path(t), "replay", found.File, "-addr", addr)
+	outb, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(outb), "REPRODUCED no-response") {
+		t.Fatalf("forkproof replay: %v\n%s", err, outb)
+	}
+}
+
+// The binary's campaign finds the same bug and exits 1, writing reproducers.
+func TestFuzzCommandFindsPlantedCrash(t *testing.T) {
+	addr := fakeServer(t, highByteInHeader)
+	out := t.TempDir()
+	cmd := exec.Command(testbin.Path(t), "fuzz", "-addr", addr, "-duration", "20s", "-out", out, "-seed", "3", "-max-findings", "1")
+	b, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("forkproof fuzz: %v; want exit 1\n%s", err, b)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	if len(files) == 0 || !strings.Contains(string(b), "FINDING") {
+		t.Fatalf("forkproof fuzz wrote %d reproducers:\n%s", len(files), b)
+	}
+}
+
+func TestFuzzCommandUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"fuzz"},                                // no -out
+		{"fuzz", "-out", t.TempDir(), "-bogus"}, // unknown flag
+		{"fuzz", "-out", t.TempDir(), "-addr", "127.0.0.1:1", "-duration", "1s"}, // unreachable
+		{"replay"}, // no file
+		{"replay", filepath.Join(t.TempDir(), "missing.json"), "-addr", "127.0.0.1:1"},
+	} {
+		cmd := exec.Command(testbin.Path(t), args...)
+		b, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("forkproof %q: %v; want exit 2\n%s", args, err, b)
+		}
+	}
+}
