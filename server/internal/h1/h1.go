@@ -70,6 +70,8 @@ type Config struct {
 	Verbose         bool         // one log line per connection
 }
 
+var discardLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // DefaultConfig returns the safe defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -121,7 +123,7 @@ func (cfg *Config) normalized() Config {
 		c.MaxSleep = d.MaxSleep
 	}
 	if c.Log == nil {
-		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Log = discardLog
 	}
 	return c
 }

@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -462,14 +463,7 @@ func (s *server) readHead() (int, action) {
 			}
 			continue
 		}
-		avail := s.buf[s.r+pos : s.w]
-		nl := -1
-		for i, c := range avail {
-			if c == '\n' {
-				nl = i
-				break
-			}
-		}
+		nl := bytes.IndexByte(s.buf[s.r+pos:s.w], '\n')
 		if nl < 0 {
 			pos = s.w - s.r
 			// The line is incomplete: enforce limits now, not when it ends.
@@ -839,14 +833,7 @@ func (s *server) readBody() (int, action) {
 func (s *server) readLine(limit, tooLong int) ([]byte, int, action) {
 	pos := 0
 	for {
-		avail := s.buf[s.r+pos : s.w]
-		nl := -1
-		for i, c := range avail {
-			if c == '\n' {
-				nl = i
-				break
-			}
-		}
+		nl := bytes.IndexByte(s.buf[s.r+pos:s.w], '\n')
 		if nl >= 0 {
 			end := pos + nl
 			line := s.buf[s.r : s.r+end]
