@@ -64,16 +64,13 @@ func Register(cs ...Case) {
 // registration order.
 func Catalogue() []Case {
 	var all []Case
-	for _, c := range specCatalogue() {
+	for _, c := range spec.Catalogue() {
 		all = append(all, Compile(c))
 	}
 	registry.Lock()
 	defer registry.Unlock()
 	return append(all, registry.cases...)
 }
-
-// specCatalogue is the catalogue of spec; replaced by spec.Catalogue once it lands.
-var specCatalogue = func() []spec.Case { return nil }
 
 // Execute runs cases against the target, Parallel at a time, and returns one result per case
 // in case order. A case the target cannot serve (no PID, no echo or reflect endpoint, found

@@ -474,7 +474,17 @@ func TestCatalogueIncludesRegistered(t *testing.T) {
 		registry.cases = saved
 		registry.Unlock()
 	})
-	before := len(Catalogue())
+	specs := spec.Catalogue()
+	compiled := Catalogue()
+	if len(specs) == 0 || len(compiled) < len(specs) {
+		t.Fatalf("Catalogue has %d cases; want at least the %d of spec.Catalogue", len(compiled), len(specs))
+	}
+	for i, sc := range specs {
+		if c := compiled[i]; c.ID != sc.ID || c.Run == nil || len(c.Outcomes) == 0 {
+			t.Fatalf("Catalogue()[%d] = %q (outcomes %q); want the compiled %q with its outcomes", i, c.ID, c.Outcomes, sc.ID)
+		}
+	}
+	before := len(compiled)
 	Register(Case{Meta: spec.Meta{ID: "robust/test-only/1"}}, Case{Meta: spec.Meta{ID: "robust/test-only/2"}})
 	all := Catalogue()
 	if len(all) != before+2 {
