@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -273,30 +274,31 @@ func (s *bufSrc) line() ([]byte, bool, error) {
 			content, bareLF = content[:len(content)-1], false
 		}
 		if i := bytes.IndexByte(content, '\r'); i >= 0 {
-			return nil, false, errAt(RuleBareCR, start+i, "CR followed by %s", describeByte(content[i+1]))
+			// line is longer than content, so the byte after the CR exists.
+			return nil, false, errAt(RuleBareCR, start+i, "CR followed by %s", describeByte(line[i+1]))
 		}
 		return content, bareLF, nil
 	}
 }
 
 func (s *bufSrc) take(n int64) ([]byte, error) {
-	start := len(s.raw)
-	var buf [32 << 10]byte
-	for int64(len(s.raw)-start) < n {
-		want := n - int64(len(s.raw)-start)
-		if want > int64(len(buf)) {
-			want = int64(len(buf))
+	// Grow with what arrives, not with what n promises: n may be absurd.
+	out := make([]byte, 0, min(n, 64<<10))
+	for int64(len(out)) < n {
+		if len(out) == cap(out) {
+			out = slices.Grow(out, int(min(n-int64(len(out)), int64(cap(out)))))
 		}
-		k, err := s.r.Read(buf[:want])
-		s.consume(buf[:k])
+		k, err := s.r.Read(out[len(out):int(min(int64(cap(out)), n))])
+		s.consume(out[len(out) : len(out)+k])
+		out = out[:len(out)+k]
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return s.raw[start:], err
+			return out, err
 		}
 	}
-	return bytes.Clone(s.raw[start:]), nil
+	return out, nil
 }
 
 func (s *bufSrc) byte1() (byte, error) {
