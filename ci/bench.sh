@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Benchmark: forkproof serve in its three modes against Apache 2.4 (mpm_prefork), nginx (one
+# worker) and busybox httpd (fork per connection), side by side on loopback with wrk at 16
+# connections, Connection: close and keep-alive. Prints one table with ratios, then the fork
+# mode's spawn limit (cores / CPU cost of one child start) and how close fork mode gets to it.
+# Usage: ci/bench.sh [seconds per run, default 5]. Installs wrk, apache2, nginx, busybox if
+# missing (Debian/Ubuntu, needs root). Nothing it starts outlives it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+DUR=${1:-5}
+CONNS=16
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/sbin/apache2 ] || need+=(apache2)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v busybox >/dev/null || need+=(busybox)
+command -v perf >/dev/null || command -v hyperfine >/dev/null || need+=(hyperfine)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing ${need[*]}" >&2
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+tmp=$(mktemp -d /tmp/forkproof-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	[ -f "$tmp/apache/apache.pid" ] && kill -TERM "$(cat "$tmp/apache/apache.pid")" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A static binary starts faster: no dynamic loader in every forked child.
+CGO_ENABLED=0 go build -o "$tmp/forkproof" ./cmd/forkproof
+
+free_port() { # a port nothing listens on
+	local p
+	while :; do
+		p=$((10000 + RANDOM % 20000)) # below the ephemeral range
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+wait_port() { # wait until 127.0.0.1:$1 accepts, up to 10s
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on port $1" >&2
+	return 1
+}
+
+mkdir -p "$tmp/www"
+printf 'Hello from forkproof bench.\n' >"$tmp/www/index.html"
+
+start_apache() {
+	local port=$1 d=$tmp/apache mods=/usr/lib/apache2/modules
+	mkdir -p "$d"
+	# Debian's stock prefork and keep-alive settings.
+	cat >"$d/httpd.conf" <<CONF
+ServerRoot $d
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile $d/apache.pid
+ErrorLog $d/error.log
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dir_module $mods/mod_dir.so
+StartServers 5
+MinSpareServers 5
+MaxSpareServers 10
+MaxRequestWorkers 150
+KeepAlive On
+MaxKeepAliveRequests 100
+KeepAliveTimeout 5
+DocumentRoot $tmp/www
+DirectoryIndex index.html
+<Directory $tmp/www>
+  Require all granted
+</Directory>
+CONF
+	APACHE_RUN_DIR=$d apache2 -f "$d/httpd.conf" -k start || { cat "$d/error.log" >&2; return 1; }
+	wait_port "$port"
+}
+
+start_nginx() {
+	local port=$1 d=$tmp/nginx
+	mkdir -p "$d"
+	cat >"$d/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $d; proxy_temp_path $d; fastcgi_temp_path $d; uwsgi_temp_path $d; scgi_temp_path $d;
+  server { listen 127.0.0.1:$port; root $tmp/www; }
+}
+CONF
+	nginx -c "$d/nginx.conf" -p "$d" 2>>"$d/error.log" &
+	pids+=($!)
+	wait_port "$port"
+}
+
+start_busybox() {
+	busybox httpd -f -p "127.0.0.1:$1" -h "$tmp/www" &
+	pids+=($!)
+	wait_port "$1"
+}
+
+start_forkproof() { # mode; sets port
+	local log=$tmp/serve-$1.log
+	"$tmp/forkproof" serve -addr 127.0.0.1:0 -mode "$1" 2>"$log" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log")
+		[ -n "$port" ] && return 0
+		sleep 0.1
+	done
+	echo "forkproof -mode $1 did not start: $(cat "$log")" >&2
+	return 1
+}
+
+rps() { # port [extra wrk args...]: requests per second
+	local port=$1
+	shift
+	wrk -t2 -c$CONNS -d"${DUR}s" "$@" "http://127.0.0.1:$port/" 2>&1 | awk '/Requests\/sec/ {printf "%d", $2}'
+}
+
+declare -A CLOSE KEEP
+bench() { # name port
+	CLOSE[$1]=$(rps "$2" -H "Connection: close")
+	KEEP[$1]=$(rps "$2")
+	echo "  $1: close ${CLOSE[$1]}/s, keep-alive ${KEEP[$1]}/s" >&2
+}
+
+echo "running wrk -c$CONNS for ${DUR}s per figure on $(nproc) cores..." >&2
+p=$(free_port); start_apache "$p"; bench "apache-prefork" "$p"
+kill -TERM "$(cat "$tmp/apache/apache.pid")"
+p=$(free_port); start_nginx "$p"; bench "nginx-1-worker" "$p"
+p=$(free_port); start_busybox "$p"; bench "busybox-httpd" "$p"
+for m in prefork fork goroutine; do
+	start_forkproof "$m"; bench "forkproof-$m" "$port"
+done
+
+# The spawn limit: what one child start costs in CPU, measured on the child itself (fd 3 is
+# /dev/null: it starts, reads EOF, exits).
+export FORKPROOF_CHILD=conn GOGC=off GOMEMLIMIT=64MiB GOMAXPROCS=1
+export FORKPROOF_CHILD_CONF="8192;16384;100;8388608;10000000000;5000000000;10000000000;0;0;"
+if command -v perf >/dev/null && perf stat -x, -e task-clock true 2>/dev/null >/dev/null; then
+	start_ms=$(perf stat -x, -r 200 -e task-clock "$tmp/forkproof" 3</dev/null 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
+else
+	start_ms=$(hyperfine -N -r 200 --export-json "$tmp/h.json" "$tmp/forkproof" 3</dev/null >/dev/null 2>&1 &&
+		awk -F: '/"user"|"system"/ {gsub(/[ ,]/,"",$2); s+=$2} END {print s*1000}' "$tmp/h.json")
+fi
+unset FORKPROOF_CHILD FORKPROOF_CHILD_CONF
+
+ap_c=${CLOSE[apache-prefork]} ap_k=${KEEP[apache-prefork]}
+printf '\n%-20s %12s %8s %12s %8s\n' server "close req/s" "/apache" "keep req/s" "/apache"
+for s in apache-prefork nginx-1-worker busybox-httpd forkproof-prefork forkproof-fork forkproof-goroutine; do
+	awk -v s="$s" -v c="${CLOSE[$s]}" -v k="${KEEP[$s]}" -v ac="$ap_c" -v ak="$ap_k" \
+		'BEGIN {printf "%-20s %12d %7.2fx %12d %7.2fx\n", s, c, (ac ? c/ac : 0), k, (ak ? k/ak : 0)}'
+done
+awk -v ms="$start_ms" -v cores="$(nproc)" -v fc="${CLOSE[forkproof-fork]}" -v fk="${KEEP[forkproof-fork]}" \
+	-v pc="${CLOSE[forkproof-prefork]}" -v pk="${KEEP[forkproof-prefork]}" -v ac="$ap_c" -v ak="$ap_k" 'BEGIN {
+	limit = cores / (ms / 1000)
+	printf "\nchild start: %.2f ms CPU; spawn limit %d cores / %.2f ms = %d/s\n", ms, cores, ms, limit
+	printf "fork mode close:        %d/s = %.0f%% of the spawn limit (target >= 90%%)\n", fc, 100 * fc / limit
+	printf "fork mode keep-alive:   %d/s = %.2fx of prefork mode (target >= 0.5x)\n", fk, fk / pk
+	printf "prefork vs apache:      close %.2fx, keep-alive %.2fx (target >= 1.5x both)\n", pc / ac, pk / ak
+}'
