@@ -3,6 +3,7 @@ package h1
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -29,8 +30,10 @@ func TestParseFaults(t *testing.T) {
 	}
 }
 
+var registerTestFault sync.Once
+
 func TestRegisterFault(t *testing.T) {
-	RegisterFault("test-proc-fault", "a process fault registered by another package")
+	registerTestFault.Do(func() { RegisterFault("test-proc-fault", "a process fault registered by another package") })
 	f, err := ParseFaults("test-proc-fault,no-100")
 	if err != nil {
 		t.Fatal(err)

@@ -104,17 +104,21 @@ func ServeConn(c Conn, cfg *Config, drain <-chan struct{}) {
 		cfg = &d
 	}
 	s.init(c, cfg)
-	var done chan struct{}
+	var done, stopped chan struct{}
 	if drain != nil {
 		s.watch = true
 		s.drain = drain
-		done = make(chan struct{})
-		go s.watchDrain(drain, done)
+		done, stopped = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			s.watchDrain(drain, done)
+		}()
 	}
 	start := time.Now()
 	why := s.serve()
 	if done != nil {
 		close(done)
+		<-stopped // the watcher touches s: it must be gone before s is reused
 	}
 	if s.cfg.Verbose {
 		s.cfg.Log.Info("connection", "requests", s.nreq, "end", why, "err", s.lastErr, "duration", time.Since(start))
