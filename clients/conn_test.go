@@ -87,7 +87,10 @@ func TestWaitEnd(t *testing.T) {
 		data   string
 		marker string
 	}{
-		{"fin", func(c *net.TCPConn, _ <-chan struct{}) {}, EndFIN, "", "⟨close⟩"},
+		{"fin", func(c *net.TCPConn, _ <-chan struct{}) {
+			// Read the client's byte first: closing with unread data sends RST, not FIN.
+			readFull(c, 1)
+		}, EndFIN, "", "⟨close⟩"},
 		{"rst", func(c *net.TCPConn, _ <-chan struct{}) {
 			// After the client's first byte: a reset during the handshake fails the dial.
 			readFull(c, 1)
