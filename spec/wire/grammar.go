@@ -125,6 +125,17 @@ type parser struct {
 	// headerBytes counts the bytes of the current header or trailer section against the limit.
 	headerBytes int
 	sawBareLF   bool
+	// fieldOff holds the offset of each field line of the last section read, so that
+	// framing errors can point at the field that caused them.
+	fieldOff []int
+}
+
+// at returns the offset of field i of the last section read.
+func (p *parser) at(i int) int {
+	if i >= 0 && i < len(p.fieldOff) {
+		return p.fieldOff[i]
+	}
+	return p.src.offset()
 }
 
 func (p *parser) warn(format string, args ...any) {
@@ -161,6 +172,7 @@ func (p *parser) line(limited bool) ([]byte, error) {
 func (p *parser) fields(afterStart bool) ([][2]string, error) {
 	var out [][2]string
 	p.headerBytes = 0
+	p.fieldOff = p.fieldOff[:0]
 	first := true
 	for {
 		off := p.src.offset()
@@ -200,6 +212,7 @@ func (p *parser) fields(afterStart bool) ([][2]string, error) {
 			return out, err
 		}
 		out = append(out, [2]string{name, value})
+		p.fieldOff = append(p.fieldOff, off)
 	}
 }
 

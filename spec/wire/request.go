@@ -73,10 +73,10 @@ func (p *parser) request() (*Request, error) {
 	if req.Header, err = p.fields(true); err != nil {
 		return nil, err
 	}
-	if err := checkHost(req); err != nil {
+	if err := p.checkHost(req); err != nil {
 		return nil, err
 	}
-	length, chunked, err := requestFraming(req)
+	length, chunked, err := p.requestFraming(req)
 	if err != nil {
 		return nil, err
 	}
@@ -291,47 +291,40 @@ func checkURIHost(h []byte) string {
 }
 
 // checkHost applies RFC 9112 §3.2: one Host in HTTP/1.1, never more than one, always valid.
-func checkHost(r *Request) error {
-	var hosts []string
-	for _, f := range r.Header {
+func (p *parser) checkHost(r *Request) error {
+	var hosts, at []int
+	for i, f := range r.Header {
 		if strings.EqualFold(f[0], "Host") {
-			hosts = append(hosts, f[1])
+			hosts, at = append(hosts, i), append(at, p.at(i))
 		}
 	}
 	switch {
 	case len(hosts) > 1:
-		return errAt(RuleHost, 0, "%d Host fields", len(hosts))
+		return errAt(RuleHost, at[1], "%d Host fields", len(hosts))
 	case len(hosts) == 0 && r.Version == "HTTP/1.1":
-		return errAt(RuleHost, 0, "HTTP/1.1 request without Host")
+		return errAt(RuleHost, p.src.offset(), "HTTP/1.1 request without Host")
 	case len(hosts) == 1:
-		if msg := checkHostPort([]byte(hosts[0])); msg != "" {
-			return errAt(RuleHost, 0, "Host %q: %s", hosts[0], msg)
+		v := r.Header[hosts[0]][1]
+		if msg := checkHostPort([]byte(v)); msg != "" {
+			return errAt(RuleHost, at[0], "Host %q: %s", v, msg)
 		}
 	}
 	return nil
 }
 
 // requestFraming applies RFC 9112 §6.1-§6.3 to a request's fields.
-func requestFraming(r *Request) (length int64, chunked bool, err error) {
-	var cls, tes []string
-	for _, f := range r.Header {
-		switch {
-		case strings.EqualFold(f[0], "Content-Length"):
-			cls = append(cls, f[1])
-		case strings.EqualFold(f[0], "Transfer-Encoding"):
-			tes = append(tes, f[1])
-		}
-	}
+func (p *parser) requestFraming(r *Request) (length int64, chunked bool, err error) {
+	cls, clAt, tes, teAt := p.framingFields(r.Header)
 	if len(tes) > 0 {
 		switch {
 		case len(cls) > 0:
-			return 0, false, errAt(RuleTECL, 0, "Transfer-Encoding together with Content-Length")
+			return 0, false, errAt(RuleTECL, max(clAt[0], teAt[0]), "Transfer-Encoding together with Content-Length")
 		case r.Version == "HTTP/1.0":
-			return 0, false, errAt(RuleTEHTTP10, 0, "Transfer-Encoding in an HTTP/1.0 request")
+			return 0, false, errAt(RuleTEHTTP10, teAt[0], "Transfer-Encoding in an HTTP/1.0 request")
 		}
 		codings, err := parseCodings(tes)
 		if err != nil {
-			return 0, false, err
+			return 0, false, at(err, teAt[0])
 		}
 		n := 0
 		for _, c := range codings {
@@ -341,11 +334,11 @@ func requestFraming(r *Request) (length int64, chunked bool, err error) {
 		}
 		switch {
 		case len(codings) == 0 || codings[len(codings)-1] != "chunked":
-			return 0, false, errAt(RuleTENotChunked, 0, "Transfer-Encoding %q does not end in chunked", strings.Join(tes, ", "))
+			return 0, false, errAt(RuleTENotChunked, teAt[0], "Transfer-Encoding %q does not end in chunked", strings.Join(tes, ", "))
 		case n > 1:
-			return 0, false, errAt(RuleTEChunkedTwice, 0, "chunked applied %d times", n)
+			return 0, false, errAt(RuleTEChunkedTwice, teAt[0], "chunked applied %d times", n)
 		case len(codings) > 1:
-			return 0, false, errAt(RuleTEUnknown, 0, "coding %q besides chunked", codings[0])
+			return 0, false, errAt(RuleTEUnknown, teAt[0], "coding %q besides chunked", codings[0])
 		}
 		return 0, true, nil
 	}
@@ -354,9 +347,31 @@ func requestFraming(r *Request) (length int64, chunked bool, err error) {
 		return 0, false, nil
 	case 1:
 		n, err := parseContentLength(cls[0])
-		return n, false, err
+		return n, false, at(err, clAt[0])
 	}
-	return 0, false, errAt(RuleContentLength, 0, "%d Content-Length fields", len(cls))
+	return 0, false, errAt(RuleContentLength, clAt[1], "%d Content-Length fields", len(cls))
+}
+
+// framingFields collects the Content-Length and Transfer-Encoding values and the offsets of
+// their field lines.
+func (p *parser) framingFields(h [][2]string) (cls []string, clAt []int, tes []string, teAt []int) {
+	for i, f := range h {
+		switch {
+		case strings.EqualFold(f[0], "Content-Length"):
+			cls, clAt = append(cls, f[1]), append(clAt, p.at(i))
+		case strings.EqualFold(f[0], "Transfer-Encoding"):
+			tes, teAt = append(tes, f[1]), append(teAt, p.at(i))
+		}
+	}
+	return
+}
+
+// at sets the offset of a field-level *Error (found with no position) to the field's line.
+func at(err error, off int) error {
+	if e, ok := err.(*Error); ok {
+		e.Offset = off
+	}
+	return err
 }
 
 // parseContentLength parses Content-Length = 1*DIGIT, keeping it inside int64.

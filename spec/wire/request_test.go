@@ -273,3 +273,26 @@ func TestParseRequestParts(t *testing.T) {
 		t.Errorf("error %v; want space-before-colon at byte 26", err)
 	}
 }
+
+func TestErrorOffsets(t *testing.T) {
+	tests := []struct {
+		in   string
+		rule string
+		off  int
+	}{
+		{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", RuleHost, 25},
+		{"GET / HTTP/1.1\r\nX: y\r\n\r\n", RuleHost, 24},
+		{"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", RuleContentLength, 26},
+		{"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", RuleTECL, 45},
+		{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", RuleTENotChunked, 26},
+		{"GET / HTTP/1.1\r\nHost: a\r\nX: \x00\r\n\r\n", RuleFieldValue, 28},
+		{"GET /\x01 HTTP/1.1\r\n", RuleTarget, 5},
+	}
+	for _, tt := range tests {
+		_, _, err := ParseRequest([]byte(tt.in))
+		var e *Error
+		if !errors.As(err, &e) || e.Rule != tt.rule || e.Offset != tt.off {
+			t.Errorf("For %q, error %v; want %s at byte %d", tt.in, err, tt.rule, tt.off)
+		}
+	}
+}

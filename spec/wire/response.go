@@ -96,30 +96,22 @@ func (p *parser) response(method string) (*Response, error) {
 		return resp, err
 	}
 	code := resp.StatusCode
-	var cls, tes []string
-	for _, f := range resp.Header {
-		switch {
-		case strings.EqualFold(f[0], "Content-Length"):
-			cls = append(cls, f[1])
-		case strings.EqualFold(f[0], "Transfer-Encoding"):
-			tes = append(tes, f[1])
-		}
-	}
+	cls, clAt, tes, teAt := p.framingFields(resp.Header)
 	// A sender must never send both, whatever the status: an intermediary could pick either.
 	if len(tes) > 0 && len(cls) > 0 {
-		return resp, errAt(RuleTECL, 0, "Transfer-Encoding together with Content-Length")
+		return resp, errAt(RuleTECL, max(clAt[0], teAt[0]), "Transfer-Encoding together with Content-Length")
 	}
 	var length int64 = -1
 	if len(cls) > 1 {
-		return resp, errAt(RuleContentLength, 0, "%d Content-Length fields %q", len(cls), cls)
+		return resp, errAt(RuleContentLength, clAt[1], "%d Content-Length fields %q", len(cls), cls)
 	}
 	if len(cls) == 1 {
 		if length, err = parseContentLength(cls[0]); err != nil {
-			return resp, err
+			return resp, at(err, clAt[0])
 		}
 	}
 	if len(tes) > 0 && resp.Version == "HTTP/1.0" {
-		return resp, errAt(RuleTEHTTP10, 0, "Transfer-Encoding in an HTTP/1.0 response")
+		return resp, errAt(RuleTEHTTP10, teAt[0], "Transfer-Encoding in an HTTP/1.0 response")
 	}
 	resp.Body = []byte{}
 	switch {
@@ -137,7 +129,7 @@ func (p *parser) response(method string) (*Response, error) {
 	if len(tes) > 0 {
 		codings, err := parseCodings(tes)
 		if err != nil {
-			return resp, err
+			return resp, at(err, teAt[0])
 		}
 		n := 0
 		for _, c := range codings {
@@ -147,7 +139,7 @@ func (p *parser) response(method string) (*Response, error) {
 		}
 		switch {
 		case n > 1:
-			return resp, errAt(RuleTEChunkedTwice, 0, "chunked applied %d times", n)
+			return resp, errAt(RuleTEChunkedTwice, teAt[0], "chunked applied %d times", n)
 		case len(codings) > 0 && codings[len(codings)-1] == "chunked":
 			if len(codings) > 1 {
 				p.warn("transfer codings %q not decoded", codings[:len(codings)-1])
