@@ -329,16 +329,38 @@ func TestRetryOnTiming(t *testing.T) {
 }
 
 func TestNoRetryWithoutTiming(t *testing.T) {
-	// A wrong status is not a timing matter: one run only.
-	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
+	// A wrong status is not a timing matter, even when the connection also stayed open when
+	// a close was wanted: one run only.
+	f := startFake(t, map[string]fakeReply{
+		"/ok":   {reply: ok200},
+		"/open": {reply: ok200, end: "open"},
+	})
 	opt := quickOpts
 	opt.Retries = 2
-	res := runCase(t, f.target(), exchangeCase("t/noretry", spec.MUST, "/ok", outcome(400, spec.EndClosed)), opt)
-	if res.Verdict != spec.Fail {
-		t.Fatalf("verdict = %s; want fail", res.Verdict)
+	for _, path := range []string{"/ok", "/open"} {
+		res := runCase(t, f.target(), exchangeCase("t/noretry", spec.MUST, path, outcome(400, spec.EndClosed)), opt)
+		if res.Verdict != spec.Fail {
+			t.Errorf("%s: verdict = %s; want fail", path, res.Verdict)
+		}
+		if n := f.count(path); n != 1 {
+			t.Errorf("%s: the case ran %d times; want 1", path, n)
+		}
 	}
-	if n := f.count("/ok"); n != 1 {
-		t.Errorf("the case ran %d times; want 1", n)
+}
+
+func TestRetryForBetterOutcome(t *testing.T) {
+	// "200 then close" is right, "200 then stays open" only tolerated: a close that comes
+	// after the window must not leave the warning standing.
+	f := startFake(t, map[string]fakeReply{"/slow-close": {reply: ok200, delay: 400 * time.Millisecond}})
+	tolerated := spec.Outcome{Responses: []spec.Want{{Status: spec.Status(200)}}, Then: spec.EndOpen, Verdict: spec.Warn}
+	c := exchangeCase("t/better", spec.MUST, "/slow-close", outcome(200, spec.EndClosed), tolerated)
+	opt := quickOpts
+	if res := runCase(t, f.target(), c, opt); res.Verdict != spec.Warn {
+		t.Errorf("without retries: verdict = %s; want warn (%s)", res.Verdict, res.Detail)
+	}
+	opt.Retries = 2
+	if res := runCase(t, f.target(), c, opt); res.Verdict != spec.Pass {
+		t.Errorf("with retries: verdict = %s; want pass (%s)", res.Verdict, res.Detail)
 	}
 }
 
