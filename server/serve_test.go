@@ -328,6 +328,21 @@ func expectSilence(t *testing.T, c net.Conn, d time.Duration) {
 func TestEMFILERecovers(t *testing.T) {
 	s := startServer(t, "goroutine", "-idle-timeout", "30s")
 	warm(t, s)
+	// The warm-up connection's fd may still be open for a moment: the limit must be computed
+	// with only the listening socket left.
+	ok, desc := waitFor(5*time.Second, func() (bool, string) {
+		fds, _ := fdsOf(s.pid)
+		n := 0
+		for _, target := range fds {
+			if strings.HasPrefix(target, "socket:") {
+				n++
+			}
+		}
+		return n == 1, fmt.Sprint(fds)
+	})
+	if !ok {
+		t.Fatalf("server fds %s; want one socket (the listener) once idle", desc)
+	}
 	setNoFile(t, s.pid, fdLimitAllowing(t, s.pid, 2))
 	var held []net.Conn
 	for range 2 {
