@@ -6,7 +6,9 @@ import "time"
 // line terminators, leading empty lines, bare CR, whitespace before the first field).
 func rfc9112Message() []Case {
 	simple := get("/")
-	long := get("/", "X-Padding: "+repeat("p", 1500)) // beyond one 1024-byte read
+	// Host after 1.5 KiB of padding: a server that answers after one 1024-byte read has not
+	// seen it yet.
+	long := raw("GET / HTTP/1.1", "X-Padding: "+repeat("p", 1500), "Host: forkproof.test")
 	pause := 30 * time.Millisecond
 
 	stream := group("9112", "2.1",
@@ -86,8 +88,8 @@ func rfc9112Message() []Case {
 			send(raw("GET /reflect HTTP/1.1", "Host: forkproof.test", "X-A: a\rb")),
 			expect(append(rejected(), anyEnd(ok(reflectsField("X-A", "a b"))))...)).needing(NeedReflect),
 		tc(MUST, "bare CR before the empty line",
-			"CR CR LF does not end the header section.",
-			send("GET / HTTP/1.1\r\n"+host+"\r\r\n"), expect(rejected()...)),
+			"CR CR LF does not end the header section: reject, or (having replaced the CR by SP) keep waiting for the real end.",
+			send("GET / HTTP/1.1\r\n"+host+"\r\r\n"), expect(append(rejected(), waits()...)...)),
 		tc(SHOULD, "bare LF ending the request line",
 			"LF alone may be taken as a line end, but a strict server refuses it: front-ends may split lines differently.",
 			send("GET / HTTP/1.1\n"+host+"\r\n"), expect(rejectedOrServed("bare LF taken as line end")...)),

@@ -1,0 +1,266 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/internal/testbin"
+	"github.com/forkproof/forkproof/spec"
+)
+
+// The proof that checks can fail (issue 3): the clean reference server passes every MUST case
+// of the catalogue in every mode, and every case is failed or warned by some target in the
+// repository — a fault switch of the reference server or a small fake server.
+
+// proofCases compiles a fresh copy of the spec catalogue (some checks keep per-run state, so
+// concurrent runs must not share one).
+func proofCases() []Case {
+	var cs []Case
+	for _, c := range spec.Catalogue() {
+		cs = append(cs, Compile(c))
+	}
+	return cs
+}
+
+// proofReference launches the reference server with extra serve flags; it stops with the test.
+func proofReference(t *testing.T, args ...string) *Target {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tg, stop, err := LaunchBinary(ctx, testbin.Path(t), args...)
+	if err != nil {
+		t.Fatalf("starting the reference server %v: %v", args, err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Logf("stopping the reference server %v: %v", args, err)
+		}
+		if tg.Stderr != nil && t.Failed() {
+			t.Logf("reference server %v stderr:\n%s", args, tg.Stderr())
+		}
+	})
+	return tg
+}
+
+func TestProofReferencePassesEveryMUST(t *testing.T) {
+	for _, mode := range []string{"fork", "prefork", "goroutine"} {
+		t.Run(mode, func(t *testing.T) {
+			tg := proofReference(t, "-mode", mode)
+			start := time.Now()
+			results := Execute(context.Background(), tg, proofCases(), Options{})
+			t.Logf("%s: %d cases in %s: %s", mode, len(results), time.Since(start).Round(time.Millisecond), proofTally(results))
+			for _, r := range results {
+				switch {
+				case r.Verdict == spec.Fail:
+					t.Errorf("%s %s (%s): %s\n  sent: %s\n  received: %s", r.Verdict, r.ID, r.Title, r.Detail, proofSent(r), proofRecv(r))
+				case r.Verdict == spec.Skip:
+					t.Errorf("%s skipped against the reference server: %s", r.ID, r.Detail)
+				case r.Verdict != spec.Pass:
+					t.Logf("%s %s (%s): %s", r.Verdict, r.ID, r.Title, r.Detail)
+				}
+			}
+		})
+	}
+}
+
+func proofTally(rs []Result) string {
+	n := map[spec.Verdict]int{}
+	for _, r := range rs {
+		n[r.Verdict]++
+	}
+	var parts []string
+	for _, v := range []spec.Verdict{spec.Pass, spec.Fail, spec.Warn, spec.Info, spec.Skip} {
+		parts = append(parts, fmt.Sprintf("%s %d", v, n[v]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func proofSent(r Result) string {
+	if r.Wire == nil {
+		return ""
+	}
+	return proofClip(r.Wire.Sent)
+}
+
+func proofRecv(r Result) string {
+	if r.Wire == nil {
+		return ""
+	}
+	return proofClip(r.Wire.Received)
+}
+
+func proofClip(s string) string {
+	if len(s) > 600 {
+		return s[:600] + "…"
+	}
+	return s
+}
+
+// proofTarget is one target of the catch proof: a fake, or the reference server with faults.
+type proofTarget struct {
+	name  string
+	fake  func(c net.Conn)
+	fault string
+}
+
+var proofTargets = []proofTarget{
+	{name: "fake naive", fake: proofNaive},
+	{name: "fake per-read", fake: proofPerRead},
+	{name: "fake reject-all", fake: proofRejectAll},
+	{name: "fake silent", fake: proofSilent},
+	{name: "fake slam", fake: proofSlam},
+	{name: "fake garbage", fake: proofGarbage},
+	{name: "fake http/1.0", fake: proofHTTP10},
+	{name: "fake reset", fake: proofReset},
+	{name: "fake sloppy", fake: proofSloppy},
+	{fault: "smuggle-cl"},
+	{fault: "no-host-check"},
+	{fault: "head-body"},
+	{fault: "no-date"},
+	{fault: "lenient-ws"},
+	{fault: "bare-lf"},
+	{fault: "one-recv"},
+	{fault: "ignore-close"},
+	{fault: "drop-pipelined"},
+	{fault: "bad-chunked"},
+	{fault: "no-100"},
+	{fault: "wrong-length"},
+}
+
+// proofCaught maps target name -> case ID -> verdict, for fail and warn only.
+type proofCaught map[string]map[string]spec.Verdict
+
+func TestProofEveryCaseCanFail(t *testing.T) {
+	start := time.Now()
+	cases := proofCases()
+	caught := proofCaught{}
+	var mu sync.Mutex
+	sem := make(chan struct{}, 3) // targets at once: the machine has 2 cores
+	var wg sync.WaitGroup
+	for _, pt := range proofTargets {
+		name := pt.name
+		if name == "" {
+			name = "fault " + pt.fault
+		}
+		var tg *Target
+		opt := Options{Parallel: 16, Timeout: time.Second, Window: 150 * time.Millisecond, Retries: -1}
+		if pt.fake != nil {
+			tg = startProofFake(t, pt.fake)
+			opt.Timeout = 300 * time.Millisecond
+			opt.Parallel = 32
+		} else {
+			tg = proofReference(t, "-mode", "goroutine", "-fault", pt.fault)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t0 := time.Now()
+			rs := Execute(context.Background(), tg, proofCases(), opt)
+			got := map[string]spec.Verdict{}
+			for _, r := range rs {
+				if r.Verdict == spec.Fail || r.Verdict == spec.Warn {
+					got[r.ID] = r.Verdict
+				}
+			}
+			mu.Lock()
+			caught[name] = got
+			mu.Unlock()
+			t.Logf("%-20s %4d caught in %s (%s)", name, len(got), time.Since(t0).Round(time.Millisecond), proofTally(rs))
+		}()
+	}
+	wg.Wait()
+
+	var missed []string
+	for _, c := range cases {
+		by := 0
+		for _, got := range caught {
+			if got[c.ID] != "" {
+				by++
+			}
+		}
+		if by == 0 {
+			missed = append(missed, c.ID+" ("+c.Title+")")
+		}
+	}
+	if len(missed) > 0 {
+		t.Errorf("%d of %d cases are failed or warned by no target (a check that cannot fail is a defect):\n  %s",
+			len(missed), len(cases), strings.Join(missed, "\n  "))
+	}
+
+	// Each fault is caught by the cases written for it.
+	byTitle := map[string]string{}
+	for _, c := range cases {
+		byTitle[c.ID[:strings.LastIndex(c.ID, "/")]+" "+c.Title] = c.ID
+	}
+	for _, p := range proofPairs {
+		for _, title := range p.titles {
+			id, ok := byTitle[title]
+			if !ok {
+				t.Errorf("pair %s: no case titled %q", p.fault, title)
+				continue
+			}
+			if caught["fault "+p.fault][id] == "" {
+				t.Errorf("-fault %s is not caught by %s (%s)", p.fault, id, title)
+			}
+		}
+	}
+	t.Logf("catch proof: %d targets, %d cases, %s", len(proofTargets), len(cases), time.Since(start).Round(time.Millisecond))
+}
+
+// proofPairs names, per fault, cases (group and title) that must catch it.
+var proofPairs = []struct {
+	fault  string
+	titles []string
+}{
+	{"smuggle-cl", []string{
+		"rfc9112/6.1 Content-Length with Transfer-Encoding chunked",
+		"rfc9112/6.1 the smuggled request is never answered",
+	}},
+	{"no-host-check", []string{
+		"rfc9112/3.2 HTTP/1.1 request without Host",
+		"rfc9112/3.2 two Host fields with different values",
+		"rfc9112/3.2 invalid Host value: space",
+	}},
+	{"head-body", []string{
+		"rfc9110/9.3.2 HEAD has no body (pipelined GET follows)",
+		"rfc9110/9.3.2 HEAD has no body (nothing follows)",
+	}},
+	{"no-date", []string{
+		"rfc9110/6.6.1 Date on a 200 response",
+		"rfc9110/6.6.1 Date on a 400 response",
+	}},
+	{"lenient-ws", []string{
+		"rfc9112/5 space between field name and colon",
+		"rfc9112/5 obs-fold continuation line",
+	}},
+	{"bare-lf", []string{
+		"rfc9112/2.2 every line ended by bare LF",
+	}},
+	{"one-recv", []string{
+		"rfc9112/2.1 request split inside the request line",
+		"rfc9112/2.1 server waits for the rest of an incomplete header section",
+	}},
+	{"ignore-close", []string{
+		"rfc9112/9.6 \"Connection: close\" closes after the response",
+		"rfc9112/9.3 HTTP/1.0 closes by default",
+	}},
+	{"drop-pipelined", []string{
+		"rfc9112/9.3.2 pipeline of 2 requests",
+	}},
+	{"bad-chunked", []string{
+		"rfc9112/7.1 invalid chunked body: non-hex suffix on the size",
+	}},
+	{"no-100", []string{
+		"rfc9110/10.1.1 100-continue before the body",
+	}},
+	{"wrong-length", []string{
+		"rfc9110/8.6 Content-Length matches the body",
+	}},
+}
