@@ -14,7 +14,7 @@ import (
 // are judged at the end of every run (hygiene.go) and after each stressing scenario.
 
 // idleCPUThreshold is the share of one core the target may burn with no client connected.
-const idleCPUThreshold = 0.5
+const idleCPUThreshold = 0.25
 
 func hygieneCases() []Case {
 	pid := []spec.Need{spec.NeedPID}
@@ -28,13 +28,19 @@ func hygieneCases() []Case {
 			fmt.Sprintf("the target's process tree uses under %.0f%% of one core in some %v window within %v after the stress", 100*idleCPUThreshold, idleWindow, stressSettle)),
 			pid, runIdleCPU),
 		scenario(hygieneMeta("hygiene/threads-rss", "thread count and resident memory of the root process before and after a burst (recorded)",
-			"Recorded for information: how many threads and how much memory the root process holds before and after 100 connections.",
+			"Recorded for information: how many threads and how much memory the root process holds before and after a burst of connections.",
 			"info: the figures"),
 			pid, runThreadsRSS),
 	}
 }
 
 const idleWindow = 300 * time.Millisecond
+
+// stressConns is how many connections the hygiene checks open to stress the target.
+const stressConns = 18
+
+// burstConns is how many connections hygiene/threads-rss opens.
+const burstConns = 30
 
 // stressMix opens n connections in parallel: a third served normally, a third reset
 // mid-request, a third reset mid-response.
@@ -57,22 +63,22 @@ func runLingering(ctx context.Context, env *Env) Result {
 		return judged(spec.Fail, "%v", err)
 	}
 	start := time.Now()
-	stressMix(ctx, env, 30)
+	stressMix(ctx, env, stressConns)
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}
 	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, start, stressSettle)
 	if wrong != "" {
-		return judged(spec.Fail, "after 30 connections (10 normal, 10 reset mid-request, 10 reset mid-response): %s", wrong)
+		return judged(spec.Fail, "after %d connections (a third each: normal, reset mid-request, reset mid-response): %s", stressConns, wrong)
 	}
-	return judged(spec.Pass, "after 30 connections (10 reset mid-request, 10 mid-response): %s", numbers)
+	return judged(spec.Pass, "after %d connections (two thirds reset): %s", stressConns, numbers)
 }
 
 func runIdleCPU(ctx context.Context, env *Env) Result {
 	if _, err := stressBaseline(ctx, env); err != nil {
 		return judged(spec.Fail, "%v", err)
 	}
-	stressMix(ctx, env, 30)
+	stressMix(ctx, env, stressConns)
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}
@@ -89,14 +95,14 @@ func runIdleCPU(ctx context.Context, env *Env) Result {
 			return judged(spec.Fail, "cannot read the target's CPU time (did it die?): %v", err)
 		}
 		if share < idleCPUThreshold {
-			return judged(spec.Pass, "after 30 connections (20 reset): %.0f%% of one core over %v (threshold %.0f%%)", 100*share, idleWindow, 100*idleCPUThreshold)
+			return judged(spec.Pass, "after %d connections (two thirds reset): %.0f%% of one core over %v (threshold %.0f%%)", stressConns, 100*share, idleWindow, 100*idleCPUThreshold)
 		}
 		if share < lowest {
 			lowest, lowestBusiest = share, busiest
 		}
 		if time.Now().After(deadline) {
-			return judged(spec.Fail, "after 30 connections (20 reset), with no client connected, the target kept burning at least %.0f%% of one core in each of %d windows of %v (threshold %.0f%%); %s",
-				100*lowest, windows, idleWindow, 100*idleCPUThreshold, lowestBusiest)
+			return judged(spec.Fail, "after %d connections (two thirds reset), with no client connected, the target kept burning at least %.0f%% of one core in each of %d windows of %v (threshold %.0f%%); %s",
+				stressConns, 100*lowest, windows, idleWindow, 100*idleCPUThreshold, lowestBusiest)
 		}
 	}
 }
@@ -109,13 +115,13 @@ func runThreadsRSS(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return judged(spec.Fail, "cannot read the target's status: %v", err)
 	}
-	clients.ForEach(ctx, 100, robustPar, func(int) {
+	clients.ForEach(ctx, burstConns, robustPar, func(int) {
 		clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
 	})
 	t1, r1, err := threadsRSS(env.Target.PID)
 	if err != nil {
-		return judged(spec.Fail, "cannot read the target's status after 100 connections (did it die?): %v", err)
+		return judged(spec.Fail, "cannot read the target's status after %d connections (did it die?): %v", burstConns, err)
 	}
-	return judged(spec.Info, "root process: threads %d → %d, RSS %.1f MiB → %.1f MiB after 100 connections",
-		t0, t1, float64(r0)/(1<<20), float64(r1)/(1<<20))
+	return judged(spec.Info, "root process: threads %d → %d, RSS %.1f MiB → %.1f MiB after %d connections",
+		t0, t1, float64(r0)/(1<<20), float64(r1)/(1<<20), burstConns)
 }

@@ -18,11 +18,9 @@ import (
 // stressSettle is how long numbers may take to come back after a stress. Other cases run at
 // the same time and hold connections (and, in a forking server, children) for up to a couple
 // of seconds; polling stops as soon as the numbers are back.
-const stressSettle = 5 * time.Second
+var stressSettle = 5 * time.Second // a variable so tests of failing targets can be quicker
 
 // stressOptions are the hygiene options used after a stress.
-var stressOptions = HygieneOptions{Settle: stressSettle}
-
 // stressBaseline takes the target's baseline before a stress; nil when the PID is unknown.
 func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 	if env.Target.PID <= 0 {
@@ -45,7 +43,7 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot, start time.Time)
 		return "", "hygiene not checked (PID unknown)"
 	}
 	var problems []string
-	for _, r := range CheckHygiene(ctx, env.Target, *base, stressOptions) {
+	for _, r := range CheckHygiene(ctx, env.Target, *base, HygieneOptions{Settle: stressSettle}) {
 		if r.Verdict != "pass" {
 			problems = append(problems, r.ID+": "+r.Detail)
 		} else {
@@ -182,7 +180,7 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (float64, strin
 	}
 	wall := time.Since(t0).Seconds()
 	var total, top float64
-	topPID := 0
+	topPID, busy := 0, 0
 	for p, c := range after {
 		b, ok := before[p]
 		if !ok {
@@ -190,6 +188,9 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (float64, strin
 		}
 		d := c - b
 		total += d
+		if d > 0 {
+			busy++
+		}
 		if d > top {
 			top, topPID = d, p
 		}
@@ -200,7 +201,7 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (float64, strin
 		if topPID == pid {
 			role = "root"
 		}
-		busiest = fmt.Sprintf("busiest: %s pid %d at %.0f%%", role, topPID, 100*top/wall)
+		busiest = fmt.Sprintf("%d of %d processes used CPU; busiest: %s pid %d at %.0f%%", busy, len(after), role, topPID, 100*top/wall)
 	}
 	return total / wall, busiest, nil
 }

@@ -17,7 +17,7 @@ import (
 
 // splitPause is how long the client watches the connection between two pieces: long enough
 // for a forking server's child to start and read the first piece alone.
-const splitPause = 20 * time.Millisecond
+const splitPause = 10 * time.Millisecond
 
 func partialCases() []Case {
 	const req = "A request split into pieces, with pauses between them, is the same request: the server must wait for all of it and answer exactly as if it had arrived in one piece."

@@ -15,11 +15,11 @@ import (
 // leaked descriptor, no child left behind.
 
 // resetsPerPhase is how many connections each reset scenario resets.
-const resetsPerPhase = 100
+const resetsPerPhase = 64
 
 // resetBody is the size of the response being written when the client resets mid-response:
 // bigger than the socket buffers, so the server is still writing.
-const resetBody = 4 << 20
+const resetBody = 2 << 20
 
 func resetCases() []Case {
 	const req = "A client may reset its connection at any moment; the server must survive it, go on serving, and release everything the connection held (the child serving it exits, the parent reaps it and holds no descriptor for it)."
