@@ -62,12 +62,11 @@ func runLingering(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return judged(spec.Fail, "%v", err)
 	}
-	start := time.Now()
 	stressMix(ctx, env, stressConns)
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}
-	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, start, stressSettle)
+	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
 	if wrong != "" {
 		return judged(spec.Fail, "after %d connections (a third each: normal, reset mid-request, reset mid-response): %s", stressConns, wrong)
 	}

@@ -35,10 +35,10 @@ func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 	return &b, nil
 }
 
-// afterStress judges the process tree after a stress that began at start: zombies, fd growth
-// and children born during the stress that are still alive. It returns what is wrong ("" when
+// afterStress judges the process tree after a stress that began after base was taken:
+// zombies, fd growth and children born since that are still alive. It returns what is wrong ("" when
 // nothing) and a summary of the numbers.
-func afterStress(ctx context.Context, env *Env, base *Snapshot, start time.Time) (wrong, numbers string) {
+func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers string) {
 	if base == nil {
 		return "", "hygiene not checked (PID unknown)"
 	}
@@ -50,7 +50,7 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot, start time.Time)
 			numbers += r.Detail + "; "
 		}
 	}
-	lw, ln := lingeringAfter(ctx, env.Target.PID, *base, start, stressSettle)
+	lw, ln := lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
 	if lw != "" {
 		problems = append(problems, "hygiene/lingering-children: "+lw)
 	} else {
@@ -61,10 +61,9 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot, start time.Time)
 
 // child is one child process as seen in /proc.
 type child struct {
-	PID     int
-	State   string
-	Started time.Time
-	CPU     float64 // seconds of CPU used so far
+	PID   int
+	State string
+	CPU   float64 // seconds of CPU used so far
 }
 
 // liveChildren lists the children of pid that are not zombies, with their start times.
@@ -83,22 +82,21 @@ func liveChildren(pid int) ([]child, error) {
 		if err != nil || st.State == "Z" || st.State == "X" {
 			continue
 		}
-		c := child{PID: k, State: st.State, CPU: st.CPUTime()}
-		if s, err := st.StartTime(); err == nil {
-			c.Started = time.Unix(0, int64(s*1e9))
-		}
-		out = append(out, c)
+		out = append(out, child{PID: k, State: st.State, CPU: st.CPUTime()})
 	}
 	return out, nil
 }
 
-// lingeringAfter polls until no child born since start is alive beyond the baseline's number
-// of children, or settle passes. A pool that keeps its size (prefork, including workers that
-// were replaced) is not lingering: only growth over the baseline is.
-func lingeringAfter(ctx context.Context, pid int, base Snapshot, start time.Time, settle time.Duration) (wrong, numbers string) {
+// lingeringAfter polls until no child born since the baseline is alive beyond the baseline's
+// number of children, or settle passes. A pool that keeps its size (prefork, including workers
+// that were replaced) is not lingering: only growth over the baseline is. Children are told
+// apart by PID, not start time: /proc's boot time has a resolution of one second.
+func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration) (wrong, numbers string) {
 	baseLive := len(base.Children) - len(base.Zombies)
-	// Start times have clock-tick resolution (10ms): allow for it.
-	since := start.Add(-20 * time.Millisecond)
+	old := map[int]bool{}
+	for _, c := range base.Children {
+		old[c] = true
+	}
 	deadline := time.Now().Add(settle)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -109,7 +107,7 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, start time.Time
 		}
 		var young []child
 		for _, c := range live {
-			if !c.Started.Before(since) {
+			if !old[c.PID] {
 				young = append(young, c)
 			}
 		}

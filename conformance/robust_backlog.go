@@ -73,7 +73,6 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		r.Timed = we.Kind == clients.KindTimeout
 		return withWire(r, we)
 	}
-	start := time.Now()
 	st, err := stopTree(env.Target.PID)
 	if err != nil {
 		return judged(spec.Fail, "cannot pause the target: %v", err)
@@ -140,7 +139,7 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		r.Timed = e.Kind == clients.KindTimeout
 		return r
 	}
-	if bad, numbers := afterStress(ctx, env, base, start); bad != "" {
+	if bad, numbers := afterStress(ctx, env, base); bad != "" {
 		return judged(spec.Fail, "%s; then %s", counts, bad)
 	} else {
 		return judged(spec.Pass, "%s; a probe was served after; %s", counts, numbers)

@@ -70,7 +70,7 @@ func runResets(ctx context.Context, env *Env, p clients.Phase) Result {
 		r.Timed = e.Kind == clients.KindTimeout
 		return r
 	}
-	wrong, numbers := afterStress(ctx, env, base, start)
+	wrong, numbers := afterStress(ctx, env, base)
 	if wrong != "" {
 		return judged(spec.Fail, "after %d resets %s: %s", resetsPerPhase, p, wrong)
 	}

@@ -54,6 +54,7 @@ func runRobust(t *testing.T, tg *Target, pattern string, opt Options) map[string
 func TestRobustCleanReferencePasses(t *testing.T) {
 	for _, mode := range []string{"fork", "prefork", "goroutine"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel() // each mode is its own target; the cases mostly wait
 			tg := launchRobust(t, "-mode", mode, "-header-timeout", "1s", "-body-timeout", "1s")
 			for id, r := range runRobust(t, tg, "", Options{}) {
 				switch {
@@ -76,8 +77,10 @@ func TestRobustCleanReferencePasses(t *testing.T) {
 func TestRobustCatchesFaults(t *testing.T) {
 	fast := Options{Timeout: time.Second, Window: 100 * time.Millisecond, Retries: -1}
 	// The faults are permanent: no need to wait long for numbers that will not come back.
-	defer func(d time.Duration) { stressSettle = d }(stressSettle)
+	// (Set before the parallel subtests start; restored after they all end.)
+	old := stressSettle
 	stressSettle = 2 * time.Second
+	t.Cleanup(func() { stressSettle = old })
 	for _, tc := range []struct {
 		args    []string
 		pattern string
@@ -97,6 +100,7 @@ func TestRobustCatchesFaults(t *testing.T) {
 			map[string]spec.Verdict{"hygiene/idle-cpu": spec.Fail, "hygiene/lingering-children": spec.Fail, "robust/reset/3": spec.Fail}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel() // each fault is its own target; the cases mostly wait for timeouts
 			tg := launchRobust(t, append([]string{"-mode", "fork", "-header-timeout", "1s", "-body-timeout", "1s"}, tc.args...)...)
 			got := runRobust(t, tg, tc.pattern, fast)
 			for id, want := range tc.want {
