@@ -49,6 +49,8 @@ var netHTTPRejects = []struct {
 }{
 	{"leading-crlf", "net/http does not skip empty lines before the request line (RFC 9112 §2.2: SHOULD ignore at least one)",
 		func(req *wire.Request, err error) bool { return bytes.HasPrefix(req.Raw, []byte("\r\n")) }},
+	{"te-params", "net/http refuses transfer-coding parameters (chunked;q=1), which RFC 9112 §7 grammar allows",
+		func(req *wire.Request, err error) bool { return strings.Contains(err.Error(), "transfer encoding") }},
 	{"version", "net/http refuses HTTP/0.x and HTTP/2+ in a request line; the judge takes any DIGIT.DIGIT and leaves 505 to the server",
 		func(req *wire.Request, err error) bool { return req.Version[5] != '1' }},
 	{"connect-target", "net/http requires an authority-form target to parse as a URL host for CONNECT only, and refuses some origin targets (e.g. a path starting with //)",

@@ -122,6 +122,16 @@ var knownDifferences = map[string]string{}
 // knownAccepts are cases where the judge accepts the first request and the server answers
 // 400 anyway, with the reason. Keyed by the condition's name.
 var knownAccepts = map[string]func(req *wire.Request) bool{
+	// Not a parser verdict: /bytes/N and /sleep/MS beyond the bounds of fuzzConfig, and
+	// /status/N outside what the endpoint serves, are answered 400 by the handler.
+	"endpoint-argument": func(req *wire.Request) bool {
+		for _, p := range []string{"/bytes/", "/sleep/", "/status/"} {
+			if bytes.HasPrefix([]byte(req.Target), []byte(p)) {
+				return true
+			}
+		}
+		return false
+	},
 	// RFC 9112 §2.3: a server treats HTTP/1.2+ as the highest 1.x it supports, 1.1, and so
 	// requires Host (§3.2). The judge demands Host only for exactly "HTTP/1.1": a judge gap.
 	"host-missing-in-http/1.x>1": func(req *wire.Request) bool {
