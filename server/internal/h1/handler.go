@@ -3,6 +3,7 @@ package h1
 import (
 	"encoding/base64"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -15,14 +16,15 @@ const (
 	bytesBlock = 26 * 2048 // multiple of the /bytes pattern period
 )
 
-// bytesPattern is the content of /bytes/N: byte i is 'a' + i%26.
-var bytesPattern = func() []byte {
+// bytesPattern is the content of /bytes/N: byte i is 'a' + i%26. Built on first use: most
+// children never serve /bytes and should not pay for it at start-up.
+var bytesPattern = sync.OnceValue(func() []byte {
 	b := make([]byte, bytesBlock)
 	for i := range b {
 		b[i] = 'a' + byte(i%26)
 	}
 	return b
-}()
+})
 
 func knownMethod(m []byte) bool {
 	switch string(m) {
@@ -162,7 +164,7 @@ func (s *server) sendBytes(n int64) bool {
 	for n > 0 {
 		o := int(off % bytesBlock)
 		k := min(n, int64(bytesBlock-o))
-		chunk := bytesPattern[o : o+int(k)]
+		chunk := bytesPattern()[o : o+int(k)]
 		off += k
 		n -= k
 		if len(s.out)+len(chunk) <= 64<<10 {

@@ -28,13 +28,31 @@ var isFieldByte = func() (t [256]bool) {
 	return t
 }()
 
-// isTargetByte: bytes allowed in a request-target (visible ASCII, no '#').
+// isTargetByte: bytes allowed in a request-target: the URI characters of RFC 3986
+// (unreserved, reserved and '%'), without the fragment's '#'. Visible ASCII that no URI may
+// hold (" < > \ ^ ` { | }) is refused: servers that pass it on invite cache and log confusion.
 var isTargetByte = func() (t [256]bool) {
 	for c := 0x21; c < 0x7f; c++ {
-		t[c] = c != '#'
+		t[c] = true
+	}
+	for _, c := range "#\"<>\\^`{|}" {
+		t[c] = false
 	}
 	return t
 }()
+
+// validPercent reports whether every '%' in b starts a pct-encoded triplet (RFC 3986 §2.1).
+func validPercent(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] == '%' {
+			if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
+				return false
+			}
+			i += 2
+		}
+	}
+	return true
+}
 
 // regNameByte: unreserved / sub-delims / '%' (pct-encoded checked separately).
 var regNameByte = func() (t [256]bool) {
@@ -136,7 +154,7 @@ func parseRequestLine(line []byte) (rl requestLine, status int) {
 			return rl, 400
 		}
 	}
-	if sp2 <= sp1+1 {
+	if sp2 <= sp1+1 || !validPercent(line[sp1+1:sp2]) {
 		return rl, 400
 	}
 	v := line[sp2+1:]

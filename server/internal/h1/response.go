@@ -25,26 +25,35 @@ var reasons = map[int]string{
 	503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
 }
 
-// statusLines holds "HTTP/1.1 NNN Reason\r\n" for every status 100..599, built once.
-var statusLines = func() (t [600][]byte) {
-	for code := 100; code < 600; code++ {
-		r, ok := reasons[code]
-		if !ok {
-			r = "Status " + strconv.Itoa(code)
-		}
-		t[code] = []byte("HTTP/1.1 " + strconv.Itoa(code) + " " + r + "\r\n")
-	}
-	return t
-}()
+// statusLines holds "HTTP/1.1 NNN Reason\r\n" and errorBodies "NNN Reason\n" for every status
+// 100..599. They are built into two arenas: every forked child runs this at start-up, so it
+// must cost two allocations, not a thousand.
+var statusLines, errorBodies = buildStatusTables()
 
-// errorBodies holds "NNN Reason\n" for the statuses the parser sends.
-var errorBodies = func() (t [600][]byte) {
+func buildStatusTables() (lines, bodies [600][]byte) {
+	la := make([]byte, 0, 500*40)
+	ba := make([]byte, 0, 500*32)
 	for code := 100; code < 600; code++ {
-		t[code] = append([]byte(nil), statusLines[code][len("HTTP/1.1 "):len(statusLines[code])-2]...)
-		t[code] = append(t[code], '\n')
+		start := len(la)
+		la = append(la, "HTTP/1.1 "...)
+		bstart := len(la)
+		la = strconv.AppendInt(la, int64(code), 10)
+		la = append(la, ' ')
+		if r, ok := reasons[code]; ok {
+			la = append(la, r...)
+		} else {
+			la = append(la, "Status "...)
+			la = strconv.AppendInt(la, int64(code), 10)
+		}
+		b0 := len(ba)
+		ba = append(ba, la[bstart:]...)
+		ba = append(ba, '\n')
+		la = append(la, '\r', '\n')
+		lines[code] = la[start:len(la):len(la)]
+		bodies[code] = ba[b0:len(ba):len(ba)]
 	}
-	return t
-}()
+	return lines, bodies
+}
 
 type dateEntry struct {
 	sec int64

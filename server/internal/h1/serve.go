@@ -536,6 +536,9 @@ func (s *server) readHead() (int, action) {
 				s.copyHead(pos, rl)
 				return 0, keepOpen
 			}
+			if bytes.IndexByte(line, '\r') >= 0 {
+				return 400, closeLinger // bare CR inside a field line
+			}
 			if (len(s.lines)-1)/2 >= s.cfg.MaxHeaderFields {
 				return 431, closeLinger
 			}
