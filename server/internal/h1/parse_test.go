@@ -58,21 +58,30 @@ var parseTests = []struct {
 	{"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
 
 	// request line
-	{"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400},   // two spaces
-	{"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400},   // trailing space
-	{"GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", 400},   // tab as separator
-	{" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400},   // leading space
-	{"GET / http/1.1\r\nHost: a\r\n\r\n", 400},    // lower-case version
-	{"GET / HTTP/1\r\nHost: a\r\n\r\n", 400},      // no minor
-	{"GET / HTTP/1.1.1\r\nHost: a\r\n\r\n", 400},  // junk
-	{"GET / HTTP/11.1\r\nHost: a\r\n\r\n", 400},   // two digits
-	{"GET /\r\nHost: a\r\n\r\n", 400},             // HTTP/0.9 style
-	{"GET\r\n\r\n", 400},                          // no target
-	{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},    // major 2
-	{"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505},    // major 0
-	{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},    // bad method char
-	{"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400}, // space in target
-	{"GET /a#f HTTP/1.1\r\nHost: a\r\n\r\n", 400}, // fragment
+	{"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400},           // two spaces
+	{"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400},           // trailing space
+	{"GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", 400},           // tab as separator
+	{" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400},           // leading space
+	{"GET / http/1.1\r\nHost: a\r\n\r\n", 400},            // lower-case version
+	{"GET / HTTP/1\r\nHost: a\r\n\r\n", 400},              // no minor
+	{"GET / HTTP/1.1.1\r\nHost: a\r\n\r\n", 400},          // junk
+	{"GET / HTTP/11.1\r\nHost: a\r\n\r\n", 400},           // two digits
+	{"GET /\r\nHost: a\r\n\r\n", 400},                     // HTTP/0.9 style
+	{"GET\r\n\r\n", 400},                                  // no target
+	{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},            // major 2
+	{"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505},            // major 0
+	{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},            // bad method char
+	{"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // space in target
+	{"GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n", 400},        // double quote is no URI character
+	{"GET /<a> HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // angle brackets
+	{"GET /a\\b HTTP/1.1\r\nHost: a\r\n\r\n", 400},        // backslash
+	{"GET /a{b} HTTP/1.1\r\nHost: a\r\n\r\n", 400},        // braces
+	{"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // bad percent-encoding
+	{"GET /a% HTTP/1.1\r\nHost: a\r\n\r\n", 400},          // truncated percent-encoding
+	{"GET /%41%2f HTTP/1.1\r\nHost: a\r\n\r\n", 404},      // valid percent-encoding
+	{"GET / HTTP/1.1\r\nHost: a\r\n\r\r\n", 400},          // bare CR before the empty line
+	{"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400}, // bare CR inside a value
+	{"GET /a#f HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // fragment
 	{"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 	{"GET /\x80 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 	{"GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400},                                     // not origin-form
