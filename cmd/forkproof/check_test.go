@@ -343,3 +343,29 @@ func TestSpec(t *testing.T) {
 		t.Errorf("spec stray: exit %d; want 2", code)
 	}
 }
+
+func TestCheckHygieneFaults(t *testing.T) {
+	tests := []struct{ fault, id, detail string }{
+		{"no-reap", "hygiene/zombies", "zombie children"},
+		{"leak-fd", "hygiene/fd-leak", "new: socket +"},
+	}
+	for _, tt := range tests {
+		js := filepath.Join(t.TempDir(), "r.json")
+		target := fmt.Sprintf("'%s' serve -fault %s -addr 127.0.0.1:{port}", testbin.Path(t), tt.fault)
+		out, errs, code := forkproof(t, "check", "-run", "rfc9112/3.2", "-settle", "500ms", "-target-cmd", target, "-json", js)
+		if code != 1 {
+			t.Errorf("-fault %s: exit %d; want 1\nstdout:\n%s\nstderr:\n%s", tt.fault, code, out, errs)
+			continue
+		}
+		r := readReport(t, js)
+		targetGone(t, r.Target.PID)
+		for _, res := range r.Results {
+			if res.ID == tt.id && (res.Verdict != "fail" || !strings.Contains(res.Detail, tt.detail)) {
+				t.Errorf("-fault %s: %s = %s (%s); want fail naming %q", tt.fault, res.ID, res.Verdict, res.Detail, tt.detail)
+			}
+		}
+		if !strings.Contains(out, "FAIL   "+tt.id) {
+			t.Errorf("-fault %s: text report does not name %s:\n%s", tt.fault, tt.id, out)
+		}
+	}
+}
