@@ -159,49 +159,60 @@ func treeCPU(pid int) (map[int]float64, error) {
 	return cpu, nil
 }
 
-// idleCPU measures, over window, the CPU the tree of pid burns (processes present at both
-// ends), as a fraction of one core, and names the busiest process.
-func idleCPU(ctx context.Context, pid int, window time.Duration) (float64, string, error) {
+// idleCPU watches the tree of pid for window. It reports the processes that were runnable
+// (state R) in at least runnableShare of the samples — a process spinning on a CPU is R even
+// when a loaded machine does not schedule it, while an idle one sleeps in a syscall (S) —
+// and, for the record, the CPU the tree burned as a fraction of one core.
+func idleCPU(ctx context.Context, pid int, window time.Duration) (busy []int, share float64, err error) {
 	before, err := treeCPU(pid)
 	if err != nil {
-		return 0, "", err
+		return nil, 0, err
 	}
 	t0 := time.Now()
-	select {
-	case <-ctx.Done():
-		return 0, "", ctx.Err()
-	case <-time.After(window): // the measurement window itself, not synchronisation
+	runnable := map[int]int{}
+	samples := 0
+	tick := time.NewTicker(window / 15)
+	defer tick.Stop()
+	for time.Since(t0) < window {
+		select {
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		case <-tick.C: // sampling the state, not synchronising
+		}
+		samples++
+		for _, p := range append([]int{pid}, childPIDs(pid)...) {
+			if pr, err := procfs.NewProc(p); err == nil {
+				if st, err := pr.Stat(); err == nil && st.State == "R" {
+					runnable[p]++
+				}
+			}
+		}
 	}
 	after, err := treeCPU(pid)
 	if err != nil {
-		return 0, "", err
+		return nil, 0, err
 	}
 	wall := time.Since(t0).Seconds()
-	var total, top float64
-	topPID, busy := 0, 0
 	for p, c := range after {
-		b, ok := before[p]
-		if !ok {
-			continue
-		}
-		d := c - b
-		total += d
-		if d > 0 {
-			busy++
-		}
-		if d > top {
-			top, topPID = d, p
+		if b, ok := before[p]; ok {
+			share += c - b
 		}
 	}
-	busiest := ""
-	if topPID != 0 {
-		role := "child"
-		if topPID == pid {
-			role = "root"
+	for p, n := range runnable {
+		if float64(n) >= runnableShare*float64(samples) {
+			busy = append(busy, p)
 		}
-		busiest = fmt.Sprintf("%d of %d processes used CPU; busiest: %s pid %d at %.0f%%", busy, len(after), role, topPID, 100*top/wall)
 	}
-	return total / wall, busiest, nil
+	sort.Ints(busy)
+	return busy, share / wall, nil
+}
+
+// runnableShare is the share of samples in which a process must be runnable to count as busy.
+const runnableShare = 0.8
+
+func childPIDs(pid int) []int {
+	kids, _ := Children(pid)
+	return kids
 }
 
 // threadsRSS reads the thread count and resident memory of pid.
