@@ -32,6 +32,9 @@ type Conn struct {
 	received []byte
 	ended    bool          // ⟨close⟩ or ⟨reset⟩ already recorded
 	readWait time.Duration // the deadline of the current read, for the ⟨timeout⟩ marker
+	// a run of identical timeout markers: the marker, where it starts and ends, how many
+	repeatMark                   string
+	repeatAt, repeatEnd, repeatN int
 }
 
 // Option configures Dial.
@@ -371,10 +374,25 @@ func (r recorder) Read(p []byte) (int, error) {
 			c.received = append(c.received, "⟨reset⟩"...)
 			c.ended = true
 		case KindTimeout:
-			c.received = append(c.received, ("⟨timeout " + c.readWait.String() + "⟩")...)
+			c.markTimeout()
 		}
 	}
 	return n, err
+}
+
+// markTimeout records a read that timed out. Polling loops time out many times in a row; the
+// transcript says so once with a count ("⟨timeout 100ms ×19⟩") rather than nineteen times.
+// Called with c.mu held.
+func (c *Conn) markTimeout() {
+	m := "timeout " + c.readWait.String()
+	if c.repeatMark == m && c.repeatEnd == len(c.received) {
+		c.repeatN++
+		c.received = append(c.received[:c.repeatAt], fmt.Sprintf("⟨%s ×%d⟩", m, c.repeatN)...)
+	} else {
+		c.repeatMark, c.repeatAt, c.repeatN = m, len(c.received), 1
+		c.received = append(c.received, "⟨"+m+"⟩"...)
+	}
+	c.repeatEnd = len(c.received)
 }
 
 // Kind classifies the outcome of a read.

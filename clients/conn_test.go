@@ -123,6 +123,29 @@ func TestWaitEnd(t *testing.T) {
 	}
 }
 
+func TestRepeatedTimeoutsCollapse(t *testing.T) {
+	addr := testServer(t, func(c *net.TCPConn, done <-chan struct{}) {
+		readFull(c, 1)
+		c.Write([]byte("ab"))
+		<-done
+	})
+	c := dial(t, addr)
+	if err := c.Send([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, data := c.WaitEnd(5 * time.Second); string(data) != "ab" {
+		t.Fatalf("WaitEnd data = %q; want %q", data, "ab")
+	}
+	for i := 0; i < 3; i++ {
+		c.WaitEnd(10 * time.Millisecond)
+	}
+	c.WaitEnd(20 * time.Millisecond)
+	want := "ab⟨timeout 10ms ×3⟩⟨timeout 20ms⟩"
+	if _, recv := c.Transcript(); recv != want {
+		t.Errorf("received transcript %q; want %q", recv, want)
+	}
+}
+
 func TestReadResponseKinds(t *testing.T) {
 	tests := []struct {
 		name   string

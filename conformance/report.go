@@ -199,8 +199,8 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	}
 	for _, res := range details {
 		ew.printf("--- %s %s: %s\n", paint(res.Verdict, VerdictLabel(res)), res.ID, res.Title)
-		if res.Section != "" || res.Level != "" {
-			ew.printf("    %s, %s\n", res.Section, res.Level)
+		if where := strings.TrimPrefix(res.Section+", "+string(res.Level), ", "); where != "" {
+			ew.printf("    %s\n", strings.TrimSuffix(where, ", "))
 		}
 		if res.Requirement != "" {
 			ew.printf("    requirement: %s\n", res.Requirement)
