@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
@@ -31,7 +32,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Verdicts []spec.Verdict
 	}{r, r.Summary(), r.Started.Format(time.RFC3339), r.Duration.Round(time.Millisecond).String(), secs,
 		[]spec.Verdict{spec.Fail, spec.Warn, spec.Info, spec.Skip, spec.Pass}}
-	return htmlReport.Execute(w, data)
+	return htmlReport().Execute(w, data)
 }
 
 // sectionKey groups results for the section filter: the RFC section, else the category.
@@ -42,12 +43,15 @@ func sectionKey(res Result) string {
 	return string(res.Category)
 }
 
-var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
-	"section": sectionKey,
-	"label":   VerdictLabel,
-	"ms":      func(d time.Duration) int64 { return d.Milliseconds() },
-	"open":    func(v spec.Verdict) bool { return v == spec.Fail || v == spec.Warn },
-}).Parse(`<!DOCTYPE html>
+// htmlReport is parsed on first use: every forked child of the reference server runs this
+// binary's package initialisers, and none of them writes a report.
+var htmlReport = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"section": sectionKey,
+		"label":   VerdictLabel,
+		"ms":      func(d time.Duration) int64 { return d.Milliseconds() },
+		"open":    func(v spec.Verdict) bool { return v == spec.Fail || v == spec.Warn },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -120,3 +124,4 @@ started {{.Started}}, {{.Duration}}, forkproof {{.R.Version}}</div>
 </body>
 </html>
 `))
+})
