@@ -160,7 +160,7 @@ func treeCPU(pid int) (map[int]float64, error) {
 }
 
 // idleCPU watches the tree of pid for window. It reports the processes that were runnable
-// (state R) in at least runnableShare of the samples — a process spinning on a CPU is R even
+// (some thread in state R) in at least runnableShare of the samples — a process spinning on a CPU is R even
 // when a loaded machine does not schedule it, while an idle one sleeps in a syscall (S) —
 // and, for the record, the CPU the tree burned as a fraction of one core.
 func idleCPU(ctx context.Context, pid int, window time.Duration) (busy []int, share float64, err error) {
@@ -181,10 +181,8 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (busy []int, sh
 		}
 		samples++
 		for _, p := range append([]int{pid}, childPIDs(pid)...) {
-			if pr, err := procfs.NewProc(p); err == nil {
-				if st, err := pr.Stat(); err == nil && st.State == "R" {
-					runnable[p]++
-				}
+			if anyThreadRunnable(p) {
+				runnable[p]++
 			}
 		}
 	}
@@ -209,6 +207,21 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (busy []int, sh
 
 // runnableShare is the share of samples in which a process must be runnable to count as busy.
 const runnableShare = 0.8
+
+// anyThreadRunnable reports whether some thread of pid is runnable: a multi-threaded process
+// (a Go server) spins on one thread while its main thread sleeps.
+func anyThreadRunnable(pid int) bool {
+	threads, err := procfs.AllThreads(pid)
+	if err != nil {
+		return false
+	}
+	for _, t := range threads {
+		if st, err := t.Stat(); err == nil && st.State == "R" {
+			return true
+		}
+	}
+	return false
+}
 
 func childPIDs(pid int) []int {
 	kids, _ := Children(pid)
