@@ -9,29 +9,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"pgregory.net/rapid"
 )
 
 // Source is where generators take their random choices from. Properties draw from a
-// *rapid.T (labelled draws that shrink); the campaign draws from math/rand (fast, seeded).
+// *rapid.T (labelled draws that shrink; the adapter lives in rapid_test.go so that rapid, whose
+// initialisation costs about a millisecond, is not linked into the forkproof binary and paid by
+// every forked child of the reference server); the campaign draws from math/rand (fast, seeded).
 type Source interface {
 	// Int returns a value in [lo, hi]; label names the draw.
 	Int(lo, hi int, label string) int
 }
 
-// RapidSource draws from a rapid test, labelling every draw.
-func RapidSource(t *rapid.T) Source { return rapidSource{t} }
-
 // RandSource draws from a seeded PCG generator.
 func RandSource(seed uint64) Source {
 	return randSource{rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
-
-type rapidSource struct{ t *rapid.T }
-
-func (s rapidSource) Int(lo, hi int, label string) int {
-	return rapid.IntRange(lo, hi).Draw(s.t, label)
 }
 
 type randSource struct{ r *rand.Rand }
@@ -413,11 +404,6 @@ var allBytes = func() string {
 	}
 	return string(b)
 }()
-
-// Requests is the rapid generator of valid requests.
-func Requests(o ReqOptions) *rapid.Generator[*Request] {
-	return rapid.Custom(func(t *rapid.T) *Request { return GenRequest(RapidSource(t), o) })
-}
 
 // Plan is how a sequence of requests is delivered on one connection.
 type Plan struct {

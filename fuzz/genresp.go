@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/forkproof/forkproof/spec/wire"
-	"pgregory.net/rapid"
 )
 
 // Response is a generated, well-framed response and the method of the request it answers.
@@ -95,11 +94,6 @@ func GenResponse(s Source) *Response {
 
 func pick2(s Source, label string, options []int) int {
 	return options[s.Int(0, len(options)-1, label)]
-}
-
-// Responses is the rapid generator of well-framed responses.
-func Responses() *rapid.Generator[*Response] {
-	return rapid.Custom(func(t *rapid.T) *Response { return GenResponse(RapidSource(t)) })
 }
 
 // check says how got differs from what r sent.
