@@ -206,7 +206,7 @@ func idleCPU(ctx context.Context, pid int, window time.Duration) (busy []int, sh
 }
 
 // runnableShare is the share of samples in which a process must be runnable to count as busy.
-const runnableShare = 0.8
+const runnableShare = 0.5
 
 // anyThreadRunnable reports whether some thread of pid is runnable: a multi-threaded process
 // (a Go server) spins on one thread while its main thread sleeps.
