@@ -107,27 +107,27 @@ func TestReferenceReflectsGeneratedRequests(t *testing.T) {
 					send = append(send, r.Bytes()...)
 				}
 				in := &Input{Send: send, SplitAt: Splits(s, len(send), 3), Pause: plan.Pause, HalfClose: plan.HalfClose}
-				c, err := dial(tg.Addr, 2*time.Second)
+				c, err := dial(tg.Addr, 10*time.Second)
 				if err != nil {
 					rt.Fatal(err)
 				}
 				defer c.close()
-				res := exchange(c, in, analyze(send), 2*time.Second)
+				res := exchange(c, in, analyze(send), 10*time.Second)
 				if res.kind != "" {
 					rt.Fatalf("For %q: %s: %s", send, res.kind, res.detail)
 				}
 				// Re-send on a fresh connection and compare each reflection.
-				c2, err := dial(tg.Addr, 2*time.Second)
+				c2, err := dial(tg.Addr, 10*time.Second)
 				if err != nil {
 					rt.Fatal(err)
 				}
 				defer c2.close()
-				c2.c.SetDeadline(time.Now().Add(3 * time.Second))
+				c2.c.SetDeadline(time.Now().Add(15 * time.Second))
 				if _, err := c2.c.Write(send); err != nil {
 					rt.Fatal(err)
 				}
 				for i, r := range reqs {
-					resp, err := c2.readFinal(r.Method, 2*time.Second)
+					resp, err := c2.readFinal(r.Method, 10*time.Second)
 					if err != nil {
 						rt.Fatalf("For %q, response %d: %v", send, i+1, err)
 					}
@@ -148,23 +148,23 @@ func TestReferenceRejectsMutations(t *testing.T) {
 			tg := reference(t, mode)
 			rapid.Check(t, func(rt *rapid.T) {
 				inv := GenInvalid(RapidSource(rt), reflectOptions)
-				c, err := dial(tg.Addr, 2*time.Second)
+				c, err := dial(tg.Addr, 10*time.Second)
 				if err != nil {
 					rt.Fatal(err)
 				}
 				defer c.close()
-				c.c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+				c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				if _, err := c.c.Write(inv.Bytes); err != nil {
 					rt.Fatal(err)
 				}
-				resp, err := c.readFinal(tailMethod(inv.Bytes), 2*time.Second)
+				resp, err := c.readFinal(tailMethod(inv.Bytes), 10*time.Second)
 				if err != nil {
 					rt.Fatalf("For %q (%s), no response: %v; want %v then close", inv.Bytes, inv.Mutation.Name, err, inv.Mutation.Status)
 				}
 				if !slices.Contains(inv.Mutation.Status, resp.StatusCode) {
 					rt.Fatalf("For %q (%s), Status = %d; want %v", inv.Bytes, inv.Mutation.Name, resp.StatusCode, inv.Mutation.Status)
 				}
-				c.c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 				if n, err := io.Copy(io.Discard, c.br); err != nil && !isReset(err) || n > 0 {
 					rt.Fatalf("For %q (%s), after %d: %d more bytes, %v; want close", inv.Bytes, inv.Mutation.Name, resp.StatusCode, n, err)
 				}

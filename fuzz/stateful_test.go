@@ -25,7 +25,7 @@ func (m *connModel) redial(t *rapid.T) {
 	if m.c != nil {
 		m.c.close()
 	}
-	c, err := dial(m.addr, 2*time.Second)
+	c, err := dial(m.addr, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func (m *connModel) redial(t *rapid.T) {
 }
 
 func (m *connModel) write(t *rapid.T, b []byte) {
-	m.c.c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	m.c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if _, err := m.c.c.Write(b); err != nil {
 		t.Fatalf("write: %v", err)
 	}
@@ -51,7 +51,7 @@ func (m *connModel) finishPartial(t *rapid.T) {
 // drain reads the responses to every pending request and checks them against the model.
 func (m *connModel) drain(t *rapid.T) {
 	for i, r := range m.pending {
-		resp, err := m.c.readFinal(r.Method, 2*time.Second)
+		resp, err := m.c.readFinal(r.Method, 10*time.Second)
 		if err != nil {
 			t.Fatalf("response %d of %d to %q: %v", i+1, len(m.pending), r.Bytes(), err)
 		}
@@ -116,7 +116,7 @@ func TestKeepAliveStateMachine(t *testing.T) {
 						m.finishPartial(t)
 						m.c.c.(*net.TCPConn).CloseWrite()
 						m.drain(t)
-						m.c.c.SetReadDeadline(time.Now().Add(2 * time.Second))
+						m.c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 						if _, err := m.c.br.Peek(1); err == nil {
 							t.Fatal("bytes after the last response on a half-closed connection; want close")
 						}
