@@ -301,8 +301,10 @@ func (p *parser) checkHost(r *Request) error {
 	switch {
 	case len(hosts) > 1:
 		return errAt(RuleHost, at[1], "%d Host fields", len(hosts))
-	case len(hosts) == 0 && r.Version == "HTTP/1.1":
-		return errAt(RuleHost, p.src.offset(), "HTTP/1.1 request without Host")
+	case len(hosts) == 0 && r.Version != "HTTP/1.0":
+		// HTTP/1.2 and later minors are served as the highest 1.x the server has (RFC 9112
+		// §2.3), 1.1, so they need Host as much as 1.1 does.
+		return errAt(RuleHost, p.src.offset(), "%s request without Host", r.Version)
 	case len(hosts) == 1:
 		v := r.Header[hosts[0]][1]
 		if msg := checkHostPort([]byte(v)); msg != "" {
