@@ -61,7 +61,7 @@ type Config struct {
 	MaxBody         int64         // default 8 MiB  -> 413 beyond
 	HeaderTimeout   time.Duration // default 10s: the whole request head must arrive within it -> 408 + close
 	IdleTimeout     time.Duration // default 5s: keep-alive wait for the next request -> close silently
-	BodyTimeout     time.Duration // default 10s: the body must keep arriving -> 408 + close
+	BodyTimeout     time.Duration // default 10s: per read, and for the whole body plus 1s per 64 KiB received -> 408 + close
 	WriteTimeout    time.Duration // default 10s
 	MaxBytes        int64         // bound of /bytes/N, default 64 MiB
 	MaxSleep        time.Duration // bound of /sleep/MS, default 10s

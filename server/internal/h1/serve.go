@@ -78,6 +78,9 @@ type server struct {
 
 	readTO  time.Duration // last read timeout set; -1: unknown
 	headDL  time.Time     // deadline for the rest of the head
+	bodyDL  time.Time     // deadline for the body, before the allowance for bytes received
+	nread   int64         // bytes read from the connection so far
+	bodyAt  int64         // nread when the current body started
 	nreq    int
 	lastErr error
 
@@ -366,6 +369,7 @@ func (s *server) fill(timeout time.Duration) readErr {
 	s.setReadTimeout(timeout)
 	n, err := s.c.Read(s.buf[s.w:])
 	s.w += n
+	s.nread += int64(n)
 	if n > 0 {
 		return readOK
 	}
@@ -798,6 +802,7 @@ func (s *server) readBody() (int, action) {
 	if !req.chunked && req.cl <= 0 {
 		return 0, keepOpen
 	}
+	s.bodyDL, s.bodyAt = time.Now().Add(s.cfg.BodyTimeout), s.nread
 	if req.expect && s.r == s.w && !s.f.No100 {
 		s.out = append(s.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		if s.flush() != nil {
@@ -816,9 +821,14 @@ func (s *server) readBody() (int, action) {
 	s.r += got
 	for got < n {
 		// Read straight into the body: exactly what is missing, never into the next request.
-		s.setReadTimeout(s.cfg.BodyTimeout)
+		wait, ok := s.bodyWait()
+		if !ok {
+			return 408, closeLinger
+		}
+		s.setReadTimeout(wait)
 		m, err := s.c.Read(body[got:])
 		got += m
+		s.nread += int64(m)
 		if m > 0 {
 			continue
 		}
@@ -867,8 +877,31 @@ func (s *server) readLine(limit, tooLong int) ([]byte, int, action) {
 	}
 }
 
+// bodyRate is the allowance of the body deadline: one more second for every bodyRate bytes.
+const bodyRate = 64 << 10
+
+// bodyWait says how long the next body read may wait: BodyTimeout per read, and no later
+// than the body's own deadline — BodyTimeout from the body's start plus a second for every
+// 64 KiB received — so a client that drips a byte now and then cannot hold the connection
+// (and, in fork mode, a process) for ever. ok is false once the deadline has passed.
+func (s *server) bodyWait() (wait time.Duration, ok bool) {
+	if s.f.NoTimeout {
+		return 0, true
+	}
+	allowance := time.Duration((s.nread-s.bodyAt)/bodyRate) * time.Second
+	rem := time.Until(s.bodyDL.Add(allowance))
+	if rem <= 0 {
+		return 0, false
+	}
+	return min(rem, s.cfg.BodyTimeout), true
+}
+
 func (s *server) fillBody() (int, action) {
-	switch s.fill(s.cfg.BodyTimeout) {
+	wait, ok := s.bodyWait()
+	if !ok {
+		return 408, closeLinger
+	}
+	switch s.fill(wait) {
 	case readEOF:
 		return 0, closeSilent
 	case readTimeout:

@@ -260,6 +260,31 @@ func TestBodyTimeout(t *testing.T) {
 	c.waitClosed()
 }
 
+// A body dripped a byte at a time, each byte well within the per-read timeout, is still cut
+// off: the body has a deadline of its own, so a slow client costs at most that.
+func TestBodyDeadlineCutsDrip(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.BodyTimeout = 100 * time.Millisecond
+	c := startServer(t, cfg, nil)
+	c.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n")
+	answered := func() bool {
+		c.conn.out.mu.Lock()
+		defer c.conn.out.mu.Unlock()
+		return len(c.conn.out.buf) > 0 || c.conn.out.fin
+	}
+	sent := 0
+	for ; sent < 5000 && !answered(); sent++ {
+		c.send("b")
+		time.Sleep(5 * time.Millisecond) // the drip's pace: the behaviour under test
+	}
+	if sent == 5000 {
+		t.Fatalf("a body dripped for %d bytes (every 5ms, BodyTimeout 100ms) was never cut off", sent)
+	}
+	if r := c.readResponse(false); r.status != 408 || r.get("connection") != "close" {
+		t.Fatalf("after %d dripped bytes got %q; want 408 and close", sent, r.raw)
+	}
+}
+
 func TestIdleTimeout(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.IdleTimeout = 20 * time.Millisecond
