@@ -32,6 +32,10 @@ func WithWindow(d time.Duration) Option { return func(c *config) { c.opt.Window 
 // WithRetries sets how many times a timing-sensitive miss is re-run (default 2; negative: none).
 func WithRetries(n int) Option { return func(c *config) { c.opt.Retries = n } }
 
+// WithSlowBound sets how long a slow client may be held before the server is said to wait
+// too long (default 5s).
+func WithSlowBound(d time.Duration) Option { return func(c *config) { c.opt.SlowBound = d } }
+
 // WithRun keeps only the cases selected by pattern, as Select does. Selecting with
 // `go test -run 'TestConformance/rfc9112/6.1'` works as well, since subtests are named by ID.
 func WithRun(pattern string) Option { return func(c *config) { c.run = pattern } }

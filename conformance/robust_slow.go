@@ -16,15 +16,20 @@ import (
 // dripEvery is the interval between two dripped bytes.
 const dripEvery = 100 * time.Millisecond
 
-// slowBound is how long a slow client is kept up before the server is said to wait forever.
-func slowBound(env *Env) time.Duration { return max(2*time.Second, 8*env.Window) }
+// slowBound is how long a slow client is kept up before the server is said to wait too long.
+func slowBound(env *Env) time.Duration {
+	if env.SlowBound > 0 {
+		return env.SlowBound
+	}
+	return DefaultSlowBound
+}
 
 func slowCases() []Case {
 	return []Case{
 		scenario(robust("robust/slowloris/1", "a request head dripped forever is cut off, and others are served meanwhile",
 			"A server must bound how long it waits for a request head (else a few slow clients hold all its workers), and must serve other clients while one is slow.",
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
-			"warn: the slow connection is still open at the bound (the server waits forever)"), nil,
+			"warn: the slow connection is still open at the bound (-slow-bound, default 5s)"), nil,
 			func(ctx context.Context, env *Env) Result {
 				return runSlow(ctx, env, "header bytes", func(hanging func()) clients.SlowObservation {
 					return clients.Slowloris(ctx, env.Target.Addr, env.Target.Addr, dripEvery, slowBound(env), hanging)
@@ -33,7 +38,7 @@ func slowCases() []Case {
 		scenario(robust("robust/slow-body/1", "a request body dripped forever is cut off, and others are served meanwhile",
 			"A server must bound how long it waits for a request body, and must serve other clients while one is slow.",
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
-			"warn: the slow connection is still open at the bound (the server waits forever)"), []spec.Need{spec.NeedEcho},
+			"warn: the slow connection is still open at the bound (-slow-bound, default 5s)"), []spec.Need{spec.NeedEcho},
 			func(ctx context.Context, env *Env) Result {
 				return runSlow(ctx, env, "body bytes", func(hanging func()) clients.SlowObservation {
 					return clients.SlowBody(ctx, env.Target.Addr, env.Target.Addr, "/echo", dripEvery, slowBound(env), hanging)
@@ -71,7 +76,7 @@ func runSlow(ctx context.Context, env *Env, what string, slow func(hanging func(
 	case !o.Cut && ctx.Err() != nil:
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	case !o.Cut:
-		return withWire(judged(spec.Warn, "the slow client dripped %d %s over %v and the connection is still open: the server waits forever (a probe was served meanwhile)",
+		return withWire(judged(spec.Warn, "the slow client dripped %d %s over %v and the connection is still open: the server holds a slow client longer than the bound, perhaps for ever (raise -slow-bound to judge a longer timeout; a probe was served meanwhile)",
 			o.Dripped, what, bound), slowWire)
 	}
 	how := o.End.String()

@@ -18,15 +18,19 @@ type Options struct {
 	Timeout  time.Duration // per response wait; default 5s
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
 	Retries  int           // re-runs of a timing-sensitive miss, window ×4 each; default 2, <0 none
-	OnResult func(Result)  // called as each case finishes, one call at a time (progress output)
+	// SlowBound is how long a slow client may be held before the server is said to wait too
+	// long; default 5s. Servers whose header/body timeouts are longer warn unless it is raised.
+	SlowBound time.Duration
+	OnResult  func(Result) // called as each case finishes, one call at a time (progress output)
 }
 
 // Defaults of Options.
 const (
-	DefaultParallel = 8
-	DefaultTimeout  = 5 * time.Second
-	DefaultWindow   = 250 * time.Millisecond
-	DefaultRetries  = 2
+	DefaultParallel  = 8
+	DefaultTimeout   = 5 * time.Second
+	DefaultWindow    = 250 * time.Millisecond
+	DefaultRetries   = 2
+	DefaultSlowBound = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -38,6 +42,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
+	}
+	if o.SlowBound <= 0 {
+		o.SlowBound = DefaultSlowBound
 	}
 	switch {
 	case o.Retries == 0:
@@ -143,10 +150,10 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	if why := r.unmet(ctx, c.Needs); why != "" {
 		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: why}
 	}
-	env := &Env{Target: r.t, Timeout: r.opt.Timeout, Window: r.opt.Window}
+	env := &Env{Target: r.t, Timeout: r.opt.Timeout, Window: r.opt.Window, SlowBound: r.opt.SlowBound}
 	res := safeRun(ctx, c, env)
 	for try := 1; try <= r.opt.Retries && retryable(res) && ctx.Err() == nil; try++ {
-		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4}
+		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4, SlowBound: env.SlowBound}
 		res = safeRun(ctx, c, env)
 		if res.Verdict != spec.Pass {
 			res.Detail = fmt.Sprintf("%s (still so after %d re-run(s), window up to %s, timeout up to %s)",

@@ -65,14 +65,21 @@ func Launch(ctx context.Context, cmdline string) (*Target, func() error, error) 
 }
 
 // LaunchReference starts the embedded reference server: our own binary (os.Executable) as
-// `serve -addr 127.0.0.1:0 -mode fork` followed by args (later flags win).
+// `serve -addr 127.0.0.1:0 -mode fork` with ReferenceArgs, followed by args (later flags win).
 func LaunchReference(ctx context.Context, args ...string) (*Target, func() error, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("locating the forkproof binary: %v", err)
 	}
-	return LaunchBinary(ctx, exe, args...)
+	return LaunchBinary(ctx, exe, append(append([]string(nil), ReferenceArgs...), args...)...)
 }
+
+// ReferenceArgs are the flags the embedded reference server runs with. Its header and body
+// timeouts are shortened from the serve defaults (10s) to 2s so that the slow-client scenarios,
+// which wait until the server cuts a slow client off (up to -slow-bound, default 5s), finish
+// in about two seconds instead of ten. The verdicts do not depend on it: a server that cuts
+// slow clients off within the bound passes whatever its timeout.
+var ReferenceArgs = []string{"-header-timeout", "2s", "-body-timeout", "2s"}
 
 // LaunchBinary is LaunchReference with an explicit forkproof binary (tests run the binary
 // built by internal/testbin, not the test binary). The address is read from the server's

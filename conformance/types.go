@@ -48,6 +48,9 @@ type Env struct {
 	// Window is how long "the server waits / stays silent" is observed before it is believed.
 	// Runs that would fail on a timed observation are retried with a longer window.
 	Window time.Duration
+	// SlowBound is how long a slow client (slowloris, slow body) is kept up before the server
+	// is said to wait too long. It is the user's bound, not a timing window: retries keep it.
+	SlowBound time.Duration
 }
 
 // Target is a server under test.

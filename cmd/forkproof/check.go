@@ -70,6 +70,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		run, jsonOut, junit string
 		htmlOut, quirksPath string
 		timeout, window     time.Duration
+		slowBound           time.Duration
 		parallel            int
 		verbose             bool
 		fdTolerance         int
@@ -83,6 +84,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.StringVar(&htmlOut, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.DurationVar(&timeout, "timeout", conformance.DefaultTimeout, "how long to wait for each response")
 	fs.DurationVar(&window, "window", conformance.DefaultWindow, "how long to watch that a server waits (stays silent/open)")
+	fs.DurationVar(&slowBound, "slow-bound", conformance.DefaultSlowBound, "how long a slow client (slowloris, slow body) may be held before the server is said to wait too long")
 	fs.IntVar(&retries, "retries", conformance.DefaultRetries, "re-runs, with longer waits, of a verdict resting on a timed observation (0: none)")
 	fs.IntVar(&parallel, "parallel", conformance.DefaultParallel, "cases run at once")
 	fs.StringVar(&quirksPath, "quirks", "", "`FILE` of expected failures: lines 'ID-or-prefix reason…', # comments")
@@ -111,8 +113,8 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if err := tf.validate(); err != nil {
 		return usageErr(err)
 	}
-	if parallel <= 0 || timeout <= 0 || window <= 0 || fdTolerance < 0 || settle <= 0 {
-		return usageErr(errors.New("-parallel, -timeout, -window and -settle must be positive, -fd-tolerance not negative"))
+	if parallel <= 0 || timeout <= 0 || window <= 0 || slowBound <= 0 || fdTolerance < 0 || settle <= 0 {
+		return usageErr(errors.New("-parallel, -timeout, -window, -slow-bound and -settle must be positive, -fd-tolerance not negative"))
 	}
 	var quirks *conformance.Quirks
 	if quirksPath != "" {
@@ -162,7 +164,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		retries = -1 // the runner reads 0 as "default"
 	}
 	results := conformance.Execute(ctx, target, cases, conformance.Options{
-		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries,
+		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
 	})
 	if baseErr == nil {
 		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
