@@ -29,7 +29,7 @@ func slowCases() []Case {
 		scenario(robust("robust/slowloris/1", "a request head dripped forever is cut off, and others are served meanwhile",
 			"A server must bound how long it waits for a request head (else a few slow clients hold all its workers), and must serve other clients while one is slow.",
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
-			"warn: the slow connection is still open at the bound (-slow-bound, default 5s)"), nil,
+			"warn: the slow connection is still open at the bound (-slow-bound, default 15s)"), nil,
 			func(ctx context.Context, env *Env) Result {
 				return runSlow(ctx, env, "header bytes", func(hanging func()) clients.SlowObservation {
 					return clients.Slowloris(ctx, env.Target.Addr, env.Target.Addr, dripEvery, slowBound(env), hanging)
@@ -38,7 +38,7 @@ func slowCases() []Case {
 		scenario(robust("robust/slow-body/1", "a request body dripped forever is cut off, and others are served meanwhile",
 			"A server must bound how long it waits for a request body, and must serve other clients while one is slow.",
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
-			"warn: the slow connection is still open at the bound (-slow-bound, default 5s)"), []spec.Need{spec.NeedEcho},
+			"warn: the slow connection is still open at the bound (-slow-bound, default 15s)"), []spec.Need{spec.NeedEcho},
 			func(ctx context.Context, env *Env) Result {
 				return runSlow(ctx, env, "body bytes", func(hanging func()) clients.SlowObservation {
 					return clients.SlowBody(ctx, env.Target.Addr, env.Target.Addr, "/echo", dripEvery, slowBound(env), hanging)

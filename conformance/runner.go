@@ -19,7 +19,8 @@ type Options struct {
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
 	Retries  int           // re-runs of a timing-sensitive miss, window ×4 each; default 2, <0 none
 	// SlowBound is how long a slow client may be held before the server is said to wait too
-	// long; default 5s. Servers whose header/body timeouts are longer warn unless it is raised.
+	// long; default 15s (the reference server cuts slow clients off after 10s by default). Servers
+	// that hold slow clients longer warn unless it is raised.
 	SlowBound time.Duration
 	OnResult  func(Result) // called as each case finishes, one call at a time (progress output)
 }
@@ -30,7 +31,7 @@ const (
 	DefaultTimeout   = 5 * time.Second
 	DefaultWindow    = 250 * time.Millisecond
 	DefaultRetries   = 2
-	DefaultSlowBound = 5 * time.Second
+	DefaultSlowBound = 15 * time.Second
 )
 
 func (o Options) withDefaults() Options {
