@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/forkproof/forkproof/server/internal/h1"
 )
@@ -47,11 +48,12 @@ func ChildMain() int {
 
 const inheritedFD = 3
 
-// connChild serves the one connection on fd 3; SIGTERM starts a graceful drain.
+// connChild serves the one connection on fd 3; drainSignal or SIGTERM starts a graceful
+// drain.
 func connChild(cfg *h1.Config, conf childConf) int {
 	drain := make(chan struct{})
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
 	go func() { <-sig; close(drain) }()
 	h1.ServeConn(newFDConn(inheritedFD), cfg, drain)
 	if conf.lingerChild {
@@ -64,54 +66,134 @@ func connChild(cfg *h1.Config, conf childConf) int {
 }
 
 // worker accepts on the inherited listening socket and serves one connection at a time.
-// SIGTERM: an idle worker exits at once; a busy one drains its connection, then exits.
+//
+// drainSignal or SIGTERM: an idle worker exits; a busy one finishes its connection, then
+// exits. The signal only ever wakes the worker's wait, it never ends the process itself, so
+// a connection the worker has taken off the queue is always served. The worker waits with epoll for the
+// listening socket (EPOLLEXCLUSIVE: one idle worker is woken per connection, not all) or its
+// stop eventfd, and accepts without blocking only when the socket is readable. If it is
+// stopped while a connection waits, the connection stays queued and the parent serves it.
 func worker(cfg *h1.Config, log *slog.Logger) int {
-	var (
-		mu       sync.Mutex
-		serving  bool
-		draining bool
-		drain    = make(chan struct{})
-	)
+	w, err := newWaiter(inheritedFD)
+	if err != nil {
+		log.Error("worker", "err", err)
+		return 1
+	}
+	defer w.close()
+	drain := make(chan struct{})
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sig
-		mu.Lock()
-		draining = true
-		if !serving {
-			os.Exit(0) // blocked in accept: nothing in flight
-		}
-		close(drain)
-		mu.Unlock()
+		close(drain) // before the wake-up: the main loop checks drain when it wakes
+		w.stop()
 	}()
+	stopped := func() bool {
+		select {
+		case <-drain:
+			return true
+		default:
+			return false
+		}
+	}
 	var bo backoff
-	for {
+	for !stopped() {
+		ready, err := w.wait(-1)
+		if err != nil {
+			log.Error("worker: waiting for connections", "err", err)
+			return 1
+		}
+		if !ready || stopped() {
+			continue
+		}
 		fd, res, err := accept(inheritedFD)
 		switch res {
 		case acceptOK:
 			bo.reset()
-			mu.Lock()
-			if draining {
-				mu.Unlock()
-				return 0
-			}
-			serving = true
-			mu.Unlock()
+			// Served even if SIGTERM came after the accept: drain is then already closed,
+			// and the engine answers what the client has sent, then closes.
 			h1.ServeConn(newFDConn(fd), cfg, drain)
-			mu.Lock()
-			serving = false
-			if draining {
-				mu.Unlock()
-				return 0
-			}
-			mu.Unlock()
-		case acceptRetry, acceptAgain:
+		case acceptRetry, acceptAgain: // another process took it, or it was aborted
 		case acceptBackoff:
 			log.Warn("accept failed; backing off", "err", err)
-			time.Sleep(bo.next())
+			w.pause(bo.next())
 		default:
 			log.Error("accept failed", "err", err)
 			return 1
 		}
 	}
+	return 0
+}
+
+// waiter waits for a listening socket to become readable or for a stop request.
+type waiter struct {
+	ep, wake, lfd int
+}
+
+func newWaiter(lfd int) (*waiter, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(ep)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	w := &waiter{ep: ep, wake: wake, lfd: lfd}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(lfd)}
+	err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, lfd, &ev)
+	if err == unix.EINVAL { // kernels before 4.5: every idle worker wakes, one wins
+		ev.Events = unix.EPOLLIN
+		err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, lfd, &ev)
+	}
+	if err == nil {
+		ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
+		err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, wake, &ev)
+	}
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return w, nil
+}
+
+// wait blocks until the listening socket is readable (true), a stop request arrives
+// (false), or timeout passes (false; negative: no timeout).
+func (w *waiter) wait(timeout time.Duration) (bool, error) {
+	ms := -1
+	if timeout >= 0 {
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	var evs [2]unix.EpollEvent
+	n, err := unix.EpollWait(w.ep, evs[:], ms)
+	if err == unix.EINTR {
+		return false, nil // callers loop and re-check
+	}
+	if err != nil {
+		return false, fmt.Errorf("epoll_wait: %w", err)
+	}
+	for _, ev := range evs[:n] {
+		if int(ev.Fd) == w.lfd {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// pause waits up to d, cut short by a stop request.
+func (w *waiter) pause(d time.Duration) {
+	fds := []unix.PollFd{{Fd: int32(w.wake), Events: unix.POLLIN}}
+	unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond))
+}
+
+// stop wakes the waiter for good (the eventfd is never read, so it stays readable).
+func (w *waiter) stop() {
+	one := [8]byte{1}
+	unix.Write(w.wake, one[:])
+}
+
+func (w *waiter) close() {
+	unix.Close(w.ep)
+	unix.Close(w.wake)
 }

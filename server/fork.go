@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,9 +12,8 @@ import (
 // runFork is fork mode: the parent accepts, starts a fresh child per connection with the
 // connection as fd 3, and closes its own copy at once.
 func runFork(ctx context.Context, o *Options, lfd int, addr string, conf childConf, pf procFaults) error {
-	runtime.LockOSThread() // see supervisor.start: Pdeathsig follows this thread
-	defer runtime.UnlockOSThread()
-	s, err := newSupervisor("conn", conf, o.Log, pf.noReap)
+	defer lockForkThread()()
+	s, err := newSupervisor(conf, o.Log, pf.noReap)
 	if err != nil {
 		unix.Close(lfd)
 		return err
@@ -33,13 +32,25 @@ func runFork(ctx context.Context, o *Options, lfd int, addr string, conf childCo
 			s.wait(lfd, -1)
 		}
 	}
-	// Connections already queued were completed by the kernel before we stopped: serve them
-	// too (their children start draining at once) rather than resetting them.
-	for acceptOne(o, s, lfd, pf, &bo) == acceptOK {
-	}
+	deadline := time.Now().Add(o.Grace)
+	drainQueue(o, s, lfd, pf)
 	unix.Close(lfd)
-	s.shutdown(o.Grace)
+	s.shutdown(deadline)
 	return nil
+}
+
+// drainQueue serves the connections still queued on the listening socket: the kernel
+// completed them before we stopped, and closing the socket would reset them. Each gets a
+// connection child that starts draining at once (requests already sent are answered).
+func drainQueue(o *Options, s *supervisor, lfd int, pf procFaults) {
+	var bo backoff
+	for {
+		switch acceptOne(o, s, lfd, pf, &bo) {
+		case acceptOK, acceptRetry:
+			continue
+		}
+		return
+	}
 }
 
 // acceptOne accepts and hands off one connection, backing off when out of resources.
@@ -49,7 +60,7 @@ func acceptOne(o *Options, s *supervisor, lfd int, pf procFaults, bo *backoff) a
 	switch res {
 	case acceptOK:
 		bo.reset()
-		pid, err := s.start(nfd)
+		pid, err := s.start(kindConn, nfd)
 		if !pf.leakFD {
 			unix.Close(nfd)
 		}

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,10 +11,14 @@ import (
 // listening socket as fd 3 and serves one connection at a time. A worker that dies is
 // replaced; a worker that crashes right after its start is replaced after a back-off, so a
 // broken binary cannot turn into a fork storm.
+//
+// Shutdown loses no queued connection: workers stop taking new ones and finish their own,
+// while the parent takes what is queued and serves it as fork mode does, once at SIGTERM
+// and once more when the last worker is gone (a worker may have been woken for a connection
+// and stopped instead of taking it), before it closes the socket.
 func runPrefork(ctx context.Context, o *Options, lfd int, addr string, conf childConf, pf procFaults) error {
-	runtime.LockOSThread() // see supervisor.start: Pdeathsig follows this thread
-	defer runtime.UnlockOSThread()
-	s, err := newSupervisor("worker", conf, o.Log, pf.noReap)
+	defer lockForkThread()()
+	s, err := newSupervisor(conf, o.Log, pf.noReap)
 	if err != nil {
 		unix.Close(lfd)
 		return err
@@ -24,8 +28,8 @@ func runPrefork(ctx context.Context, o *Options, lfd int, addr string, conf chil
 
 	var bo backoff
 	fill := func() bool {
-		for s.live() < o.Workers && ctx.Err() == nil {
-			if _, err := s.start(lfd); err != nil {
+		for s.liveKind(kindWorker) < o.Workers && ctx.Err() == nil {
+			if _, err := s.start(kindWorker, lfd); err != nil {
 				o.Log.Warn("cannot start worker", "err", err)
 				return false
 			}
@@ -36,7 +40,7 @@ func runPrefork(ctx context.Context, o *Options, lfd int, addr string, conf chil
 	ready(o, addr)
 	startFailed := false
 	for ctx.Err() == nil {
-		if s.live() >= o.Workers {
+		if s.liveKind(kindWorker) >= o.Workers {
 			s.wait(-1, -1)
 			continue
 		}
@@ -53,7 +57,19 @@ func runPrefork(ctx context.Context, o *Options, lfd int, addr string, conf chil
 			s.wait(-1, bo.next())
 		}
 	}
+
+	deadline := time.Now().Add(o.Grace)
+	s.signalAll(drainSignal) // idle workers exit, busy ones finish their connection
+	drainQueue(o, s, lfd, pf)
+	for s.liveKind(kindWorker) > 0 && !pf.noReap {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		s.wait(-1, left)
+	}
+	drainQueue(o, s, lfd, pf)
 	unix.Close(lfd)
-	s.shutdown(o.Grace)
+	s.shutdown(deadline)
 	return nil
 }

@@ -152,6 +152,7 @@ func TestChildFDs(t *testing.T) {
 			// fork: fd 3 is the connection. prefork: fd 3 is the listening socket (the
 			// parent's), and the worker's one accepted connection is one more socket.
 			conns := 0
+			waitFDs := map[string]bool{}
 			for fd, target := range fds {
 				switch {
 				case fd <= 2:
@@ -165,8 +166,10 @@ func TestChildFDs(t *testing.T) {
 				case runtimeFD(target):
 				case mode == "prefork" && strings.HasPrefix(target, "socket:") && conns == 0:
 					conns++
+				case mode == "prefork" && (target == "anon_inode:[eventpoll]" || target == "anon_inode:[eventfd]") && !waitFDs[target]:
+					waitFDs[target] = true // the worker's wait for connections or a stop request
 				default:
-					t.Errorf("child holds fd %d -> %s; want only 0-2, the socket as 3 and the runtime's cgroup files", fd, target)
+					t.Errorf("child holds fd %d -> %s; want only 0-2, the socket as 3, the runtime's cgroup files (and a worker's connection, epoll and eventfd)", fd, target)
 				}
 			}
 		})
@@ -454,5 +457,124 @@ func TestBadFlags(t *testing.T) {
 		if len(out) == 0 || strings.Contains(string(out), "panic") {
 			t.Errorf("serve %v: output %q; want a clear error", args, out)
 		}
+	}
+}
+
+// TestShutdownAnswersQueued: connections the kernel has completed and queued, each with a
+// whole request sent, while the server can take none of them (its one worker or its one
+// allowed child busy), all get their responses after SIGTERM; then the server exits 0.
+func TestShutdownAnswersQueued(t *testing.T) {
+	for _, tc := range []struct{ mode, flag string }{{"prefork", "-workers"}, {"fork", "-max-children"}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			s := startServer(t, tc.mode, tc.flag, "1")
+			warm(t, s)
+			busy := s.dial()
+			if _, err := busy.Write([]byte(get("/sleep/500", false))); err != nil {
+				t.Fatal(err)
+			}
+			ok, desc := waitFor(5*time.Second, func() (bool, string) {
+				n, err := acceptQueue(s.port)
+				return err == nil && n == 0, fmt.Sprint(n, err)
+			})
+			if !ok {
+				t.Fatalf("the /sleep connection was not accepted: queue %s", desc)
+			}
+			queued := sendQueued(t, s, 8)
+			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			checkQueued(t, queued)
+			if r, err := readResponse(bufio.NewReader(busy)); err != nil || r.status != 200 {
+				t.Errorf("in-flight /sleep/500 after SIGTERM: %v, %v; want 200", r, err)
+			}
+			waitExit0(t, s)
+		})
+	}
+}
+
+// TestPreforkShutdownStoppedWorkers: the workers are stopped (SIGSTOP) while connections
+// queue up, so none takes them and none can react to SIGTERM: the parent serves the queue
+// itself, kills the workers when the grace period ends and exits 0.
+func TestPreforkShutdownStoppedWorkers(t *testing.T) {
+	s := startServer(t, "prefork", "-workers", "2", "-grace", "1s")
+	warm(t, s)
+	workers := s.children()
+	if len(workers) != 2 {
+		t.Fatalf("workers %v; want 2", workers)
+	}
+	for _, w := range workers {
+		if err := syscall.Kill(w, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Kill(w, syscall.SIGCONT) })
+	}
+	ok, desc := waitFor(5*time.Second, func() (bool, string) {
+		var states []string
+		for _, w := range workers {
+			st, _, err := procStat(w)
+			if err != nil || st != 'T' {
+				return false, fmt.Sprint(workers, states, err)
+			}
+			states = append(states, string(st))
+		}
+		return true, ""
+	})
+	if !ok {
+		t.Fatalf("workers not stopped: %s", desc)
+	}
+	queued := sendQueued(t, s, 6)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	checkQueued(t, queued)
+	waitExit0(t, s)
+}
+
+// sendQueued opens n connections, sends a whole request on each (GET /bytes/i+1 with
+// Connection: close) and waits until all n sit in the listening socket's accept queue.
+func sendQueued(t *testing.T, s *testServer, n int) []net.Conn {
+	t.Helper()
+	var conns []net.Conn
+	for i := range n {
+		c := s.dial()
+		if _, err := c.Write([]byte(get(fmt.Sprintf("/bytes/%d", i+1), true))); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	ok, desc := waitFor(5*time.Second, func() (bool, string) {
+		q, err := acceptQueue(s.port)
+		return err == nil && q == n, fmt.Sprint(q, err)
+	})
+	if !ok {
+		t.Fatalf("accept queue %s; want all %d connections queued", desc, n)
+	}
+	return conns
+}
+
+// checkQueued reads each queued connection's response and then the end of the connection.
+func checkQueued(t *testing.T, conns []net.Conn) {
+	t.Helper()
+	for i, c := range conns {
+		br := bufio.NewReader(c)
+		if err := checkBytes(br, i+1); err != nil {
+			t.Errorf("queued connection %d after SIGTERM: %v; want its response", i, err)
+			continue
+		}
+		if b, err := br.ReadByte(); err == nil {
+			t.Errorf("queued connection %d: byte %q after the response; want the connection closed", i, b)
+		}
+	}
+}
+
+func waitExit0(t *testing.T, s *testServer) {
+	t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server still running 10s after SIGTERM")
+	}
+	if s.err != nil {
+		t.Errorf("server exit: %v; want status 0", s.err)
 	}
 }

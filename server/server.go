@@ -41,7 +41,9 @@ func Run(o Options) error {
 		}
 	}()
 
-	fd, addr, err := listenTCP(o.Addr, o.Backlog, o.Mode == "fork")
+	// Non-blocking in the process modes: fork mode's parent and prefork's workers wait for
+	// readiness and then accept, so a signal never strands a connection taken off the queue.
+	fd, addr, err := listenTCP(o.Addr, o.Backlog, o.Mode != "goroutine")
 	if err != nil {
 		return err
 	}

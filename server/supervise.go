@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,25 +26,80 @@ const (
 // nears 64 MiB, and one P (a child serves one connection on one goroutine).
 var childRuntimeEnv = []string{"GOGC=off", "GOMEMLIMIT=64MiB", "GOMAXPROCS=1"}
 
+// drainSignal asks a child to finish what it has and exit. Not SIGTERM: a Go program dies
+// of a SIGTERM that arrives before its signal.Notify, and a child started a moment before
+// shutdown may not be there yet: its connection would be lost. The Go runtime ignores
+// SIGUSR1 until notified, and the forking thread blocks it (lockForkThread), so a child
+// starts with it blocked: one sent early stays pending until the child's Notify unblocks it.
+// Children still drain on SIGTERM too (what an operator or Pdeathsig sends).
+const drainSignal = unix.SIGUSR1
+
+// lockForkThread locks the calling goroutine to its OS thread, which must do every fork
+// (Pdeathsig follows the thread that forked, not the process), and blocks drainSignal on it,
+// which children inherit through fork and exec. The returned function undoes both.
+func lockForkThread() (undo func()) {
+	runtime.LockOSThread()
+	var set, old unix.Sigset_t
+	bit := uint(drainSignal) - 1
+	set.Val[bit/64] |= 1 << (bit % 64)
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old); err != nil {
+		return runtime.UnlockOSThread // cannot fail on Linux; early signals are then lost, not fatal
+	}
+	return func() {
+		unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+		runtime.UnlockOSThread()
+	}
+}
+
+// childBaseEnv is our environment without the variables the child's are set to (the Go
+// runtime takes the first of duplicate variables, so ours would win over the child's),
+// then the child's runtime settings.
+func childBaseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == childEnv || k == confEnv || slices.ContainsFunc(childRuntimeEnv, func(c string) bool {
+			return strings.HasPrefix(c, k+"=")
+		}) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, childRuntimeEnv...)
+}
+
 // supervisor starts children by re-executing our own binary and reaps them: one reaper, a
 // SIGCHLD-driven Wait4(-1, WNOHANG) loop. Nothing else in the process may wait for children.
 type supervisor struct {
 	exe    string
-	argv   []string
-	env    []string
+	argv   map[string][]string // by child kind
+	env    map[string][]string
 	stdio  [3]uintptr
 	log    *slog.Logger
 	noReap bool
 	wake   int // eventfd: written when a child is reaped or shutdown begins
 
 	mu        sync.Mutex
-	kids      map[int]time.Time // live (unreaped) children and their start time
-	quickDied bool              // a child exited with an error within a second of its start
+	kids      map[int]kid // live (unreaped) children
+	quickDied bool        // a child exited with an error within a second of its start
 	stopReap  chan struct{}
 	reaperWG  sync.WaitGroup
 }
 
-func newSupervisor(kind string, conf childConf, log *slog.Logger, noReap bool) (*supervisor, error) {
+// kid is a live child: its kind ("conn" or "worker") and start time.
+type kid struct {
+	kind    string
+	started time.Time
+}
+
+// Child kinds: a connection child (fork mode, and prefork's shutdown drain) serves the one
+// connection on its fd 3; a worker (prefork mode) accepts on the listening socket as fd 3.
+const (
+	kindConn   = "conn"
+	kindWorker = "worker"
+)
+
+func newSupervisor(conf childConf, log *slog.Logger, noReap bool) (*supervisor, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding own binary: %w", err)
@@ -59,13 +117,17 @@ func newSupervisor(kind string, conf childConf, log *slog.Logger, noReap bool) (
 	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil {
 		stderr = 2
 	}
-	env := append(os.Environ(), childRuntimeEnv...)
-	env = append(env, childEnv+"="+kind, confEnv+"="+conf.encode())
 	s := &supervisor{
-		exe: exe, argv: []string{os.Args[0], "serve-child", kind}, env: env,
+		exe: exe, argv: map[string][]string{}, env: map[string][]string{},
 		stdio: [3]uintptr{uintptr(devnull), uintptr(devnull), stderr},
 		log:   log, noReap: noReap, wake: wake,
-		kids: map[int]time.Time{}, stopReap: make(chan struct{}),
+		kids: map[int]kid{}, stopReap: make(chan struct{}),
+	}
+	base := childBaseEnv()
+	for _, kind := range []string{kindConn, kindWorker} {
+		env := append(slices.Clip(base), childEnv+"="+kind, confEnv+"="+conf.encode())
+		s.env[kind] = env
+		s.argv[kind] = []string{os.Args[0], "serve-child", kind}
 	}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
@@ -95,21 +157,21 @@ func (s *supervisor) close() {
 	unix.Close(int(s.stdio[0]))
 }
 
-// start runs a child with fd as its fd 3. The caller must run on a locked OS thread:
-// Pdeathsig follows the thread that forked, not the process.
-func (s *supervisor) start(fd int) (int, error) {
+// start runs a child with fd as its fd 3. The caller must run on the thread lockForkThread
+// prepared.
+func (s *supervisor) start(kind string, fd int) (int, error) {
 	attr := &syscall.ProcAttr{
-		Env:   s.env,
+		Env:   s.env[kind],
 		Files: []uintptr{s.stdio[0], s.stdio[1], s.stdio[2], uintptr(fd)},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
 	}
 	s.mu.Lock() // the reaper must not see the child exit before it is recorded
 	defer s.mu.Unlock()
-	pid, err := syscall.ForkExec(s.exe, s.argv, attr)
+	pid, err := syscall.ForkExec(s.exe, s.argv[kind], attr)
 	if err != nil {
 		return 0, fmt.Errorf("starting child: %w", err)
 	}
-	s.kids[pid] = time.Now()
+	s.kids[pid] = kid{kind: kind, started: time.Now()}
 	return pid, nil
 }
 
@@ -127,7 +189,7 @@ func (s *supervisor) reap() {
 			break
 		}
 		reaped++
-		started, ok := s.kids[pid]
+		k, ok := s.kids[pid]
 		delete(s.kids, pid)
 		switch {
 		case ws.Exited() && ws.ExitStatus() == 0:
@@ -136,7 +198,7 @@ func (s *supervisor) reap() {
 			s.log.Debug("child killed", "pid", pid, "signal", ws.Signal())
 		default:
 			s.log.Warn("child failed", "pid", pid, "status", ws.ExitStatus())
-			if ok && time.Since(started) < time.Second {
+			if ok && time.Since(k.started) < time.Second {
 				s.quickDied = true
 			}
 		}
@@ -151,6 +213,19 @@ func (s *supervisor) live() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.kids)
+}
+
+// liveKind counts the live children of one kind.
+func (s *supervisor) liveKind(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, k := range s.kids {
+		if k.kind == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // takeQuickDied reports whether a child crashed right after its start since the last call.
@@ -200,14 +275,14 @@ func (s *supervisor) wait(fd int, timeout time.Duration) bool {
 	return fd >= 0 && fds[1].Revents != 0
 }
 
-// shutdown asks every child to drain, waits up to grace, kills what is left and reaps it all.
-func (s *supervisor) shutdown(grace time.Duration) {
-	s.signalAll(syscall.SIGTERM)
+// shutdown asks every child to drain, waits until deadline, kills what is left and reaps it
+// all.
+func (s *supervisor) shutdown(deadline time.Time) {
+	s.signalAll(drainSignal)
 	if s.noReap {
 		s.signalAll(syscall.SIGKILL)
 		return
 	}
-	deadline := time.Now().Add(grace)
 	for s.live() > 0 {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -219,7 +294,7 @@ func (s *supervisor) shutdown(grace time.Duration) {
 		s.log.Warn("grace period over; killing children", "count", n)
 		s.signalAll(syscall.SIGKILL)
 		// SIGKILL cannot be ignored; the bound only guards against a kernel stuck in D state.
-		deadline = time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for s.live() > 0 && time.Now().Before(deadline) {
 			s.wait(-1, 100*time.Millisecond)
 			s.reap() // in case a SIGCHLD was coalesced away
