@@ -40,29 +40,33 @@ func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for {
-		n, err := unix.Read(c.fd, p)
-		switch {
-		case err == nil && n == 0:
-			return 0, io.EOF
-		case err == nil:
-			return n, nil
-		case err == unix.EAGAIN:
-			return 0, errReadTimeout
-		case err == unix.EINTR:
-			return c.readAfterEINTR(p)
-		}
-		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+	var start time.Time
+	if c.rto > 0 {
+		start = time.Now() // a vDSO call: cheap next to the read
 	}
+	n, err := unix.Read(c.fd, p)
+	switch {
+	case err == nil && n == 0:
+		return 0, io.EOF
+	case err == nil:
+		return n, nil
+	case err == unix.EAGAIN:
+		return 0, errReadTimeout
+	case err == unix.EINTR:
+		return c.readAfterEINTR(p, start)
+	}
+	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
 }
 
-// readAfterEINTR retries an interrupted read. Reads with SO_RCVTIMEO are not restarted after
-// a signal (signal(7)) and the Go runtime sends signals for preemption, so the retry gets
-// what is left of the timeout, not a fresh one. Rare path: it costs extra syscalls.
-func (c *fdConn) readAfterEINTR(p []byte) (int, error) {
+// readAfterEINTR retries a read that started at start and was interrupted. Reads with
+// SO_RCVTIMEO are not restarted after a signal (signal(7)), and the Go runtime sends
+// signals for preemption, so the retry gets what is left of the timeout, counted from
+// start, not a fresh one: the timeout stays absolute however often the read is interrupted.
+// Rare path: it costs extra syscalls.
+func (c *fdConn) readAfterEINTR(p []byte, start time.Time) (int, error) {
 	var deadline time.Time
 	if c.rto > 0 {
-		deadline = time.Now().Add(c.rto)
+		deadline = start.Add(c.rto)
 		defer c.setTimeout(unix.SO_RCVTIMEO, c.rto)
 	}
 	for {
@@ -88,8 +92,20 @@ func (c *fdConn) readAfterEINTR(p []byte) (int, error) {
 	}
 }
 
+// Write writes all of p. The write timeout bounds each write(2) that makes no progress; an
+// interrupted write is retried with what is left of its timeout, as readAfterEINTR does.
 func (c *fdConn) Write(p []byte) (int, error) {
 	written := 0
+	var start time.Time
+	if c.wto > 0 {
+		start = time.Now()
+	}
+	retimed := false
+	defer func() {
+		if retimed {
+			c.setTimeout(unix.SO_SNDTIMEO, c.wto)
+		}
+	}()
 	for written < len(p) {
 		n, err := unix.Write(c.fd, p[written:])
 		if n > 0 {
@@ -97,8 +113,23 @@ func (c *fdConn) Write(p []byte) (int, error) {
 		}
 		switch {
 		case err == nil:
+			if c.wto > 0 && written < len(p) {
+				start = time.Now() // progress: the next write gets a whole timeout
+				if retimed {
+					c.setTimeout(unix.SO_SNDTIMEO, c.wto)
+					retimed = false
+				}
+			}
 			continue
 		case err == unix.EINTR:
+			if c.wto > 0 {
+				left := c.wto - time.Since(start)
+				if left <= 0 {
+					return written, errWriteTimeout
+				}
+				c.setTimeout(unix.SO_SNDTIMEO, left)
+				retimed = true
+			}
 			continue
 		case err == unix.EAGAIN:
 			return written, errWriteTimeout
