@@ -159,6 +159,13 @@ func KeepAlive(ctx context.Context, addr string, reqs []Request, timeout time.Du
 		return e
 	}
 	defer c.Close()
+	return KeepAliveOn(c, reqs, timeout)
+}
+
+// KeepAliveOn is KeepAlive on a connection already open (so many can be opened first and
+// held at once); it does not close c.
+func KeepAliveOn(c *Conn, reqs []Request, timeout time.Duration) Exchange {
+	var e Exchange
 	for _, r := range reqs {
 		if e.SendErr = c.Send(r.Bytes); e.SendErr != nil {
 			break

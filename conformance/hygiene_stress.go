@@ -20,28 +20,68 @@ import (
 // of seconds; polling stops as soon as the numbers are back.
 var stressSettle = 5 * time.Second // a variable so tests of failing targets can be quicker
 
-// stressOptions are the hygiene options used after a stress.
+// baselineSettle bounds the wait for a baseline; it also bounds the warm-up connect, which may
+// meet a full backlog (robust/backlog) and wait for a SYN retransmission.
+const baselineSettle = 3 * time.Second
+
+// baselineSteady is how long the numbers must stay unchanged for a baseline with zombies in
+// it to be taken: a server that never reaps keeps its zombies, and waiting for them to go
+// would only delay every scenario by baselineSettle.
+const baselineSteady = 300 * time.Millisecond
+
 // stressBaseline takes the target's baseline before a stress; nil when the PID is unknown.
+// It warms the target up, then polls until the fd count holds still with no zombie (two polls
+// in a row), or until fds and zombies have held still for baselineSteady, or baselineSettle
+// passes.
 func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
-	if env.Target.PID <= 0 {
+	pid := env.Target.PID
+	if pid <= 0 {
 		return nil, nil
 	}
-	// A generous settle: it also bounds the warm-up connect, which may meet a full backlog
-	// (robust/backlog) and wait for a SYN retransmission.
-	b, err := Baseline(ctx, env.Target, HygieneOptions{Settle: 3 * time.Second})
-	if err != nil {
+	if err := WarmUp(ctx, env.Target.Addr, baselineSettle); err != nil {
 		return nil, fmt.Errorf("taking the baseline: %v", err)
 	}
-	return &b, nil
+	deadline := time.Now().Add(baselineSettle)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var prev Snapshot
+	var steadySince time.Time
+	for {
+		s, err := TakeSnapshot(pid)
+		if err != nil {
+			return nil, fmt.Errorf("taking the baseline: %v", err)
+		}
+		switch {
+		case prev.PID == 0 || s.FDs != prev.FDs || len(s.Zombies) != len(prev.Zombies):
+			steadySince = time.Now()
+		case len(s.Zombies) == 0, time.Since(steadySince) >= baselineSteady:
+			return &s, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return &s, nil
+		}
+		prev = s
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
 }
 
 // afterStress judges the process tree after a stress that began after base was taken:
 // zombies, fd growth and children born since that are still alive. It returns what is wrong ("" when
-// nothing) and a summary of the numbers.
+// nothing) and a summary of the numbers. The checks poll side by side, so a target failing
+// several of them costs one settle period, not one each.
 func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers string) {
 	if base == nil {
 		return "", "hygiene not checked (PID unknown)"
 	}
+	var lw, ln string
+	lingered := make(chan struct{})
+	go func() {
+		defer close(lingered)
+		lw, ln = lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
+	}()
 	var problems []string
 	for _, r := range CheckHygiene(ctx, env.Target, *base, HygieneOptions{Settle: stressSettle}) {
 		if r.Verdict != "pass" {
@@ -50,7 +90,7 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers 
 			numbers += r.Detail + "; "
 		}
 	}
-	lw, ln := lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
+	<-lingered
 	if lw != "" {
 		problems = append(problems, "hygiene/lingering-children: "+lw)
 	} else {

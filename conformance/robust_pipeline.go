@@ -197,15 +197,32 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 		first *Result
 		good  int
 	)
-	// All clients at once: the point is simultaneity, not a bounded load.
+	// Every client connects before any sends: the server holds all of them at once (a server
+	// that serves only a few connections at a time and drops the rest is caught for sure),
+	// and then they all talk at once.
+	conns, errs := clients.DialEach(ctx, env.Target.Addr, concurrentClients, env.Timeout)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
 	clients.ForEach(ctx, concurrentClients, concurrentClients, func(c int) {
+		var e clients.Exchange
+		e.DialErr = errs[c]
 		reqs := make([]clients.Request, requestsPerClient)
 		wants := make([]*wire.Response, requestsPerClient)
 		for i := range reqs {
 			k := (c + i) % len(kinds)
 			reqs[i], wants[i] = kinds[k], want[k]
 		}
-		e := clients.KeepAlive(ctx, env.Target.Addr, reqs, env.Timeout)
+		if e.DialErr == nil {
+			// Closed when done, so a server with fewer workers than clients goes on to the
+			// connections waiting for one.
+			e = clients.KeepAliveOn(conns[c], reqs, env.Timeout)
+			conns[c].Close()
+		}
 		why := ""
 		for i, r := range e.Responses {
 			if w := sameResponse(r, wants[i]); w != "" {

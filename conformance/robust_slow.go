@@ -31,7 +31,7 @@ func slowCases() []Case {
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
 			"warn: the slow connection is still open at the bound (-slow-bound, default 15s)"), nil,
 			func(ctx context.Context, env *Env) Result {
-				return runSlow(ctx, env, "header bytes", func(hanging func()) clients.SlowObservation {
+				return runSlow(ctx, env, "header bytes", func(ctx context.Context, hanging func()) clients.SlowObservation {
 					return clients.Slowloris(ctx, env.Target.Addr, env.Target.Addr, dripEvery, slowBound(env), hanging)
 				})
 			}),
@@ -40,7 +40,7 @@ func slowCases() []Case {
 			"the slow connection is closed or answered (e.g. 408) within the bound, and a probe request is served meanwhile",
 			"warn: the slow connection is still open at the bound (-slow-bound, default 15s)"), []spec.Need{spec.NeedEcho},
 			func(ctx context.Context, env *Env) Result {
-				return runSlow(ctx, env, "body bytes", func(hanging func()) clients.SlowObservation {
+				return runSlow(ctx, env, "body bytes", func(ctx context.Context, hanging func()) clients.SlowObservation {
 					return clients.SlowBody(ctx, env.Target.Addr, env.Target.Addr, "/echo", dripEvery, slowBound(env), hanging)
 				})
 			}),
@@ -52,16 +52,23 @@ func slowCases() []Case {
 }
 
 // runSlow runs one slow client and, once the server holds it, a probe request.
-func runSlow(ctx context.Context, env *Env, what string, slow func(hanging func()) clients.SlowObservation) Result {
+// Once the probe has failed the verdict is known: the slow client is stopped then rather than
+// kept up to the bound.
+func runSlow(ctx context.Context, env *Env, what string, slow func(ctx context.Context, hanging func()) clients.SlowObservation) Result {
 	hanging := make(chan struct{})
 	done := make(chan clients.SlowObservation, 1)
-	go func() { done <- slow(func() { close(hanging) }) }()
+	slowCtx, stopSlow := context.WithCancel(ctx)
+	defer stopSlow()
+	go func() { done <- slow(slowCtx, func() { close(hanging) }) }()
 	var probeWhy string
 	var probe *clients.Exchange
 	select {
 	case <-hanging:
 		probeWhy, probe = probeServed(ctx, env)
 	case <-ctx.Done():
+	}
+	if probeWhy != "" {
+		stopSlow()
 	}
 	o := <-done
 	bound := slowBound(env)

@@ -1,0 +1,296 @@
+package conformance
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/spec"
+)
+
+// Small HTTP/1.1 fakes for the robustness proof: a server that is right about the endpoints the
+// scenarios use (GET|HEAD /, 404 elsewhere, POST /echo, GET /bytes/N, 400 for a field name with
+// a space) and wrong in one planted way each. Every read has a deadline; cleanup closes every
+// connection and waits for every goroutine.
+
+// miniFault is the one thing a mini fake gets wrong.
+type miniFault struct {
+	// reverse answers the requests that arrived together in reverse order.
+	reverse bool
+	// staleEcho echoes the first body the connection carried for every later POST (a buffer
+	// kept across requests).
+	staleEcho bool
+	// quitOnEOF gives up without answering when the client has half-closed after its request.
+	quitOnEOF bool
+	// maxConns, when > 0, serves that many connections at a time and resets every other
+	// connection that arrives meanwhile. (2 rather than 1: a client that connects right after
+	// closing its last connection must not meet a handler that has not seen the close yet.)
+	maxConns int
+	// dieAfterResets stops accepting (closes the listener) once this many connections have
+	// ended in a reset: the server that crashes after enough ECONNRESETs.
+	dieAfterResets int
+}
+
+// miniIdle bounds every wait of a mini fake for a client's bytes.
+const miniIdle = 10 * time.Second
+
+// miniFake starts a mini fake with fault on 127.0.0.1; it stops with the test.
+func miniFake(t *testing.T, fault miniFault) *Target {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		conns  = map[net.Conn]bool{}
+		busy   atomic.Int32
+		resets atomic.Int32
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if fault.maxConns > 0 && int(busy.Add(1)) > fault.maxConns {
+				busy.Add(-1)
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() {
+					c.Close()
+					mu.Lock()
+					delete(conns, c)
+					mu.Unlock()
+					if fault.maxConns > 0 {
+						busy.Add(-1)
+					}
+				}()
+				err := miniServe(c, fault)
+				if fault.dieAfterResets > 0 && isResetErr(err) && int(resets.Add(1)) == fault.dieAfterResets {
+					ln.Close()
+				}
+			})
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return &Target{Addr: ln.Addr().String()}
+}
+
+func isResetErr(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// miniRequest is one parsed request.
+type miniRequest struct {
+	method, target string
+	close, bad     bool
+	body           []byte
+}
+
+// miniRead reads one request; io.EOF when the client closed between requests.
+func miniRead(c net.Conn, br *bufio.Reader) (*miniRequest, error) {
+	c.SetReadDeadline(time.Now().Add(miniIdle))
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return &miniRequest{bad: true}, nil
+	}
+	r := &miniRequest{method: f[0], target: f[1]}
+	n := 0
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		l = strings.TrimRight(l, "\r\n")
+		if l == "" {
+			break
+		}
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || strings.ContainsAny(name, " \t") {
+			r.bad = true
+			continue
+		}
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(name) {
+		case "content-length":
+			if n, err = strconv.Atoi(value); err != nil || n < 0 || n > 8<<20 {
+				r.bad = true
+			}
+		case "connection":
+			r.close = strings.EqualFold(value, "close")
+		case "transfer-encoding":
+			r.bad = true // not needed by the scenarios that use this fake
+		}
+	}
+	if r.bad {
+		return r, nil
+	}
+	r.body = make([]byte, n)
+	if _, err := io.ReadFull(br, r.body); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// miniAnswer writes the response to r; echo is the body /echo returns.
+func miniAnswer(w io.Writer, r *miniRequest, echo []byte) error {
+	status, body := 200, []byte("ok")
+	switch {
+	case r.bad:
+		status, body = 400, nil
+	case r.target == "/echo" && r.method == "POST":
+		body = echo
+	case strings.HasPrefix(r.target, "/bytes/"):
+		n, err := strconv.Atoi(strings.TrimPrefix(r.target, "/bytes/"))
+		if err != nil || n < 0 || n > 8<<20 {
+			status, body = 400, nil
+		} else {
+			body = []byte(strings.Repeat("b", n))
+		}
+	case r.target != "/":
+		status, body = 404, []byte("not found")
+	}
+	head := fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Length: %d\r\n", status, map[int]string{200: "OK", 400: "Bad Request", 404: "Not Found"}[status], len(body))
+	if r.bad || r.close {
+		head += "Connection: close\r\n"
+	}
+	if r.method == "HEAD" {
+		body = nil
+	}
+	_, err := io.WriteString(w, head+"\r\n"+string(body))
+	return err
+}
+
+// miniServe serves one connection with fault; it returns what ended it (io.EOF for a clean
+// close by the client).
+func miniServe(c net.Conn, fault miniFault) error {
+	br := bufio.NewReaderSize(c, 1<<20)
+	var firstBody []byte
+	for {
+		r, err := miniRead(c, br)
+		if err != nil {
+			return err
+		}
+		batch := []*miniRequest{r}
+		for fault.reverse && br.Buffered() > 0 && !r.bad {
+			if r, err = miniRead(c, br); err != nil {
+				return err
+			}
+			batch = append(batch, r)
+		}
+		if fault.reverse {
+			for i, j := 0, len(batch)-1; i < j; i, j = i+1, j-1 {
+				batch[i], batch[j] = batch[j], batch[i]
+			}
+		}
+		if fault.quitOnEOF {
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if _, err := br.Peek(1); err == io.EOF {
+				return nil
+			}
+		}
+		for _, r := range batch {
+			echo := r.body
+			if fault.staleEcho && r.method == "POST" {
+				if firstBody == nil {
+					firstBody = r.body
+				}
+				echo = firstBody
+			}
+			c.SetWriteDeadline(time.Now().Add(miniIdle))
+			if err := miniAnswer(c, r, echo); err != nil {
+				return err
+			}
+			if r.bad || r.close {
+				return nil
+			}
+		}
+	}
+}
+
+// The mini fake without a fault passes every scenario the faulty ones fail: they fail for their
+// planted fault, not for something else the fake gets wrong.
+func TestRobustMiniFakeClean(t *testing.T) {
+	tg := miniFake(t, miniFault{})
+	got := runRobust(t, tg, "^robust/(pipeline|half-close|concurrency|reset)/", Options{Timeout: 2 * time.Second})
+	if len(got) != 9 {
+		t.Errorf("%d scenarios ran; want 9 (pipeline 1-3, half-close 1-2, concurrency 1, reset 1-3)", len(got))
+	}
+	for id, r := range got {
+		if r.Verdict != spec.Pass {
+			t.Errorf("%s against the clean mini fake: %s (%s); want pass", id, r.Verdict, r.Detail)
+		}
+	}
+}
+
+// Each scenario fails against a server with the matching fault.
+func TestRobustMiniFakesFail(t *testing.T) {
+	fast := Options{Timeout: time.Second, Window: 100 * time.Millisecond, Retries: -1}
+	for _, tc := range []struct {
+		name    string
+		fault   miniFault
+		pattern string
+		want    []string // case IDs that must fail
+		detail  string   // what every failure's detail must mention
+	}{
+		{"answers pipelined requests in reverse", miniFault{reverse: true}, "^robust/pipeline/",
+			[]string{"robust/pipeline/1", "robust/pipeline/2", "robust/pipeline/3"}, "response 1 of"},
+		{"echoes the connection's first body to every POST", miniFault{staleEcho: true}, "^robust/pipeline/2$",
+			[]string{"robust/pipeline/2"}, "body of"},
+		{"gives up on a half-closed connection", miniFault{quitOnEOF: true}, "^robust/half-close/",
+			[]string{"robust/half-close/1", "robust/half-close/2"}, "shutdown(SHUT_WR)"},
+		{"serves two connections at a time, resets the others", miniFault{maxConns: 2}, "^robust/concurrency/1$",
+			[]string{"robust/concurrency/1"}, "keep-alive clients answered correctly"},
+		{"dies after 8 resets mid-request", miniFault{dieAfterResets: 8}, "^robust/reset/1$",
+			[]string{"robust/reset/1"}, "a probe GET / was not served"},
+		{"dies after 8 resets after the request", miniFault{dieAfterResets: 8}, "^robust/reset/2$",
+			[]string{"robust/reset/2"}, "a probe GET / was not served"},
+		{"dies after 8 resets mid-response", miniFault{dieAfterResets: 8}, "^robust/reset/3$",
+			[]string{"robust/reset/3"}, "a probe GET / was not served"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := runRobust(t, miniFake(t, tc.fault), tc.pattern, fast)
+			for _, id := range tc.want {
+				r, ok := got[id]
+				switch {
+				case !ok:
+					t.Errorf("%s did not run", id)
+				case r.Verdict != spec.Fail || !strings.Contains(r.Detail, tc.detail):
+					t.Errorf("%s against a server that %s: %s (%s); want fail mentioning %q", id, tc.name, r.Verdict, r.Detail, tc.detail)
+				default:
+					t.Logf("%s: %s", id, r.Detail)
+				}
+			}
+		})
+	}
+}
