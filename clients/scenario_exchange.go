@@ -69,10 +69,14 @@ func (e scenarioError) Error() string { return string(e) }
 
 const errShortRead = scenarioError("fewer responses than requests")
 
+// peerReadWait bounds how long PartialSend waits for the server to read a piece.
+const peerReadWait = 2 * time.Second
+
 // PartialSend sends req cut at the offsets in at and reads one response: the server must
-// answer as if the request had arrived whole. Between pieces it watches the connection for
-// pause instead of sleeping, so a server that answers (or closes) before the request is
-// complete is caught in the act: Premature says how, at which offset.
+// answer as if the request had arrived whole. Between pieces it waits (when the server is on
+// this host) until the server has read the piece, then watches the connection for pause
+// instead of sleeping, so a server that answers (or closes) before the request is complete is
+// caught in the act: Premature says how, at which offset.
 func PartialSend(ctx context.Context, addr string, req Request, at []int, pause, timeout time.Duration) Exchange {
 	var e Exchange
 	c, err := Dial(ctx, addr)
@@ -93,6 +97,9 @@ func PartialSend(ctx context.Context, addr string, req Request, at []int, pause,
 		if cut == len(req.Bytes) {
 			break
 		}
+		// Let the server read this piece alone before watching it: then a server that
+		// answers whatever one read returned is caught for sure, however late it started.
+		WaitPeerRead(c, min(timeout, peerReadWait))
 		if end, data := c.WaitEnd(pause); end != EndTimeout {
 			e.Premature, e.PrematureAt, e.PrematureData = end, cut, data
 			break
