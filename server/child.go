@@ -50,19 +50,40 @@ const inheritedFD = 3
 
 // connChild serves the one connection on fd 3; drainSignal or SIGTERM starts a graceful
 // drain.
+//
+// The signals are watched only from the first read that would block: os/signal costs a
+// child two more threads, and a child whose request is already there when it starts (the
+// common case: Connection: close, or a pipelined burst) answers it without ever waiting.
+// drainSignal is blocked from our start (see lockForkThread), so one sent before we watch
+// stays pending and arrives when we do; the engine then closes the connection at its next
+// wait for a request. A SIGTERM before that point ends the child at once.
 func connChild(cfg *h1.Config, conf childConf) int {
 	drain := make(chan struct{})
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
-	go func() { <-sig; close(drain) }()
-	h1.ServeConn(newFDConn(inheritedFD), cfg, drain)
+	watching := false
+	watch := func() {
+		if !watching {
+			watching = true
+			watchDrainSignals(drain)
+		}
+	}
+	c := newFDConn(inheritedFD)
+	c.beforeBlock = watch
+	h1.ServeConn(c, cfg, drain)
 	if conf.lingerChild {
+		watch()
 		select { // the fault: stay around (idle) after the connection is gone
 		case <-drain:
 		case <-time.After(time.Minute):
 		}
 	}
 	return 0
+}
+
+// watchDrainSignals closes drain on drainSignal, SIGTERM or SIGINT.
+func watchDrainSignals(drain chan struct{}) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
+	go func() { <-sig; close(drain) }()
 }
 
 // worker accepts on the inherited listening socket and serves one connection at a time.

@@ -32,6 +32,9 @@ type fdConn struct {
 	fd       int
 	rto, wto time.Duration
 	closed   bool
+
+	// beforeBlock, when set, is called once before the first read that would block.
+	beforeBlock func()
 }
 
 func newFDConn(fd int) *fdConn { return &fdConn{fd: fd} }
@@ -39,6 +42,14 @@ func newFDConn(fd int) *fdConn { return &fdConn{fd: fd} }
 func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if c.beforeBlock != nil {
+		if n, done, err := c.readNow(p); done {
+			return n, err
+		}
+		f := c.beforeBlock
+		c.beforeBlock = nil
+		f()
 	}
 	var start time.Time
 	if c.rto > 0 {
@@ -56,6 +67,27 @@ func (c *fdConn) Read(p []byte) (int, error) {
 		return c.readAfterEINTR(p, start)
 	}
 	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+}
+
+// readNow reads what is there without blocking; done is false when the read would block.
+func (c *fdConn) readNow(p []byte) (n int, done bool, err error) {
+	n, _, err = unix.Recvfrom(c.fd, p, unix.MSG_DONTWAIT)
+	if err == unix.ENOTSOCK { // not a socket (a test's pipe or /dev/null): ask poll
+		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+		if k, perr := unix.Poll(fds, 0); perr != nil || k == 0 {
+			return 0, false, nil
+		}
+		n, err = unix.Read(c.fd, p)
+	}
+	switch {
+	case err == nil && n == 0:
+		return 0, true, io.EOF
+	case err == nil:
+		return n, true, nil
+	case err == unix.EAGAIN, err == unix.EINTR:
+		return 0, false, nil
+	}
+	return 0, true, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
 }
 
 // readAfterEINTR retries a read that started at start and was interrupted. Reads with

@@ -92,3 +92,38 @@ func TestReadAfterEINTRNoTimeout(t *testing.T) {
 		t.Errorf("SO_RCVTIMEO: %v; want none", got)
 	}
 }
+
+// beforeBlock runs once, and only when a read would block: a child whose request is already
+// there never sets up its signal watch.
+func TestBeforeBlock(t *testing.T) {
+	c, peer := socketPair(t)
+	calls := 0
+	c.beforeBlock = func() { calls++ }
+	unix.Write(peer, []byte("ab"))
+	buf := make([]byte, 8)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "ab" {
+		t.Fatalf("read with data waiting: %q, %v; want \"ab\"", buf[:n], err)
+	}
+	if calls != 0 {
+		t.Fatalf("beforeBlock called %d times for a read that did not block; want 0", calls)
+	}
+	c.SetReadTimeout(10 * time.Millisecond)
+	if _, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read with nothing waiting: %v; want a timeout", err)
+	}
+	if calls != 1 {
+		t.Fatalf("beforeBlock called %d times before a read that blocked; want 1", calls)
+	}
+	unix.Write(peer, []byte("c"))
+	if _, err := c.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	c.Read(buf) // times out again
+	if calls != 1 {
+		t.Fatalf("beforeBlock called %d times in all; want once", calls)
+	}
+	unix.Shutdown(peer, unix.SHUT_WR)
+	if _, err := c.Read(buf); err == nil {
+		t.Fatal("read after the peer's FIN: no error; want EOF")
+	}
+}

@@ -227,7 +227,10 @@ func containsInt(list []int, v int) bool {
 
 func TestShutdownAnswersInFlight(t *testing.T) { run(t, testShutdownAnswersInFlight) }
 func testShutdownAnswersInFlight(t *testing.T, mode string) {
-	s := startServer(t, mode, "-workers", "2")
+	// A long grace and idle timeout: the server must end by draining, not by waiting them out.
+	// In fork mode the drain signal reaches the child while it sleeps, before it watches for
+	// signals (it has not waited for a read yet): it must still arrive.
+	s := startServer(t, mode, "-workers", "2", "-grace", "60s", "-idle-timeout", "60s")
 	warm(t, s)
 	c := s.dial()
 	if _, err := c.Write([]byte(get("/sleep/300", false))); err != nil {
@@ -576,5 +579,31 @@ func waitExit0(t *testing.T, s *testServer) {
 	}
 	if s.err != nil {
 		t.Errorf("server exit: %v; want status 0", s.err)
+	}
+}
+
+// TestShutdownClosesIdleKeepAlive: a kept-alive connection waiting for its next request is
+// closed at SIGTERM (the drain reaches the child or worker, however early it was sent), and
+// the server exits 0 long before the grace period or the idle timeout would end it.
+func TestShutdownClosesIdleKeepAlive(t *testing.T) {
+	for _, mode := range []string{"fork", "prefork"} {
+		t.Run(mode, func(t *testing.T) {
+			s := startServer(t, mode, "-workers", "2", "-grace", "60s", "-idle-timeout", "60s")
+			c := s.dial()
+			c.Write([]byte(get("/bytes/10", false)))
+			br := bufio.NewReader(c)
+			if err := checkBytes(br, 10); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := br.ReadByte(); err == nil {
+				t.Fatalf("idle keep-alive connection after SIGTERM: got byte %q; want it closed", b)
+			} else if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("idle keep-alive connection still open 15s after SIGTERM; want it closed")
+			}
+			waitExit0(t, s)
+		})
 	}
 }
