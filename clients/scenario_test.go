@@ -116,6 +116,9 @@ func TestPeerUnread(t *testing.T) {
 		_, err := io.ReadFull(c, make([]byte, 100))
 		read <- err
 	})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // runs before the server's cleanup, so a failed test does not hang it
 	c, err := Dial(bg(t), addr)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +140,7 @@ func TestPeerUnread(t *testing.T) {
 	if WaitPeerRead(c, 20*time.Millisecond) {
 		t.Errorf("WaitPeerRead = true while the server has read nothing")
 	}
-	close(release)
+	free()
 	if err := <-read; err != nil {
 		t.Fatal(err)
 	}
