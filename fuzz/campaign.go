@@ -56,6 +56,8 @@ type Finding struct {
 // Report is a campaign's outcome.
 type Report struct {
 	Stats
+	// Echo says the target answered the /echo probe, so /echo bodies were checked.
+	Echo     bool
 	Findings []*Finding
 }
 
@@ -83,6 +85,7 @@ type campaign struct {
 	inputs   atomic.Int64
 	judged   atomic.Int64
 	mu       sync.Mutex
+	opt      InputOptions
 	findings map[string]*Finding
 	order    []*Finding
 	last     *Input // the most recent input sent, for target-died reports
@@ -109,6 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, cfg.Target.Addr, err)
 	}
 	probe.close()
+	opt := InputOptions{Echo: hasEcho(cfg.Target.Addr, cfg.Timeout)}
 	var base conformance.Snapshot
 	if cfg.Target.PID > 0 {
 		base, err = conformance.Baseline(ctx, cfg.Target, conformance.HygieneOptions{})
@@ -119,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, findings: map[string]*Finding{}, stop: cancel}
+	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, stop: cancel}
 	var wg sync.WaitGroup
 	for w := range cfg.Workers {
 		wg.Add(1)
@@ -159,7 +163,7 @@ loop:
 			cp.record(&Finding{Kind: kind, Detail: r.Detail, Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed}}, kind)
 		}
 	}
-	rep := &Report{Stats: cp.stats(start)}
+	rep := &Report{Stats: cp.stats(start), Echo: opt.Echo}
 	cp.mu.Lock()
 	rep.Findings = append(rep.Findings, cp.order...)
 	cp.mu.Unlock()
@@ -255,7 +259,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		}
 	}()
 	for ctx.Err() == nil {
-		in := GenInput(src)
+		in := GenInputWith(src, cp.opt)
 		a := analyze(in.Send)
 		if c == nil {
 			var err error
@@ -302,10 +306,35 @@ func findingClass(in *Input, a analysis) string {
 		return in.Mutation
 	case a.tail == tailInvalid:
 		return "rule-" + a.rule
+	case in.ResetAt > 0:
+		return "reset"
+	case in.Echo:
+		return "echo"
 	case in.Pause > 0:
 		return "paused"
+	case in.Hold > 0:
+		return "held"
 	}
 	return "valid"
+}
+
+// echoProbe is the body of the request that asks whether the target has /echo.
+const echoProbe = "forkproof-echo-probe"
+
+// hasEcho reports whether POST /echo at addr returns the request body, byte for byte.
+func hasEcho(addr string, timeout time.Duration) bool {
+	c, err := dial(addr, timeout)
+	if err != nil {
+		return false
+	}
+	defer c.close()
+	c.c.SetWriteDeadline(time.Now().Add(timeout))
+	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: forkproof\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(echoProbe), echoProbe)
+	if _, err := c.c.Write([]byte(req)); err != nil {
+		return false
+	}
+	r, err := c.readFinal("POST", timeout)
+	return err == nil && r.StatusCode == 200 && string(r.Body) == echoProbe
 }
 
 // probe runs in on a fresh connection and judges it.
@@ -326,11 +355,23 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result) (*Inp
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
+	// A 2xx to an invalid request is minimised to a request the judge rejects for the same
+	// reason: cut further it could show a different rule (often one a server may accept).
+	firstRule := analyze(in.Send).rule
 	try := func(cand Input) bool {
 		if ctx.Err() != nil && time.Now().After(deadline) || time.Now().After(deadline) {
 			return false
 		}
 		cand.SplitAt = clipSplits(cand.SplitAt, len(cand.Send))
+		if cand.ResetAt >= len(cand.Send) {
+			cand.ResetAt = len(cand.Send) - 1
+			if cand.ResetAt < 1 {
+				return false
+			}
+		}
+		if first.kind == KindAcceptInvalid && analyze(cand.Send).rule != firstRule {
+			return false
+		}
 		r, err := probe(cp.cfg.Target.Addr, &cand, cp.cfg.Timeout)
 		if err != nil || r.kind != first.kind {
 			return false
@@ -349,17 +390,50 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result) (*Inp
 		c.HalfClose = false
 		try(c)
 	}
+	if cur.Hold > 0 && first.kind != KindEarlyResponse {
+		c := cur
+		c.Hold = 0
+		try(c)
+	}
 	// Whole requests, then lines, then ever smaller byte ranges.
-	for _, unit := range []func([]byte) [][]byte{splitRequests, splitLines} {
+	// Whole requests, then the parts of requests a byte range cannot remove without breaking
+	// the framing (chunks, extensions, trailers, header lines, a Content-Length body), then
+	// lines, then ever smaller byte ranges.
+	dropRequests := func(b []byte) [][]byte {
+		parts := splitRequests(b)
+		if len(parts) < 2 {
+			return nil
+		}
+		var cands [][]byte
+		for i := range parts {
+			cands = append(cands, joinWithout(parts, i))
+		}
+		return cands
+	}
+	dropLines := func(b []byte) [][]byte {
+		parts := splitLines(b)
+		if len(parts) < 2 {
+			return nil
+		}
+		var cands [][]byte
+		for i := range parts {
+			cands = append(cands, joinWithout(parts, i))
+		}
+		return cands
+	}
+	for _, pass := range []func([]byte) [][]byte{dropRequests, structuralCuts, dropLines} {
 		for i := 0; ; i++ {
-			parts := unit(cur.Send)
-			if i >= len(parts) || len(parts) < 2 {
+			cands := pass(cur.Send)
+			if i >= len(cands) || time.Now().After(deadline) {
 				break
 			}
+			if len(cands[i]) >= len(cur.Send) {
+				continue // only strictly smaller candidates, so the pass ends
+			}
 			c := cur
-			c.Send = joinWithout(parts, i)
+			c.Send = cands[i]
 			if try(c) {
-				i--
+				i-- // the candidates after this one moved down by one
 			}
 		}
 	}
@@ -443,6 +517,9 @@ type Repro struct {
 	SplitAt   []int  `json:"split_at,omitempty"`
 	PauseMS   int    `json:"pause_ms,omitempty"`
 	HalfClose bool   `json:"half_close,omitempty"`
+	HoldUS    int    `json:"hold_us,omitempty"`  // withhold the last byte this long (µs)
+	ResetAt   int    `json:"reset_at,omitempty"` // reset the connection after this many bytes
+	Echo      bool   `json:"echo,omitempty"`     // /echo bodies must come back byte for byte
 }
 
 func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
@@ -451,6 +528,8 @@ func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
 		r.Mutation, r.Must, r.Send, r.SplitAt, r.HalfClose = in.Mutation, in.Must, in.Send, in.SplitAt, in.HalfClose
 		r.SendText = escape(in.Send)
 		r.PauseMS = int(in.Pause / time.Millisecond)
+		r.HoldUS = int(in.Hold / time.Microsecond)
+		r.ResetAt, r.Echo = in.ResetAt, in.Echo
 	}
 	return r
 }
@@ -458,7 +537,8 @@ func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
 // Input returns the input the reproducer re-sends.
 func (r *Repro) Input() *Input {
 	return &Input{Send: r.Send, SplitAt: r.SplitAt, Pause: time.Duration(r.PauseMS) * time.Millisecond,
-		HalfClose: r.HalfClose, Mutation: r.Mutation, Must: r.Must}
+		HalfClose: r.HalfClose, Mutation: r.Mutation, Must: r.Must,
+		Hold: time.Duration(r.HoldUS) * time.Microsecond, ResetAt: r.ResetAt, Echo: r.Echo}
 }
 
 // Write saves r as JSON.

@@ -20,6 +20,15 @@ type Input struct {
 	SplitAt   []int
 	Pause     time.Duration
 	HalfClose bool
+	// Hold, when set, withholds the last byte of a valid input for that long while watching
+	// for a response: a response to the request the byte completes is an early response.
+	Hold time.Duration
+	// ResetAt, when set, resets the connection (RST) after that many bytes instead of sending
+	// the rest; nothing is judged but that the target still serves a fresh connection after.
+	ResetAt int
+	// Echo says the input's POST and PUT requests to /echo must come back byte for byte
+	// (set only when the target has an /echo endpoint).
+	Echo bool
 	// Mutation names what made the input invalid ("" for none, a Mutation's name, or a
 	// byte-level mutation like "insert-cr"); Must says a 2xx to it is a bug in any target.
 	Mutation string
@@ -28,14 +37,16 @@ type Input struct {
 
 // Finding kinds.
 const (
-	KindNoResponse    = "no-response"    // closed or reset without a response to a complete request
-	KindHang          = "hang"           // no response to a complete request within the timeout
-	KindIllFramed     = "ill-framed"     // a response the strict reader rejects, or a truncated one
-	KindEarlyResponse = "early-response" // a response to a request that had not fully arrived
-	KindAcceptInvalid = "2xx-to-invalid" // a 2xx to a request every server must reject
-	KindTargetDied    = "target-died"    // the target process died or stopped accepting
-	KindZombie        = "zombie"         // zombie children after the campaign
-	KindFDLeak        = "fd-leak"        // open fds grew beyond tolerance after the campaign
+	KindNoResponse    = "no-response"      // closed or reset without a response to a complete request
+	KindHang          = "hang"             // no response to a complete request within the timeout
+	KindIllFramed     = "ill-framed"       // a response the strict reader rejects, or a truncated one
+	KindEarlyResponse = "early-response"   // a response other than a refusal to a request not fully arrived
+	KindAcceptInvalid = "2xx-to-invalid"   // a 2xx to a request every server must reject
+	KindTargetDied    = "target-died"      // the target process died or stopped accepting
+	KindResetKills    = "dead-after-reset" // the target stopped serving after a client reset
+	KindEchoMismatch  = "echo-mismatch"    // a 2xx from /echo whose body is not the request body
+	KindZombie        = "zombie"           // zombie children after the campaign
+	KindFDLeak        = "fd-leak"          // open fds grew beyond tolerance after the campaign
 )
 
 // analysis is what the judge makes of an input's bytes.
@@ -50,8 +61,10 @@ type analysis struct {
 
 type parsedReq struct {
 	method string
-	end    int  // offset just past the request
-	close  bool // the connection may close after its response (HTTP/1.0, Connection: close)
+	end    int    // offset just past the request
+	close  bool   // the connection may close after its response (HTTP/1.0, Connection: close)
+	echo   bool   // a POST or PUT to /echo: its 2xx response must carry body
+	body   []byte // the decoded body
 }
 
 const (
@@ -77,7 +90,8 @@ func analyze(b []byte) analysis {
 			return a
 		}
 		off += n
-		p := parsedReq{method: req.Method, end: off, close: req.Version == "HTTP/1.0"}
+		p := parsedReq{method: req.Method, end: off, close: req.Version == "HTTP/1.0", body: req.Body,
+			echo: (req.Method == "POST" || req.Method == "PUT") && targetPath(req.Target) == "/echo"}
 		for _, f := range req.Header {
 			if strings.EqualFold(f[0], "Connection") {
 				v := strings.ToLower(f[1])
@@ -87,6 +101,32 @@ func analyze(b []byte) analysis {
 		a.reqs = append(a.reqs, p)
 	}
 	return a
+}
+
+// targetPath is the path of an origin-form or absolute-form request target.
+func targetPath(t string) string {
+	if i := strings.Index(t, "://"); i >= 0 {
+		t = t[i+3:]
+		if j := strings.IndexByte(t, '/'); j >= 0 {
+			t = t[j:]
+		} else {
+			t = "/"
+		}
+	}
+	if i := strings.IndexByte(t, '?'); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+// closeEnd is the offset just past the first request after which the target may close.
+func (a analysis) closeEnd() int {
+	for _, r := range a.reqs {
+		if r.close {
+			return r.end
+		}
+	}
+	return -1
 }
 
 // valid reports whether the input is nothing but complete, valid requests.
@@ -101,8 +141,9 @@ type result struct {
 
 // conn is one connection to the target with its buffered reader.
 type conn struct {
-	c  net.Conn
-	br *bufio.Reader
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
 }
 
 func dial(addr string, timeout time.Duration) (*conn, error) {
@@ -113,19 +154,30 @@ func dial(addr string, timeout time.Duration) (*conn, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	return &conn{c: c, br: bufio.NewReaderSize(c, 16<<10)}, nil
+	return &conn{addr: addr, c: c, br: bufio.NewReaderSize(c, 16<<10)}, nil
 }
 
 func (c *conn) close() { c.c.Close() }
 
 // readable reports whether bytes are waiting, without blocking more than a millisecond.
-func (c *conn) readable() bool {
+func (c *conn) readable() bool { return c.readableBy(time.Now().Add(time.Millisecond)) }
+
+// readableBy reports whether bytes arrive before the deadline.
+func (c *conn) readableBy(deadline time.Time) bool {
 	if c.br.Buffered() > 0 {
 		return true
 	}
-	c.c.SetReadDeadline(time.Now().Add(time.Millisecond))
+	c.c.SetReadDeadline(deadline)
 	_, err := c.br.Peek(1)
 	return err == nil
+}
+
+// reset aborts the connection with an RST (SO_LINGER 0) instead of a FIN.
+func (c *conn) reset() {
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.c.Close()
 }
 
 // readFinal reads responses until a final (non-1xx) one.
@@ -157,6 +209,24 @@ func describeErr(err error) (kind, what string) {
 	return KindNoResponse, "connection failed: " + err.Error()
 }
 
+// servingProbe is the request that checks a target still serves after a reset.
+const servingProbe = "GET / HTTP/1.1\r\nHost: forkproof\r\nConnection: close\r\n\r\n"
+
+// stillServing checks on a fresh connection that the target answers a plain request.
+func stillServing(addr string, timeout time.Duration) error {
+	c, err := dial(addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	c.c.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c.c, servingProbe); err != nil {
+		return err
+	}
+	_, err = c.readFinal("GET", timeout)
+	return err
+}
+
 // exchange sends in on c and judges what comes back.
 func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 	var res result
@@ -169,56 +239,110 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 			return r, k, fmt.Sprintf("%s after request %d of %d (%s)", what, i+1, len(a.reqs), a.reqs[i].method)
 		}
 		res.responses++
+		if q := a.reqs[i]; in.Echo && q.echo && r.StatusCode/100 == 2 && !r.Tunnel && !bytes.Equal(r.Body, q.body) {
+			return r, KindEchoMismatch, fmt.Sprintf("%d %s from %s /echo (request %d of %d) carries %d bytes %q; the request body was %d bytes %q",
+				r.StatusCode, r.Reason, q.method, i+1, len(a.reqs), len(r.Body), clip(r.Body), len(q.body), clip(q.body))
+		}
 		return r, "", ""
 	}
-	prev := 0
-	cuts := append(append([]int{}, in.SplitAt...), len(in.Send))
-	for k, cut := range cuts {
-		if cut <= prev || cut > len(in.Send) {
-			continue
-		}
-		if _, err := c.c.Write(in.Send[prev:cut]); err != nil {
-			// The server may close after rejecting the start of an invalid input.
-			if a.valid() {
-				return result{kind: KindNoResponse, detail: fmt.Sprintf("write failed at byte %d of a valid input: %v", prev, err)}
-			}
-			break
-		}
-		prev = cut
-		if in.Pause <= 0 || k == len(cuts)-1 {
-			continue
-		}
-		time.Sleep(in.Pause) // the delivery plan's pause, not synchronisation
+	// ready reads the responses that arrive before until, which must answer requests complete
+	// within the first cut bytes; done says the exchange is over (res holds the outcome).
+	ready := func(cut int, until time.Time) (done bool) {
 		complete := 0
 		for _, r := range a.reqs {
 			if r.end <= cut {
 				complete++
 			}
 		}
-		for c.readable() {
+		for c.readableBy(until) {
 			if got >= complete {
 				if !a.valid() {
-					break // an invalid input may be answered as soon as it is seen
+					return false // an invalid input may be answered as soon as it is seen
 				}
-				r, err := c.readFinal("GET", timeout)
-				if err == nil && r.StatusCode != 408 {
-					return result{kind: KindEarlyResponse, detail: fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", r.StatusCode, r.Reason, cut, len(in.Send), got+1)}
+				// A refusal (4xx, 5xx) may come as soon as the target sees enough to refuse;
+				// anything else answers a request the target has not seen whole.
+				r, err := c.readFinal(a.reqs[got].method, timeout)
+				switch {
+				case err != nil:
+					return false // judged when the response to this request is read
+				case r.StatusCode < 400:
+					res.kind = KindEarlyResponse
+					res.detail = fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", r.StatusCode, r.Reason, cut, len(in.Send), got+1)
+					return true
 				}
-				break
+				// An early refusal answers the request it refuses.
+				got++
+				res.responses++
+				if a.reqs[got-1].close || hasClose(r) {
+					return true
+				}
+				continue
 			}
 			r, kind, detail := next(got)
 			got++
 			if kind != "" {
 				res.kind, res.detail = kind, detail
-				if !a.valid() && kind != KindIllFramed {
+				if !a.valid() && kind != KindIllFramed && kind != KindEchoMismatch {
 					res.kind = ""
 				}
-				return res
+				return true
 			}
 			if a.reqs[got-1].close || hasClose(r) {
+				return true
+			}
+		}
+		return false
+	}
+	end := len(in.Send)
+	if in.ResetAt > 0 && in.ResetAt < end {
+		end = in.ResetAt
+	}
+	var cuts []int
+	for _, o := range in.SplitAt {
+		if o > 0 && o < end {
+			cuts = append(cuts, o)
+		}
+	}
+	hold := in.Hold > 0 && in.ResetAt <= 0 && end > 1 && a.valid()
+	if hold && (len(cuts) == 0 || cuts[len(cuts)-1] < end-1) {
+		cuts = append(cuts, end-1)
+	}
+	cuts = append(cuts, end)
+	prev := 0
+	for k, cut := range cuts {
+		if cut <= prev {
+			continue
+		}
+		if _, err := c.c.Write(in.Send[prev:cut]); err != nil {
+			// The server may close after rejecting the start of an invalid input, or after
+			// answering a request that asked it to close (HTTP/1.0, Connection: close).
+			if a.valid() && in.ResetAt <= 0 && !(a.closeEnd() >= 0 && prev >= a.closeEnd()) {
+				return result{kind: KindNoResponse, detail: fmt.Sprintf("write failed at byte %d of a valid input: %v", prev, err)}
+			}
+			break
+		}
+		prev = cut
+		if k == len(cuts)-1 {
+			break
+		}
+		switch {
+		case hold && cut == end-1:
+			if ready(cut, time.Now().Add(in.Hold)) {
+				return res
+			}
+		case in.Pause > 0:
+			time.Sleep(in.Pause) // the delivery plan's pause, not synchronisation
+			if ready(cut, time.Now().Add(time.Millisecond)) {
 				return res
 			}
 		}
+	}
+	if in.ResetAt > 0 {
+		c.reset()
+		if err := stillServing(c.addr, timeout); err != nil {
+			return result{kind: KindResetKills, detail: fmt.Sprintf("after a connection was reset at byte %d of %d, a fresh connection got no answer to GET /: %v", end, len(in.Send), err)}
+		}
+		return result{responses: 1}
 	}
 	if in.HalfClose {
 		if tc, ok := c.c.(*net.TCPConn); ok {
@@ -229,7 +353,7 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 		r, kind, detail := next(got)
 		got++
 		if kind != "" {
-			if a.valid() || kind == KindIllFramed {
+			if a.valid() || kind == KindIllFramed || kind == KindEchoMismatch {
 				res.kind, res.detail = kind, detail
 			}
 			return res
@@ -264,6 +388,14 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 		}
 	}
 	return res
+}
+
+// clip shortens b for a finding's detail.
+func clip(b []byte) []byte {
+	if len(b) > 64 {
+		return append(b[:64:64], "..."...)
+	}
+	return b
 }
 
 func hasClose(r *wire.Response) bool {

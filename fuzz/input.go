@@ -61,27 +61,54 @@ func indexOf(b []byte, sub string) int {
 	return -1
 }
 
-// GenInput draws one campaign input: a few pipelined valid requests, maybe made invalid by a
-// targeted or a byte-level mutation, with a delivery plan.
-func GenInput(s Source) *Input {
+// Shares of campaign inputs, in percent, for the delivery checks not drawn for every input.
+const (
+	echoPercent  = 20 // of inputs, when the target has /echo: bodies to /echo, checked byte for byte
+	resetPercent = 3  // of inputs: reset (RST) mid-request, then check the target still serves
+	holdPercent  = 15 // of valid inputs: withhold the last byte and watch for an early response
+	// HoldWindow is how long the last byte is withheld: a target that answers a request
+	// before it is complete does so within a loopback round trip and its own processing time.
+	HoldWindow = time.Millisecond
+)
+
+// InputOptions says what the target offers beyond the basics.
+type InputOptions struct {
+	Echo bool // POST and PUT /echo return the request body, so some inputs check that
+}
+
+// GenInput draws one campaign input for a target about which nothing is known.
+func GenInput(s Source) *Input { return GenInputWith(s, InputOptions{}) }
+
+// GenInputWith draws one campaign input: a few pipelined valid requests, maybe made invalid by
+// a targeted or a byte-level mutation, with a delivery plan (splits, pauses, a withheld last
+// byte, half-close or reset).
+func GenInputWith(s Source, opt InputOptions) *Input {
 	in := &Input{}
 	depth := 1
 	if chance(s, "pipeline", 30) {
 		depth = s.Int(2, 6, "depth")
 	}
 	o := ReqOptions{Methods: campaignMethods, MaxBody: 32}
-	if chance(s, "root-path", 60) {
+	switch {
+	case opt.Echo && chance(s, "echo", echoPercent):
+		o = ReqOptions{Methods: []string{"POST", "PUT"}, Path: "/echo", MaxBody: 64}
+		in.Echo = true
+	case chance(s, "root-path", 60):
 		o.Path = "/"
 	}
 	for i := range depth {
-		last := i == depth-1
-		switch {
-		case last && chance(s, "targeted", 30):
+		if i == depth-1 && chance(s, "targeted", 30) {
 			inv := GenInvalid(s, o)
 			in.Send = append(in.Send, inv.Bytes...)
 			in.Mutation, in.Must = inv.Mutation.Name, inv.Mutation.Must
-		default:
-			in.Send = append(in.Send, GenRequest(s, o).Bytes()...)
+			break
+		}
+		r := GenRequest(s, o)
+		in.Send = append(in.Send, r.Bytes()...)
+		if r.Version == "HTTP/1.0" {
+			// The target may close after answering it: bytes sent after it would meet a
+			// closed socket, and the RST they cause can destroy the answer in flight.
+			break
 		}
 	}
 	if in.Mutation == "" && chance(s, "byte-mutation", 25) {
@@ -99,8 +126,14 @@ func GenInput(s Source) *Input {
 		}
 	}
 	a := analyze(in.Send)
+	switch {
+	case len(in.Send) > 1 && chance(s, "reset", resetPercent):
+		in.ResetAt = s.Int(1, len(in.Send)-1, "reset-at")
+	case a.valid() && len(in.Send) > 1 && chance(s, "hold", holdPercent):
+		in.Hold = HoldWindow
+	}
 	// Invalid and incomplete inputs are half-closed, so the target sees the end at once
 	// instead of waiting for bytes that never come.
-	in.HalfClose = !a.valid() || chance(s, "half-close", 5)
+	in.HalfClose = in.ResetAt == 0 && (!a.valid() || chance(s, "half-close", 5))
 	return in
 }

@@ -119,6 +119,7 @@ func hasHighByteHeader(b []byte) bool {
 // The campaign finds a planted crash within 30 seconds, minimises it, and replay reproduces
 // it, in-process and through the forkproof binary.
 func TestCampaignFindsPlantedCrash(t *testing.T) {
+	t.Parallel()
 	addr := fakeServer(t, highByteInHeader)
 	out := t.TempDir()
 	planted := func(f *Finding) bool {
@@ -164,6 +165,7 @@ func TestCampaignFindsPlantedCrash(t *testing.T) {
 
 // The binary's campaign finds the same bug and exits 1, writing reproducers.
 func TestFuzzCommandFindsPlantedCrash(t *testing.T) {
+	t.Parallel()
 	addr := fakeServer(t, highByteInHeader)
 	out := t.TempDir()
 	cmd := exec.Command(testbin.Path(t), "fuzz", "-addr", addr, "-duration", "20s", "-out", out, "-seed", "3", "-max-findings", "1")

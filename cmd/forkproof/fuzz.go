@@ -85,8 +85,12 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkproof fuzz: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "%d inputs, %d responses judged in %s (%.0f judged/s); %d findings; seed %d\n",
-		rep.Inputs, rep.Judged, rep.Elapsed.Truncate(time.Millisecond), rate(rep.Judged, rep.Elapsed), len(rep.Findings), *seed)
+	echo := "no /echo endpoint: echo bodies not checked"
+	if rep.Echo {
+		echo = "/echo bodies checked"
+	}
+	fmt.Fprintf(stdout, "%d inputs, %d responses judged in %s (%.0f judged/s); %s; %d findings; seed %d\n",
+		rep.Inputs, rep.Judged, rep.Elapsed.Truncate(time.Millisecond), rate(rep.Judged, rep.Elapsed), echo, len(rep.Findings), *seed)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(stdout, "FINDING %s: %s (seen %d times)\n", f.Kind, f.Detail, f.Count)
 		if f.Repro != nil && len(f.Repro.Send) > 0 {

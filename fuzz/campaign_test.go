@@ -1,0 +1,389 @@
+package fuzz
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/spec/wire"
+	"pgregory.net/rapid"
+)
+
+// fake is a throwaway HTTP/1.1 server built on net/http's request reader, with hooks to plant
+// one bug. It is stopped when the test ends.
+type fake struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+	wg    sync.WaitGroup
+	// handle answers req on c; false drops the connection.
+	handle func(c net.Conn, req *http.Request) bool
+	// onReadErr sees every read error but a clean EOF.
+	onReadErr func(f *fake, err error)
+}
+
+func startFake(t *testing.T, f *fake) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ln, f.conns = ln, map[net.Conn]bool{}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.conns[c] = true
+			f.mu.Unlock()
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				defer c.Close()
+				f.serve(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		f.mu.Lock()
+		for c := range f.conns {
+			c.Close()
+		}
+		f.mu.Unlock()
+		f.wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// errConn remembers the last error a Read returned (net/http's request reader reports a
+// reset in the middle of a line as a malformed request).
+type errConn struct {
+	net.Conn
+	err error
+}
+
+func (c *errConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func (f *fake) serve(c net.Conn) {
+	ec := &errConn{Conn: c}
+	br := bufio.NewReader(ec)
+	for {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			if err != io.EOF {
+				if ec.err != nil {
+					err = ec.err
+				}
+				if f.onReadErr != nil {
+					f.onReadErr(f, err)
+				}
+				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			}
+			return
+		}
+		if !f.handle(c, req) || req.Close {
+			return
+		}
+	}
+}
+
+// answer drains the body, then writes a small 200 (no body for HEAD).
+func answer(c net.Conn, req *http.Request) bool {
+	if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		return false
+	}
+	writeOK(c, req, "ok")
+	return true
+}
+
+func writeOK(c net.Conn, req *http.Request, body string) {
+	head := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if req.Method == "HEAD" {
+		body = ""
+	}
+	io.WriteString(c, head+body)
+}
+
+func writeOKBytes(c net.Conn, body []byte) {
+	c.Write(append([]byte("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"), body...))
+}
+
+func runFake(t *testing.T, addr string, seed uint64, stop func(*Finding) bool) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), Config{
+		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: seed, Out: t.TempDir(),
+		MinimizeBudget: 2 * time.Second, StopWhen: stop, Timeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		t.Logf("finding %s: %s\n  %s", f.Kind, f.Detail, f.Repro.SendText)
+	}
+	return rep
+}
+
+func firstFinding(rep *Report, ok func(*Finding) bool) *Finding {
+	for _, f := range rep.Findings {
+		if ok(f) {
+			return f
+		}
+	}
+	return nil
+}
+
+// A target whose /echo loses NUL bytes: the campaign probes /echo once, sends bodies there
+// and finds the mismatch; replay shows it again.
+func TestCampaignChecksEcho(t *testing.T) {
+	t.Parallel()
+	addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
+		if req.URL.Path != "/echo" || req.Method != "POST" && req.Method != "PUT" {
+			return answer(c, req)
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return false
+		}
+		writeOKBytes(c, bytes.ReplaceAll(body, []byte{0}, nil))
+		return true
+	}})
+	isEcho := func(f *Finding) bool { return f.Kind == KindEchoMismatch }
+	rep := runFake(t, addr, 11, isEcho)
+	if !rep.Echo {
+		t.Fatal("the campaign did not detect the /echo endpoint")
+	}
+	f := firstFinding(rep, isEcho)
+	if f == nil {
+		t.Fatalf("after %s and %d inputs, no echo-mismatch finding", rep.Elapsed, rep.Inputs)
+	}
+	if !f.Repro.Echo || !bytes.Contains(f.Repro.Send, []byte{0}) {
+		t.Errorf("reproducer echo=%v, send %q; want an /echo body with a NUL", f.Repro.Echo, f.Repro.Send)
+	}
+	kind, detail, err := Replay(addr, f.Repro, 5*time.Second)
+	if err != nil || kind != KindEchoMismatch {
+		t.Fatalf("Replay = %q, %q, %v; want %s", kind, detail, err, KindEchoMismatch)
+	}
+}
+
+// Against the reference server, whose /echo is right, the echo check finds nothing and the
+// campaign knows /echo is there.
+func TestCampaignEchoReference(t *testing.T) {
+	t.Parallel()
+	tg := reference(t, "goroutine")
+	rep, err := Run(context.Background(), Config{Target: tg, Duration: time.Second, Seed: 5, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Echo {
+		t.Error("the reference server's /echo was not detected")
+	}
+	for _, f := range rep.Findings {
+		t.Errorf("finding %s: %s\n  %s", f.Kind, f.Detail, f.Repro.SendText)
+	}
+}
+
+// A target that stops serving once a client resets a connection in the middle of a request:
+// the campaign's reset plans find it.
+func TestCampaignFindsDeathAfterReset(t *testing.T) {
+	t.Parallel()
+	addr := startFake(t, &fake{handle: answer, onReadErr: func(f *fake, err error) {
+		if errors.Is(err, syscall.ECONNRESET) {
+			f.ln.Close() // the planted bug: a reset takes the whole server down
+		}
+	}})
+	rep, err := Run(context.Background(), Config{
+		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 21, Workers: 1,
+		MinimizeBudget: time.Second, Timeout: 2 * time.Second,
+		StopWhen: func(f *Finding) bool { return f.Repro != nil && f.Repro.ResetAt > 0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reset's own check may beat the planted bug to the listener; then the next input
+	// finds the target gone. Either way the input to blame is a reset.
+	f := firstFinding(rep, func(f *Finding) bool {
+		return (f.Kind == KindResetKills || f.Kind == KindTargetDied) && f.Repro != nil && f.Repro.ResetAt > 0
+	})
+	if f == nil {
+		for _, f := range rep.Findings {
+			t.Logf("finding %s: %s", f.Kind, f.Detail)
+		}
+		t.Fatalf("after %s and %d inputs, no finding blaming a reset", rep.Elapsed, rep.Inputs)
+	}
+	t.Logf("%s after %d inputs: %s", f.Kind, rep.Inputs, f.Detail)
+}
+
+// Resets against the reference server in every mode leave it serving, with no finding.
+func TestCampaignResetsReference(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			tg := reference(t, mode)
+			c, err := dial(tg.Addr, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &Input{Send: []byte("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234"), ResetAt: 60}
+			res := exchange(c, in, analyze(in.Send), 10*time.Second)
+			c.close()
+			if res.kind != "" || res.responses != 1 {
+				t.Fatalf("reset exchange: kind %q (%s), %d responses; want no finding and the serving check answered", res.kind, res.detail, res.responses)
+			}
+		})
+	}
+}
+
+// A target that answers as soon as it has the head, before the body is complete: withholding
+// the last byte shows it.
+func TestCampaignFindsEarlyAnswer(t *testing.T) {
+	t.Parallel()
+	addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
+		writeOK(c, req, "ok") // the planted bug: the answer goes before the body is read
+		_, err := io.Copy(io.Discard, req.Body)
+		return err == nil
+	}})
+	isEarly := func(f *Finding) bool { return f.Kind == KindEarlyResponse }
+	rep := runFake(t, addr, 13, isEarly)
+	f := firstFinding(rep, isEarly)
+	if f == nil {
+		t.Fatalf("after %s and %d inputs, no early-response finding", rep.Elapsed, rep.Inputs)
+	}
+	if f.Repro.HoldUS == 0 && f.Repro.PauseMS == 0 {
+		t.Fatalf("early response without a hold or a pause in the plan: %+v", f.Repro)
+	}
+	// The campaign's window is short; the replay waits long enough to be sure.
+	if f.Repro.HoldUS > 0 {
+		f.Repro.HoldUS = 2e6
+	}
+	kind, detail, err := Replay(addr, f.Repro, 5*time.Second)
+	if err != nil || kind != KindEarlyResponse {
+		t.Fatalf("Replay = %q, %q, %v; want %s", kind, detail, err, KindEarlyResponse)
+	}
+}
+
+// A target that drops the connection when a chunked request carries a trailer: the finding is
+// minimised structurally to one trailer, no data chunk, no extension, no other header line.
+func TestMinimizeChunked(t *testing.T) {
+	t.Parallel()
+	addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
+		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+			return false
+		}
+		if len(req.Trailer) > 0 {
+			return false // the planted bug
+		}
+		writeOK(c, req, "ok")
+		return true
+	}})
+	planted := func(f *Finding) bool { return f.Kind == KindNoResponse && f.Repro != nil && f.Repro.Mutation == "" }
+	rep := runFake(t, addr, 17, planted)
+	f := firstFinding(rep, planted)
+	if f == nil {
+		t.Fatalf("after %s and %d inputs, no no-response finding for a valid input", rep.Elapsed, rep.Inputs)
+	}
+	req, n, err := wire.ParseRequest(f.Repro.Send)
+	if err != nil || n != len(f.Repro.Send) {
+		t.Fatalf("minimised input %q: %v (%d of %d bytes); want one valid request", f.Repro.Send, err, n, len(f.Repro.Send))
+	}
+	if !req.Chunked || len(req.Body) != 0 || len(req.Trailer) != 1 || len(req.Header) > 2 || bytes.Contains(f.Repro.Send, []byte(";")) {
+		t.Fatalf("minimised to %q: want a chunked request with no data, no extension, one trailer and at most Host and Transfer-Encoding", f.Repro.Send)
+	}
+}
+
+func TestStructuralCutsExample(t *testing.T) {
+	in := "POST / HTTP/1.1\r\nHost: a\r\nX: 1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"3;e=1\r\nabc\r\n1\r\nd\r\n0;z\r\nT: 2\r\n\r\n" +
+		"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
+	var got []string
+	for _, c := range structuralCuts([]byte(in)) {
+		got = append(got, string(c))
+	}
+	for _, want := range []string{
+		// a header line
+		strings.Replace(in, "X: 1\r\n", "", 1),
+		// a chunk, with its size line and CRLF
+		strings.Replace(in, "3;e=1\r\nabc\r\n", "", 1),
+		// a chunk shrunk to its first byte
+		strings.Replace(in, "3;e=1\r\nabc\r\n", "1\r\na\r\n", 1),
+		// extensions
+		strings.Replace(in, ";e=1", "", 1),
+		strings.Replace(in, "0;z", "0", 1),
+		// a trailer
+		strings.Replace(in, "T: 2\r\n", "", 1),
+		// a Content-Length body
+		strings.Replace(in, "Content-Length: 2\r\n\r\nhi", "Content-Length: 0\r\n\r\n", 1),
+		// whole requests
+		in[strings.Index(in, "PUT"):],
+		in[:strings.Index(in, "PUT")],
+	} {
+		found := false
+		for _, g := range got {
+			found = found || g == want
+		}
+		if !found {
+			t.Errorf("no candidate %q", want)
+		}
+	}
+	for _, g := range got {
+		if len(g) >= len(in) {
+			t.Errorf("candidate %q is not smaller", g)
+		}
+	}
+}
+
+// Greedy structural shrinking of any generated chunked request, keeping it valid, ends at the
+// bare framing: no data chunk, no extension, no trailer, no header but Host and
+// Transfer-Encoding. A cut that broke the framing would leave the request invalid and not be
+// taken, so reaching the bare form shows the cuts keep the framing.
+func TestStructuralCutsReachBareChunked(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := GenRequest(RapidSource(t), ReqOptions{Methods: []string{"POST"}, NoHTTP10: true})
+		if !r.Chunked {
+			t.Skip("not chunked")
+		}
+		cur := r.Bytes()
+		for changed := true; changed; {
+			changed = false
+			for _, c := range structuralCuts(cur) {
+				if _, n, err := wire.ParseRequest(c); err == nil && n == len(c) {
+					cur, changed = c, true
+					break
+				}
+			}
+		}
+		req, _, err := wire.ParseRequest(cur)
+		if err != nil {
+			t.Fatalf("%q: %v", cur, err)
+		}
+		// The chunked body is what follows the last empty line before the final one.
+		body := cur[bytes.LastIndex(cur[:len(cur)-4], []byte("\r\n\r\n"))+4:]
+		if len(req.Body) != 0 || len(req.Trailer) != 0 || len(req.Header) != 2 || len(body) < 5 || string(bytes.TrimLeft(body, "0")) != "\r\n\r\n" {
+			t.Fatalf("from %q shrank only to %q (chunked body %q)", r.Bytes(), cur, body)
+		}
+	})
+}
