@@ -50,6 +50,16 @@ for pkg in $(go list ./...); do
 		secs=$((SECONDS - t0))
 		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
 		execs=${execs:-0}
+		# Fuzzing time as go test reports it ("elapsed: 1m3s"), for the rate: the wall time
+		# above also holds the build and the seed corpus run.
+		fsecs=$(grep -o 'elapsed: [0-9hms]*' "$log" | tail -1 | awk '{
+			d = $2; s = 0
+			if (match(d, /[0-9]+h/)) s += 3600 * substr(d, RSTART, RLENGTH - 1)
+			if (match(d, /[0-9]+m/)) s += 60 * substr(d, RSTART, RLENGTH - 1)
+			if (match(d, /[0-9]+s/)) s += substr(d, RSTART, RLENGTH - 1)
+			print s }')
+		rate="?"
+		[ "${fsecs:-0}" -gt 0 ] && rate=$((execs / fsecs))
 		cp -n "$live"/* "$keep"/ 2>/dev/null || true
 		# A graceful stop by the cap (124) still ends in "ok"; anything else that is not ok is a finding.
 		if [ "$rc" -ne 0 ] && ! { [ "$rc" -eq 124 ] && grep -q '^ok' "$log"; }; then
@@ -60,17 +70,17 @@ for pkg in $(go list ./...); do
 		fi
 		rm -f "$log"
 		total=$((total + execs))
-		line=$(printf '%-28s %-52s %9s inputs %5ss' "$target" "$pkg" "$execs" "$secs")
+		line=$(printf '%-26s %-50s %9s %5ss %8s/s' "$target" "${pkg#"$module"/}" "$execs" "$secs" "$rate")
 		if [ "$rc" -eq 124 ] || { [ -n "$want" ] && [ "$execs" -lt "$want" ]; }; then
 			line="$line  CAPPED before $fuzztime"
 			capped="$capped $target"
 		fi
-		echo "   ok: $execs inputs in ${secs}s, no finding"
+		echo "   ok: $execs inputs in ${secs}s (fuzzing ${fsecs:-?}s, $rate/s), no finding"
 		summary="$summary$line"$'\n'
 	done
 done
 echo
-echo "target                       package                                                 inputs  time"
+printf '%-26s %-50s %9s %6s %10s\n' target package inputs wall 'execs/s'
 printf '%s' "$summary"
 echo "all fuzz targets: $total inputs in $((SECONDS - start_all))s, no finding"
 if [ -n "$capped" ]; then
