@@ -534,6 +534,33 @@ func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
 	return r
 }
 
+// Plan describes the delivery plan in words, for people reading a finding.
+func (r *Repro) Plan() string {
+	var parts []string
+	if len(r.SplitAt) > 0 {
+		parts = append(parts, fmt.Sprintf("writes cut at bytes %v", r.SplitAt))
+	}
+	if r.PauseMS > 0 {
+		parts = append(parts, fmt.Sprintf("%dms pause after each piece", r.PauseMS))
+	}
+	if r.HoldUS > 0 {
+		parts = append(parts, fmt.Sprintf("last byte withheld for %s", time.Duration(r.HoldUS)*time.Microsecond))
+	}
+	if r.ResetAt > 0 {
+		parts = append(parts, fmt.Sprintf("connection reset (RST) after %d of %d bytes, then a fresh GET /", r.ResetAt, len(r.Send)))
+	}
+	if r.HalfClose {
+		parts = append(parts, "half-close (SHUT_WR) after the last byte")
+	}
+	if r.Echo {
+		parts = append(parts, "/echo bodies checked byte for byte")
+	}
+	if len(parts) == 0 {
+		return "all bytes in one write"
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Input returns the input the reproducer re-sends.
 func (r *Repro) Input() *Input {
 	return &Input{Send: r.Send, SplitAt: r.SplitAt, Pause: time.Duration(r.PauseMS) * time.Millisecond,

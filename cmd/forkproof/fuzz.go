@@ -94,7 +94,7 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 	for _, f := range rep.Findings {
 		fmt.Fprintf(stdout, "FINDING %s: %s (seen %d times)\n", f.Kind, f.Detail, f.Count)
 		if f.Repro != nil && len(f.Repro.Send) > 0 {
-			fmt.Fprintf(stdout, "  sent: %s\n", f.Repro.SendText)
+			fmt.Fprintf(stdout, "  sent: %s\n  plan: %s\n", f.Repro.SendText, f.Repro.Plan())
 		}
 		if f.File != "" {
 			fmt.Fprintf(stdout, "  reproduce: forkproof replay %s -addr HOST:PORT\n", f.File)

@@ -68,7 +68,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer stop()
-	fmt.Fprintf(stdout, "replaying %s (%s) against %s\n  sent: %s\n", file, repro.Kind, target.Addr, repro.SendText)
+	fmt.Fprintf(stdout, "replaying %s (%s) against %s\n  sent: %s\n  plan: %s\n", file, repro.Kind, target.Addr, repro.SendText, repro.Plan())
 	kind, detail, err := fuzz.Replay(target.Addr, repro, *timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "forkproof replay: %v\n", err)
