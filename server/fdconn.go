@@ -279,12 +279,14 @@ func (c *netConn) Pending() bool {
 	if err != nil {
 		return false
 	}
+	// Control, not Read: RawConn.Read takes the read lock, so it would wait for a Read
+	// blocked for the next request, which is just when the drain asks (for up to the idle
+	// timeout, holding up shutdown).
 	pending := false
-	raw.Read(func(fd uintptr) bool {
+	raw.Control(func(fd uintptr) {
 		var b [1]byte
 		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 		pending = err == nil && n > 0
-		return true
 	})
 	return pending
 }

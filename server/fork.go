@@ -19,6 +19,9 @@ func runFork(ctx context.Context, o *Options, lfd int, addr string, conf childCo
 		return err
 	}
 	defer s.close()
+	if !pf.noReap {
+		s.wakeOnExitFrom(o.MaxChildren)
+	}
 	go func() { <-ctx.Done(); s.notify() }()
 	ready(o, addr)
 

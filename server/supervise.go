@@ -51,16 +51,18 @@ func lockForkThread() (undo func()) {
 	}
 }
 
-// childBaseEnv is our environment without the variables the child's are set to (the Go
-// runtime takes the first of duplicate variables, so ours would win over the child's),
-// then the child's runtime settings.
+// childBaseEnv is the part of our environment a child can use: the Go runtime's settings
+// (GODEBUG, GOTRACEBACK, GOCOVERDIR, ...), the dynamic loader's and TZ (log timestamps), but
+// not the ones the child's own are set to (the Go runtime takes the first of duplicates),
+// then the child's runtime settings. The rest would only be copied at every fork and exec.
 func childBaseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == childEnv || k == confEnv || slices.ContainsFunc(childRuntimeEnv, func(c string) bool {
-			return strings.HasPrefix(c, k+"=")
-		}) {
+		if !strings.HasPrefix(k, "GO") && !strings.HasPrefix(k, "LD_") && k != "TZ" {
+			continue
+		}
+		if slices.ContainsFunc(childRuntimeEnv, func(c string) bool { return strings.HasPrefix(c, k+"=") }) {
 			continue
 		}
 		env = append(env, kv)
@@ -81,6 +83,7 @@ type supervisor struct {
 
 	mu        sync.Mutex
 	kids      map[int]kid // live (unreaped) children
+	wakeAt    int         // reaping wakes the waiter only when at least this many were live
 	quickDied bool        // a child exited with an error within a second of its start
 	stopReap  chan struct{}
 	reaperWG  sync.WaitGroup
@@ -178,6 +181,7 @@ func (s *supervisor) start(kind string, fd int) (int, error) {
 // reap collects every child that has exited.
 func (s *supervisor) reap() {
 	s.mu.Lock()
+	before := len(s.kids)
 	reaped := 0
 	for {
 		var ws unix.WaitStatus
@@ -203,10 +207,20 @@ func (s *supervisor) reap() {
 			}
 		}
 	}
+	wake := reaped > 0 && before >= s.wakeAt
 	s.mu.Unlock()
-	if reaped > 0 {
+	if wake {
 		s.notify()
 	}
+}
+
+// wakeOnExitFrom makes reaping wake wait only when n or more children were live (fork
+// mode: only a parent at its cap waits for an exit; a wake-up per connection would cost a
+// poll, an eventfd read and an accept that finds nothing). 0: every exit wakes it.
+func (s *supervisor) wakeOnExitFrom(n int) {
+	s.mu.Lock()
+	s.wakeAt = n
+	s.mu.Unlock()
 }
 
 func (s *supervisor) live() int {
@@ -278,6 +292,7 @@ func (s *supervisor) wait(fd int, timeout time.Duration) bool {
 // shutdown asks every child to drain, waits until deadline, kills what is left and reaps it
 // all.
 func (s *supervisor) shutdown(deadline time.Time) {
+	s.wakeOnExitFrom(0)
 	s.signalAll(drainSignal)
 	if s.noReap {
 		s.signalAll(syscall.SIGKILL)
