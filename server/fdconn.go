@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,13 +26,17 @@ var (
 	errWriteTimeout = &timeoutError{"write"}
 )
 
-// fdConn is a connection over a raw, blocking socket fd, used in the child processes: plain
-// read(2)/write(2) with SO_RCVTIMEO/SO_SNDTIMEO for timeouts, so the child never starts the
+// fdConn is a connection over a raw socket fd, used in the child processes. Every read and
+// write is tried at once without blocking (MSG_DONTWAIT, so the fd's own flags stay as they
+// are) and only when it would block does the child wait in poll(2) with what is left of the
+// timeout. A request that is already there — the common case for a fresh connection — costs
+// one recv and one send, with no setsockopt for timeouts, and the child never starts the
 // runtime's network poller.
 type fdConn struct {
 	fd       int
 	rto, wto time.Duration
 	closed   bool
+	notSock  bool // a pipe or file (tests): made non-blocking, plain read/write
 
 	// beforeBlock, when set, is called once before the first read that would block.
 	beforeBlock func()
@@ -39,165 +44,157 @@ type fdConn struct {
 
 func newFDConn(fd int) *fdConn { return &fdConn{fd: fd} }
 
+// Read reads what is there, waiting up to the read timeout (counted once, from the start of
+// the call, however often a signal interrupts the wait) when nothing is.
 func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.beforeBlock != nil {
-		if n, done, err := c.readNow(p); done {
-			return n, err
-		}
-		f := c.beforeBlock
-		c.beforeBlock = nil
-		f()
-	}
-	var start time.Time
-	if c.rto > 0 {
-		start = time.Now() // a vDSO call: cheap next to the read
-	}
-	n, err := unix.Read(c.fd, p)
-	switch {
-	case err == nil && n == 0:
-		return 0, io.EOF
-	case err == nil:
-		return n, nil
-	case err == unix.EAGAIN:
-		return 0, errReadTimeout
-	case err == unix.EINTR:
-		return c.readAfterEINTR(p, start)
-	}
-	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
-}
-
-// readNow reads what is there without blocking; done is false when the read would block.
-func (c *fdConn) readNow(p []byte) (n int, done bool, err error) {
-	n, _, err = unix.Recvfrom(c.fd, p, unix.MSG_DONTWAIT)
-	if err == unix.ENOTSOCK { // not a socket (a test's pipe or /dev/null): ask poll
-		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		if k, perr := unix.Poll(fds, 0); perr != nil || k == 0 {
-			return 0, false, nil
-		}
-		n, err = unix.Read(c.fd, p)
-	}
-	switch {
-	case err == nil && n == 0:
-		return 0, true, io.EOF
-	case err == nil:
-		return n, true, nil
-	case err == unix.EAGAIN, err == unix.EINTR:
-		return 0, false, nil
-	}
-	return 0, true, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
-}
-
-// readAfterEINTR retries a read that started at start and was interrupted. Reads with
-// SO_RCVTIMEO are not restarted after a signal (signal(7)), and the Go runtime sends
-// signals for preemption, so the retry gets what is left of the timeout, counted from
-// start, not a fresh one: the timeout stays absolute however often the read is interrupted.
-// Rare path: it costs extra syscalls.
-func (c *fdConn) readAfterEINTR(p []byte, start time.Time) (int, error) {
 	var deadline time.Time
-	if c.rto > 0 {
-		deadline = start.Add(c.rto)
-		defer c.setTimeout(unix.SO_RCVTIMEO, c.rto)
-	}
 	for {
-		if !deadline.IsZero() {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return 0, errReadTimeout
-			}
-			c.setTimeout(unix.SO_RCVTIMEO, left)
-		}
-		n, err := unix.Read(c.fd, p)
+		n, err := c.recv(p)
 		switch {
 		case err == nil && n == 0:
 			return 0, io.EOF
 		case err == nil:
 			return n, nil
-		case err == unix.EAGAIN:
-			return 0, errReadTimeout
 		case err == unix.EINTR:
 			continue
+		case err != unix.EAGAIN:
+			return 0, opError("read", err)
 		}
-		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+		if c.beforeBlock != nil {
+			f := c.beforeBlock
+			c.beforeBlock = nil
+			f()
+			continue // data may have come meanwhile
+		}
+		if deadline.IsZero() && c.rto > 0 {
+			deadline = time.Now().Add(c.rto)
+		}
+		if err := c.wait(unix.POLLIN, deadline); err != nil {
+			if err == errTimedOut {
+				return 0, errReadTimeout
+			}
+			return 0, err
+		}
 	}
 }
 
-// Write writes all of p. The write timeout bounds each write(2) that makes no progress; an
-// interrupted write is retried with what is left of its timeout, as readAfterEINTR does.
+// Write writes all of p. The write timeout bounds each wait that makes no progress: a slow
+// reader that keeps taking bytes is served, one that stops is dropped.
 func (c *fdConn) Write(p []byte) (int, error) {
 	written := 0
-	var start time.Time
-	if c.wto > 0 {
-		start = time.Now()
-	}
-	retimed := false
-	defer func() {
-		if retimed {
-			c.setTimeout(unix.SO_SNDTIMEO, c.wto)
-		}
-	}()
+	var deadline time.Time
 	for written < len(p) {
-		n, err := unix.Write(c.fd, p[written:])
+		n, err := c.send(p[written:])
 		if n > 0 {
 			written += n
+			deadline = time.Time{}
 		}
 		switch {
-		case err == nil:
-			if c.wto > 0 && written < len(p) {
-				start = time.Now() // progress: the next write gets a whole timeout
-				if retimed {
-					c.setTimeout(unix.SO_SNDTIMEO, c.wto)
-					retimed = false
-				}
-			}
+		case err == nil, err == unix.EINTR:
 			continue
-		case err == unix.EINTR:
-			if c.wto > 0 {
-				left := c.wto - time.Since(start)
-				if left <= 0 {
-					return written, errWriteTimeout
-				}
-				c.setTimeout(unix.SO_SNDTIMEO, left)
-				retimed = true
-			}
-			continue
-		case err == unix.EAGAIN:
-			return written, errWriteTimeout
+		case err != unix.EAGAIN:
+			return written, opError("write", err)
 		}
-		return written, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+		if deadline.IsZero() && c.wto > 0 {
+			deadline = time.Now().Add(c.wto)
+		}
+		if err := c.wait(unix.POLLOUT, deadline); err != nil {
+			if err == errTimedOut {
+				return written, errWriteTimeout
+			}
+			return written, err
+		}
 	}
 	return written, nil
 }
 
-func (c *fdConn) setTimeout(opt int, d time.Duration) error {
-	if d < 0 {
-		d = 0
+var errTimedOut = errors.New("timed out")
+
+// wait polls the fd for events until deadline (zero: no deadline). It returns nil when the fd
+// is ready (or has an error or hang-up for the next recv/send to report), errTimedOut when
+// the deadline passes. A signal restarts the wait with what is left.
+func (c *fdConn) wait(events int16, deadline time.Time) error {
+	for {
+		ms := -1
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return errTimedOut
+			}
+			ms = int((left + time.Millisecond - 1) / time.Millisecond)
+		}
+		fds := [1]unix.PollFd{{Fd: int32(c.fd), Events: events}}
+		n, err := unix.Poll(fds[:], ms)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return opError("poll", err)
+		case n > 0:
+			return nil
+		}
 	}
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	if d > 0 && tv.Sec == 0 && tv.Usec == 0 {
-		tv.Usec = 1 // a tiny positive timeout must not become "no timeout"
-	}
-	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, opt, &tv)
 }
 
-// SetReadTimeout bounds each subsequent read; 0 means no timeout.
+// recv reads without blocking.
+func (c *fdConn) recv(p []byte) (int, error) {
+	if !c.notSock {
+		n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT, 0, 0)
+		if errno != unix.ENOTSOCK {
+			if errno != 0 {
+				return 0, errno
+			}
+			return int(n), nil
+		}
+		if err := c.useNonblocking(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := unix.Read(c.fd, p)
+	return max(n, 0), err
+}
+
+// send writes without blocking, and without SIGPIPE on a connection the peer has closed.
+func (c *fdConn) send(p []byte) (int, error) {
+	if !c.notSock {
+		n, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+		if errno != unix.ENOTSOCK {
+			if errno != 0 {
+				return 0, errno
+			}
+			return int(n), nil
+		}
+		if err := c.useNonblocking(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := unix.Write(c.fd, p)
+	return max(n, 0), err
+}
+
+func (c *fdConn) useNonblocking() error {
+	c.notSock = true
+	return unix.SetNonblock(c.fd, true)
+}
+
+func opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Err: os.NewSyscallError(op, err)}
+}
+
+// SetReadTimeout bounds each subsequent read's wait; 0 means no timeout. No syscall: the
+// timeout is applied by poll when a read has to wait.
 func (c *fdConn) SetReadTimeout(d time.Duration) error {
-	if d == c.rto {
-		return nil
-	}
-	c.rto = d
-	return c.setTimeout(unix.SO_RCVTIMEO, d)
+	c.rto = max(d, 0)
+	return nil
 }
 
-// SetWriteTimeout bounds each subsequent write; 0 means no timeout.
+// SetWriteTimeout bounds each subsequent write's wait for progress; 0 means no timeout.
 func (c *fdConn) SetWriteTimeout(d time.Duration) error {
-	if d == c.wto {
-		return nil
-	}
-	c.wto = d
-	return c.setTimeout(unix.SO_SNDTIMEO, d)
+	c.wto = max(d, 0)
+	return nil
 }
 
 func (c *fdConn) CloseRead() error  { return unix.Shutdown(c.fd, unix.SHUT_RD) }

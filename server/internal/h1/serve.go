@@ -243,8 +243,10 @@ func (s *server) finish(act action) string {
 	}
 	switch act {
 	case closeNow:
-		s.c.CloseWrite()
+		// Linger only when the client has sent more than was served; otherwise close sends
+		// the FIN at once (a shutdown first would only cost a syscall).
 		if s.r < s.w || s.pending() {
+			s.c.CloseWrite()
 			s.linger()
 		}
 		s.c.Close()
