@@ -3,7 +3,6 @@ module github.com/forkproof/forkproof
 go 1.26.8
 
 require (
-	github.com/prometheus/procfs v0.23.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.49.0
 	pgregory.net/rapid v1.3.0

@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/procfs"
-
+	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -76,24 +72,15 @@ func TakeSnapshot(pid int) (Snapshot, error) {
 // FDKinds counts the open fds of pid by kind ("socket", "pipe", "file", "anon", "other") and
 // returns the total.
 func FDKinds(pid int) (map[string]int, int, error) {
-	p, err := procfs.NewProc(pid)
+	fds, err := proc.FDs(pid) // leaves out fds closed while it looks
 	if err != nil {
-		return nil, 0, fmt.Errorf("process %d: %v", pid, err)
-	}
-	targets, err := p.FileDescriptorTargets()
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading fds of process %d: %v", pid, err)
+		return nil, 0, fmt.Errorf("reading fds: %w", err)
 	}
 	kinds := map[string]int{}
-	n := 0
-	for _, t := range targets {
-		if t == "" { // closed while we looked
-			continue
-		}
-		kinds[fdKind(t)]++
-		n++
+	for _, fd := range fds {
+		kinds[fdKind(fd.Target)]++
 	}
-	return kinds, n, nil
+	return kinds, len(fds), nil
 }
 
 func fdKind(link string) string {
@@ -113,39 +100,7 @@ func fdKind(link string) string {
 
 // Children lists the direct children of pid (live or zombie), read from
 // /proc/PID/task/*/children, or by scanning every process's parent when the kernel lacks it.
-func Children(pid int) ([]int, error) {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	if len(tasks) > 0 {
-		var kids []int
-		for _, t := range tasks {
-			b, err := os.ReadFile(t)
-			if err != nil {
-				continue // the thread ended
-			}
-			for _, f := range strings.Fields(string(b)) {
-				if k, err := strconv.Atoi(f); err == nil {
-					kids = append(kids, k)
-				}
-			}
-		}
-		sort.Ints(kids)
-		return slices.Compact(kids), nil
-	}
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
-		return nil, fmt.Errorf("process %d: %v", pid, err)
-	}
-	procs, err := procfs.AllProcs()
-	if err != nil {
-		return nil, err
-	}
-	var kids []int
-	for _, p := range procs {
-		if st, err := p.Stat(); err == nil && st.PPID == pid {
-			kids = append(kids, p.PID)
-		}
-	}
-	return kids, nil
-}
+func Children(pid int) ([]int, error) { return proc.Children(pid) }
 
 // CountZombies returns the children of pid that are zombies right now.
 func CountZombies(pid int) ([]int, error) {
@@ -163,12 +118,8 @@ func CountZombies(pid int) ([]int, error) {
 }
 
 func isZombie(pid int) bool {
-	p, err := procfs.NewProc(pid)
-	if err != nil {
-		return false
-	}
-	st, err := p.Stat()
-	return err == nil && st.State == "Z"
+	st, err := proc.ReadStat(pid)
+	return err == nil && st.State == 'Z'
 }
 
 // HygieneOptions tunes the end-of-run checks; zero values take the defaults.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/procfs"
+	"github.com/forkproof/forkproof/internal/proc"
 )
 
 // Hygiene after stress: the scenarios that stress a server's processes (resets, backlog
@@ -114,15 +114,11 @@ func liveChildren(pid int) ([]child, error) {
 	}
 	var out []child
 	for _, k := range kids {
-		p, err := procfs.NewProc(k)
-		if err != nil {
-			continue // gone
+		st, err := proc.ReadStat(k)
+		if err != nil || st.State == 'Z' || st.State == 'X' {
+			continue // gone or dead
 		}
-		st, err := p.Stat()
-		if err != nil || st.State == "Z" || st.State == "X" {
-			continue
-		}
-		out = append(out, child{PID: k, State: st.State, CPU: st.CPUTime()})
+		out = append(out, child{PID: k, State: string(st.State), CPU: st.CPUTime()})
 	}
 	return out, nil
 }
@@ -180,11 +176,7 @@ func describeChildren(cs []child, max int) string {
 
 // treeCPU returns the CPU seconds used so far by pid and each of its live children.
 func treeCPU(pid int) (map[int]float64, error) {
-	p, err := procfs.NewProc(pid)
-	if err != nil {
-		return nil, err
-	}
-	st, err := p.Stat()
+	st, err := proc.ReadStat(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -251,12 +243,12 @@ const runnableShare = 0.5
 // anyThreadRunnable reports whether some thread of pid is runnable: a multi-threaded process
 // (a Go server) spins on one thread while its main thread sleeps.
 func anyThreadRunnable(pid int) bool {
-	threads, err := procfs.AllThreads(pid)
+	threads, err := proc.Threads(pid)
 	if err != nil {
 		return false
 	}
 	for _, t := range threads {
-		if st, err := t.Stat(); err == nil && st.State == "R" {
+		if t.State == 'R' {
 			return true
 		}
 	}
@@ -270,13 +262,9 @@ func childPIDs(pid int) []int {
 
 // threadsRSS reads the thread count and resident memory of pid.
 func threadsRSS(pid int) (threads int, rss int, err error) {
-	p, err := procfs.NewProc(pid)
+	st, err := proc.ReadStat(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	st, err := p.Stat()
-	if err != nil {
-		return 0, 0, err
-	}
-	return st.NumThreads, st.ResidentMemory(), nil
+	return st.NumThreads, int(st.ResidentMemory()), nil
 }
