@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,9 +109,15 @@ func TestReadStatSelf(t *testing.T) {
 	if st.PID != os.Getpid() || st.PPID != os.Getppid() {
 		t.Errorf("pid, ppid = %d, %d; want %d, %d", st.PID, st.PPID, os.Getpid(), os.Getppid())
 	}
-	// The thread reading its own process's stat is running.
-	if st.State != 'R' {
-		t.Errorf("state = %q; want R", st.State)
+	// The thread reading its own stat is running (the process's state is its main thread's).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	self, err := ReadThreadStat(os.Getpid(), unix.Gettid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self.State != 'R' || self.PID != unix.Gettid() || self.PPID != os.Getppid() {
+		t.Errorf("own thread: state %q, tid %d, ppid %d; want R, %d, %d", self.State, self.PID, self.PPID, unix.Gettid(), os.Getppid())
 	}
 	if want := filepath.Base(os.Args[0]); !strings.HasPrefix(want, st.Comm) || st.Comm == "" {
 		t.Errorf("comm = %q; want a prefix of %q", st.Comm, want)
@@ -181,6 +188,9 @@ func TestChildStateAndChildren(t *testing.T) {
 }
 
 func TestThreadsSelf(t *testing.T) {
+	// Locked, so the thread that reads is the same one all along and sees itself running.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	threads, err := Threads(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -188,11 +198,11 @@ func TestThreadsSelf(t *testing.T) {
 	leader, running := false, false
 	for _, th := range threads {
 		leader = leader || th.TID == os.Getpid()
-		running = running || th.State == 'R'
+		running = running || th.TID == unix.Gettid() && th.State == 'R'
 	}
 	// A Go test binary has several threads, and the one reading is running.
 	if len(threads) < 2 || !leader || !running {
-		t.Errorf("Threads(self) = %+v; want several, the leader %d among them, one running", threads, os.Getpid())
+		t.Errorf("Threads(self) = %+v; want several, the leader %d among them, %d running", threads, os.Getpid(), unix.Gettid())
 	}
 }
 
