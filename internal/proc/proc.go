@@ -9,7 +9,8 @@
 // the forkproof binary (3 runs, 2-core machine) its init took 0.18-0.28 ms and 96.5 KB in 892
 // allocations per start, 10-20% of a child's whole start-up (about 2 ms), while forkproof used
 // five of its functions. This package has no package-level state to initialise at all: no
-// regexps, no maps.
+// regexps, no maps. With it, all of the binary's initialisers together went from 1290
+// allocations (222 KB) to 399 (126 KB) per start.
 //
 // Every error names the pid and the file. A process that has vanished (or a thread, or a
 // descriptor) gives an error for which errors.Is(err, fs.ErrNotExist) holds, including the
