@@ -88,7 +88,8 @@ type campaign struct {
 	opt      InputOptions
 	findings map[string]*Finding
 	order    []*Finding
-	last     *Input // the most recent input sent, for target-died reports
+	last     *Input      // the most recent input sent, for target-died reports
+	noClose  atomic.Bool // a no-close finding is in: stop waiting for closes that do not come
 	stop     context.CancelFunc
 }
 
@@ -274,6 +275,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		cp.mu.Lock()
 		cp.last = in
 		cp.mu.Unlock()
+		c.noCloseCheck = cp.noClose.Load()
 		res := exchange(c, in, a, cp.cfg.Timeout)
 		cp.inputs.Add(1)
 		cp.judged.Add(int64(res.responses))
@@ -296,6 +298,9 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 			f.Repro = newRepro(res.kind, f.Detail, cp.cfg.Seed, in)
 		}
 		cp.record(f, key)
+		if f.Kind == KindNoClose {
+			cp.noClose.Store(true)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec/wire"
 	"pgregory.net/rapid"
 )
@@ -132,11 +133,13 @@ func writeOKBytes(c net.Conn, body []byte) {
 	c.Write(append([]byte("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"), body...))
 }
 
-func runFake(t *testing.T, addr string, seed uint64, stop func(*Finding) bool) *Report {
+// runFake runs a campaign against addr until stop says the finding sought is in; minimize
+// bounds the minimisation of each finding.
+func runFake(t *testing.T, addr string, seed uint64, minimize time.Duration, stop func(*Finding) bool) *Report {
 	t.Helper()
 	rep, err := Run(context.Background(), Config{
 		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: seed, Out: t.TempDir(),
-		MinimizeBudget: 2 * time.Second, StopWhen: stop, Timeout: 2 * time.Second,
+		MinimizeBudget: minimize, StopWhen: stop, Timeout: 2 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +175,7 @@ func TestCampaignChecksEcho(t *testing.T) {
 		return true
 	}})
 	isEcho := func(f *Finding) bool { return f.Kind == KindEchoMismatch }
-	rep := runFake(t, addr, 11, isEcho)
+	rep := runFake(t, addr, 11, time.Nanosecond, isEcho)
 	if !rep.Echo {
 		t.Fatal("the campaign did not detect the /echo endpoint")
 	}
@@ -189,20 +192,32 @@ func TestCampaignChecksEcho(t *testing.T) {
 	}
 }
 
-// Against the reference server, whose /echo is right, the echo check finds nothing and the
-// campaign knows /echo is there.
-func TestCampaignEchoReference(t *testing.T) {
+// Against the reference server in every mode, a short campaign (/echo bodies, resets, held
+// bytes and all) finds nothing: no wrong echo, no death after a reset, and, the PID being
+// known, no zombie and no fd growth after it.
+func TestCampaignReference(t *testing.T) {
 	t.Parallel()
-	tg := reference(t, "goroutine")
-	rep, err := Run(context.Background(), Config{Target: tg, Duration: time.Second, Seed: 5, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.Echo {
-		t.Error("the reference server's /echo was not detected")
-	}
-	for _, f := range rep.Findings {
-		t.Errorf("finding %s: %s\n  %s", f.Kind, f.Detail, f.Repro.SendText)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			tg := reference(t, mode)
+			if tg.PID <= 0 {
+				t.Fatalf("the launched reference server has no PID (%d): hygiene would not be judged", tg.PID)
+			}
+			rep, err := Run(context.Background(), Config{Target: tg, Duration: time.Second, Seed: 5, Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Echo {
+				t.Error("the reference server's /echo was not detected")
+			}
+			if rep.Inputs < 100 {
+				t.Errorf("only %d inputs in %s", rep.Inputs, rep.Elapsed)
+			}
+			for _, f := range rep.Findings {
+				t.Errorf("finding %s: %s\n  %s\n  %s", f.Kind, f.Detail, f.Repro.SendText, f.Repro.Plan())
+			}
+		})
 	}
 }
 
@@ -217,7 +232,7 @@ func TestCampaignFindsDeathAfterReset(t *testing.T) {
 	}})
 	rep, err := Run(context.Background(), Config{
 		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 21, Workers: 1,
-		MinimizeBudget: time.Second, Timeout: 2 * time.Second,
+		MinimizeBudget: time.Nanosecond, Timeout: time.Second, // minimising is not what this tests
 		StopWhen: func(f *Finding) bool { return f.Repro != nil && f.Repro.ResetAt > 0 },
 	})
 	if err != nil {
@@ -268,7 +283,7 @@ func TestCampaignFindsEarlyAnswer(t *testing.T) {
 		return err == nil
 	}})
 	isEarly := func(f *Finding) bool { return f.Kind == KindEarlyResponse }
-	rep := runFake(t, addr, 13, isEarly)
+	rep := runFake(t, addr, 13, time.Nanosecond, isEarly)
 	f := firstFinding(rep, isEarly)
 	if f == nil {
 		t.Fatalf("after %s and %d inputs, no early-response finding", rep.Elapsed, rep.Inputs)
@@ -301,7 +316,7 @@ func TestMinimizeChunked(t *testing.T) {
 		return true
 	}})
 	planted := func(f *Finding) bool { return f.Kind == KindNoResponse && f.Repro != nil && f.Repro.Mutation == "" }
-	rep := runFake(t, addr, 17, planted)
+	rep := runFake(t, addr, 17, 2*time.Second, planted)
 	f := firstFinding(rep, planted)
 	if f == nil {
 		t.Fatalf("after %s and %d inputs, no no-response finding for a valid input", rep.Elapsed, rep.Inputs)
@@ -386,4 +401,47 @@ func TestStructuralCutsReachBareChunked(t *testing.T) {
 			t.Fatalf("from %q shrank only to %q (chunked body %q)", r.Bytes(), cur, body)
 		}
 	})
+}
+
+// The reference server's planted faults, each found by a short campaign as the finding it
+// calls for: the campaign's checks work on a real forking server, not only on fakes.
+func TestCampaignFindsReferenceFaults(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		mode, fault, kind string
+		duration          time.Duration // zombies are judged when the campaign ends
+	}{
+		{"prefork", "ignore-close", KindNoClose, 20 * time.Second},
+		{"prefork", "smuggle-cl", KindNoClose, 20 * time.Second},
+		{"prefork", "head-body", KindIllFramed, 20 * time.Second},
+		{"goroutine", "lenient-ws", KindAcceptInvalid, 20 * time.Second},
+		{"fork", "no-reap", KindZombie, 500 * time.Millisecond},
+	} {
+		t.Run(tt.fault, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			tg, stop, err := conformance.LaunchBinary(ctx, testbin.Path(t), "-mode", tt.mode, "-fault", tt.fault)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { stop() })
+			rep, err := Run(context.Background(), Config{
+				Target: tg, Duration: tt.duration, Seed: 3, Timeout: time.Second, MinimizeBudget: time.Nanosecond,
+				StopWhen: func(f *Finding) bool { return f.Kind == tt.kind },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, f := range rep.Findings {
+				if f.Kind == tt.kind {
+					t.Logf("%s after %d inputs: %s\n  %s\n  %s", f.Kind, rep.Inputs, f.Detail, f.Repro.SendText, f.Repro.Plan())
+					return
+				}
+				kinds = append(kinds, f.Kind)
+			}
+			t.Fatalf("-fault %s in %s mode: no %s finding after %d inputs in %s; findings: %v", tt.fault, tt.mode, tt.kind, rep.Inputs, rep.Elapsed, kinds)
+		})
+	}
 }

@@ -45,6 +45,7 @@ const (
 	KindTargetDied    = "target-died"      // the target process died or stopped accepting
 	KindResetKills    = "dead-after-reset" // the target stopped serving after a client reset
 	KindEchoMismatch  = "echo-mismatch"    // a 2xx from /echo whose body is not the request body
+	KindNoClose       = "no-close"         // the connection stayed open after a response that must end it
 	KindZombie        = "zombie"           // zombie children after the campaign
 	KindFDLeak        = "fd-leak"          // open fds grew beyond tolerance after the campaign
 )
@@ -60,11 +61,12 @@ type analysis struct {
 }
 
 type parsedReq struct {
-	method string
-	end    int    // offset just past the request
-	close  bool   // the connection may close after its response (HTTP/1.0, Connection: close)
-	echo   bool   // a POST or PUT to /echo: its 2xx response must carry body
-	body   []byte // the decoded body
+	method  string
+	end     int  // offset just past the request
+	close   bool // the connection may close after its response (HTTP/1.0, Connection: close)
+	version string
+	echo    bool   // a POST or PUT to /echo: its 2xx response must carry body
+	body    []byte // the decoded body
 }
 
 const (
@@ -90,7 +92,7 @@ func analyze(b []byte) analysis {
 			return a
 		}
 		off += n
-		p := parsedReq{method: req.Method, end: off, close: req.Version == "HTTP/1.0", body: req.Body,
+		p := parsedReq{method: req.Method, version: req.Version, end: off, close: req.Version == "HTTP/1.0", body: req.Body,
 			echo: (req.Method == "POST" || req.Method == "PUT") && targetPath(req.Target) == "/echo"}
 		for _, f := range req.Header {
 			if strings.EqualFold(f[0], "Connection") {
@@ -144,6 +146,9 @@ type conn struct {
 	addr string
 	c    net.Conn
 	br   *bufio.Reader
+	// noCloseCheck skips waiting for the close a response calls for (the campaign sets it once
+	// the target is known to leave such connections open, so as not to wait on each one).
+	noCloseCheck bool
 }
 
 func dial(addr string, timeout time.Duration) (*conn, error) {
@@ -358,8 +363,22 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 			}
 			return res
 		}
-		if r.Tunnel || a.reqs[got-1].close || hasClose(r) {
-			return res // the server may close now; nothing after this is judged
+		if r.Tunnel {
+			return res
+		}
+		if q := a.reqs[got-1]; q.close || hasClose(r) {
+			// RFC 9112 §9.3, §9.6: the connection ends after this response. When nothing was
+			// sent after the request, the target must close it.
+			if got == len(a.reqs) && a.tail == tailNone && !in.HalfClose {
+				why := fmt.Sprintf("request %d of %d (%s %s)", got, len(a.reqs), q.method, q.version)
+				if hasClose(r) && !q.close {
+					why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
+				}
+				if d := c.closed(why, timeout); d != "" {
+					res.kind, res.detail = KindNoClose, d
+				}
+			}
+			return res // nothing after this is judged
 		}
 	}
 	switch a.tail {
@@ -385,6 +404,12 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 		case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
 			res.kind = KindEarlyResponse
 			res.detail = fmt.Sprintf("%d %s to a request whose head never completed", r.StatusCode, r.Reason)
+		case a.tail == tailInvalid && a.rule == wire.RuleTECL && !in.HalfClose:
+			// RFC 9112 §6.1: whatever it answers to Content-Length with Transfer-Encoding,
+			// the server MUST close the connection after responding.
+			if d := c.closed(fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason), timeout); d != "" {
+				res.kind, res.detail = KindNoClose, d
+			}
 		}
 	}
 	return res
@@ -396,6 +421,23 @@ func clip(b []byte) []byte {
 		return append(b[:64:64], "..."...)
 	}
 	return b
+}
+
+// closed waits for the end of the connection after a response that calls for it; it returns
+// the finding's detail, or "" when the target closed (or reset) in time.
+func (c *conn) closed(why string, timeout time.Duration) string {
+	if c.noCloseCheck {
+		return ""
+	}
+	c.c.SetReadDeadline(time.Now().Add(timeout))
+	_, err := c.br.Peek(1)
+	switch {
+	case err == nil:
+		return fmt.Sprintf("bytes after the response to %s, and the connection stayed open; want close", why)
+	case isTimeout(err):
+		return fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", timeout, why)
+	}
+	return ""
 }
 
 func hasClose(r *wire.Response) bool {

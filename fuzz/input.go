@@ -2,6 +2,8 @@ package fuzz
 
 import (
 	"time"
+
+	"github.com/forkproof/forkproof/spec/wire"
 )
 
 // campaignMethods are the methods the campaign sends: no CONNECT (a 2xx would turn the
@@ -133,7 +135,8 @@ func GenInputWith(s Source, opt InputOptions) *Input {
 		in.Hold = HoldWindow
 	}
 	// Invalid and incomplete inputs are half-closed, so the target sees the end at once
-	// instead of waiting for bytes that never come.
-	in.HalfClose = in.ResetAt == 0 && (!a.valid() || chance(s, "half-close", 5))
+	// instead of waiting for bytes that never come; but not Content-Length with
+	// Transfer-Encoding, after which the target must close by itself (RFC 9112 §6.1).
+	in.HalfClose = in.ResetAt == 0 && (!a.valid() && a.rule != wire.RuleTECL || chance(s, "half-close", 5))
 	return in
 }

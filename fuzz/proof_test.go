@@ -168,7 +168,7 @@ func TestFuzzCommandFindsPlantedCrash(t *testing.T) {
 	t.Parallel()
 	addr := fakeServer(t, highByteInHeader)
 	out := t.TempDir()
-	cmd := exec.Command(testbin.Path(t), "fuzz", "-addr", addr, "-duration", "20s", "-out", out, "-seed", "3", "-max-findings", "1")
+	cmd := exec.Command(testbin.Path(t), "fuzz", "-addr", addr, "-duration", "20s", "-out", out, "-seed", "3", "-max-findings", "1", "-minimize", "1s")
 	b, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("forkproof fuzz: %v; want exit 1\n%s", err, b)

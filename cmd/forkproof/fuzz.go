@@ -31,6 +31,7 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 4, "concurrent connections")
 	timeout := fs.Duration("timeout", 2*time.Second, "wait for each response")
 	maxFindings := fs.Int("max-findings", 20, "stop after this many distinct findings")
+	minimize := fs.Duration("minimize", 10*time.Second, "time spent minimising each finding")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkproof fuzz [-addr H:P [-pid N] | -target-cmd 'CMD {port}'] -duration D -out DIR [-seed N]")
 		fs.PrintDefaults()
@@ -48,8 +49,8 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 	case *out == "":
 		fmt.Fprintln(stderr, "forkproof fuzz: -out DIR is required (reproducers are written there)")
 		return 2
-	case *duration <= 0 || *workers <= 0 || *timeout <= 0 || *maxFindings <= 0:
-		fmt.Fprintln(stderr, "forkproof fuzz: -duration, -workers, -timeout and -max-findings must be positive")
+	case *duration <= 0 || *workers <= 0 || *timeout <= 0 || *maxFindings <= 0 || *minimize <= 0:
+		fmt.Fprintln(stderr, "forkproof fuzz: -duration, -workers, -timeout, -max-findings and -minimize must be positive")
 		return 2
 	}
 	if err := tf.validate(); err != nil {
@@ -70,7 +71,7 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "fuzzing %s for %s, seed %d\n", target.Addr, *duration, *seed)
 	term := isTerminal(stderr)
 	cfg := fuzz.Config{Target: target, Duration: *duration, Seed: *seed, Out: *out, Workers: *workers,
-		Timeout: *timeout, MaxFindings: *maxFindings}
+		Timeout: *timeout, MaxFindings: *maxFindings, MinimizeBudget: *minimize}
 	if term {
 		cfg.Progress = func(s fuzz.Stats) {
 			fmt.Fprintf(stderr, "\r%s  inputs %d (%.0f/s)  judged %d (%.0f/s)  findings %d   ", s.Elapsed.Truncate(time.Second),
