@@ -286,11 +286,11 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		if res.kind == "" || ctx.Err() != nil {
 			continue
 		}
-		key := res.kind + "/" + findingClass(in, a)
+		key := findingKey(res, in, a)
 		if cp.known(key) {
 			continue
 		}
-		min, minRes := cp.minimize(ctx, in, res)
+		min, minRes := cp.minimize(ctx, in, res, key)
 		f := &Finding{Kind: res.kind, Detail: minRes.detail}
 		f.Repro = newRepro(res.kind, minRes.detail, cp.cfg.Seed, min)
 		if minRes.kind == "" {
@@ -304,8 +304,29 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 	}
 }
 
-// findingClass groups inputs so that one bug gives one finding, not thousands.
-func findingClass(in *Input, a analysis) string {
+// findingKey names the bug a result shows: its kind and class.
+func findingKey(res result, in *Input, a analysis) string {
+	class := res.class
+	if class == "" {
+		class = findingClass(res.kind, in, a)
+	}
+	return res.kind + "/" + class
+}
+
+// findingClass groups the inputs that show a kind of finding so that one bug gives one
+// finding, not thousands (nor twenty copies of one that fill the -max-findings budget).
+func findingClass(kind string, in *Input, a analysis) string {
+	switch kind {
+	case KindEchoMismatch, KindResetKills:
+		return "any"
+	case KindEarlyResponse:
+		if a.tail == tailIncomplete {
+			return "head" // an answer to a head that never ended
+		}
+		return "partial" // an answer before the last bytes of a request arrived
+	case KindAcceptInvalid:
+		return "rule-" + a.rule // the mutations that break one rule (no-host, dup-host...) show one bug
+	}
 	switch {
 	case in.Mutation != "":
 		return in.Mutation
@@ -352,17 +373,16 @@ func probe(addr string, in *Input, timeout time.Duration) (result, error) {
 	return exchange(c, in, analyze(in.Send), timeout), nil
 }
 
-// minimize shrinks in while a fresh connection still shows the same kind of finding.
-func (cp *campaign) minimize(ctx context.Context, in *Input, first result) (*Input, result) {
+// minimize shrinks in while a fresh connection still shows the same finding (its key: kind
+// and class, so that cutting cannot drift to another bug, such as a 2xx to a request broken in
+// a way servers may accept instead of the one every server must reject).
+func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
 	cur := *in
 	res, err := probe(cp.cfg.Target.Addr, &cur, cp.cfg.Timeout)
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
-	// A 2xx to an invalid request is minimised to a request the judge rejects for the same
-	// reason: cut further it could show a different rule (often one a server may accept).
-	firstRule := analyze(in.Send).rule
 	try := func(cand Input) bool {
 		if ctx.Err() != nil && time.Now().After(deadline) || time.Now().After(deadline) {
 			return false
@@ -374,11 +394,8 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result) (*Inp
 				return false
 			}
 		}
-		if first.kind == KindAcceptInvalid && analyze(cand.Send).rule != firstRule {
-			return false
-		}
 		r, err := probe(cp.cfg.Target.Addr, &cand, cp.cfg.Timeout)
-		if err != nil || r.kind != first.kind {
+		if err != nil || r.kind != first.kind || findingKey(r, &cand, analyze(cand.Send)) != key {
 			return false
 		}
 		cur, res = cand, r

@@ -137,6 +137,7 @@ func (a analysis) valid() bool { return a.tail == tailNone && len(a.reqs) > 0 }
 // result is what one exchange showed.
 type result struct {
 	kind, detail string // kind "" when nothing is wrong
+	class        string // groups findings of one bug, when the kind alone does not
 	responses    int    // responses judged
 	reusable     bool   // the connection is in a known state and open for the next input
 }
@@ -374,9 +375,8 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 				if hasClose(r) && !q.close {
 					why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
 				}
-				if d := c.closed(why, timeout); d != "" {
-					res.kind, res.detail = KindNoClose, d
-				}
+				res.kind, res.detail = c.closed(why, timeout)
+				res.class = "after-last"
 			}
 			return res // nothing after this is judged
 		}
@@ -407,9 +407,8 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 		case a.tail == tailInvalid && a.rule == wire.RuleTECL && !in.HalfClose:
 			// RFC 9112 §6.1: whatever it answers to Content-Length with Transfer-Encoding,
 			// the server MUST close the connection after responding.
-			if d := c.closed(fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason), timeout); d != "" {
-				res.kind, res.detail = KindNoClose, d
-			}
+			res.kind, res.detail = c.closed(fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason), timeout)
+			res.class = "te-cl"
 		}
 	}
 	return res
@@ -424,20 +423,22 @@ func clip(b []byte) []byte {
 }
 
 // closed waits for the end of the connection after a response that calls for it; it returns
-// the finding's detail, or "" when the target closed (or reset) in time.
-func (c *conn) closed(why string, timeout time.Duration) string {
+// a finding (kind "" when the target closed, or reset, in time). Bytes instead of the end
+// mean the response was longer than it said (a body to HEAD, a wrong Content-Length).
+func (c *conn) closed(why string, timeout time.Duration) (kind, detail string) {
 	if c.noCloseCheck {
-		return ""
+		return "", ""
 	}
 	c.c.SetReadDeadline(time.Now().Add(timeout))
 	_, err := c.br.Peek(1)
 	switch {
 	case err == nil:
-		return fmt.Sprintf("bytes after the response to %s, and the connection stayed open; want close", why)
+		extra, _ := c.br.Peek(c.br.Buffered())
+		return KindIllFramed, fmt.Sprintf("%d bytes %q after the response to %s, where the connection should end", len(extra), clip(extra), why)
 	case isTimeout(err):
-		return fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", timeout, why)
+		return KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", timeout, why)
 	}
-	return ""
+	return "", ""
 }
 
 func hasClose(r *wire.Response) bool {
