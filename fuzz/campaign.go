@@ -87,9 +87,9 @@ type campaign struct {
 	mu       sync.Mutex
 	opt      InputOptions
 	findings map[string]*Finding
+	pending  map[string]int // findings being minimised: how many more inputs showed them
 	order    []*Finding
-	last     *Input      // the most recent input sent, for target-died reports
-	noClose  atomic.Bool // a no-close finding is in: stop waiting for closes that do not come
+	last     *Input // the most recent input sent, for target-died reports
 	stop     context.CancelFunc
 }
 
@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, stop: cancel}
+	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel}
 	var wg sync.WaitGroup
 	for w := range cfg.Workers {
 		wg.Add(1)
@@ -232,14 +232,40 @@ func (cp *campaign) record(f *Finding, key string) bool {
 	return true
 }
 
-func (cp *campaign) known(key string) bool {
+// found reports whether a finding with that key is in or being minimised, without counting.
+func (cp *campaign) found(key string) bool {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	_, minimising := cp.pending[key]
+	return cp.findings[key] != nil || minimising
+}
+
+// claim counts one more input showing the finding key and reports whether it is new: then the
+// caller minimises it and records it with settle; other workers meanwhile only count it.
+func (cp *campaign) claim(key string) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if f, ok := cp.findings[key]; ok {
 		f.Count++
-		return true
+		return false
 	}
-	return false
+	if _, ok := cp.pending[key]; ok {
+		cp.pending[key]++
+		return false
+	}
+	cp.pending[key] = 0
+	return true
+}
+
+// settle records f, claimed under key, with the inputs that showed it while it was minimised.
+func (cp *campaign) settle(f *Finding, key string) {
+	cp.record(f, key)
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if g := cp.findings[key]; g != nil {
+		g.Count += cp.pending[key]
+	}
+	delete(cp.pending, key)
 }
 
 func sanitize(s string) string {
@@ -275,7 +301,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		cp.mu.Lock()
 		cp.last = in
 		cp.mu.Unlock()
-		c.noCloseCheck = cp.noClose.Load()
+		c.found = cp.found
 		res := exchange(c, in, a, cp.cfg.Timeout)
 		cp.inputs.Add(1)
 		cp.judged.Add(int64(res.responses))
@@ -287,7 +313,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 			continue
 		}
 		key := findingKey(res, in, a)
-		if cp.known(key) {
+		if !cp.claim(key) {
 			continue
 		}
 		min, minRes := cp.minimize(ctx, in, res, key)
@@ -297,10 +323,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 			f.Detail = res.detail + " (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)"
 			f.Repro = newRepro(res.kind, f.Detail, cp.cfg.Seed, in)
 		}
-		cp.record(f, key)
-		if f.Kind == KindNoClose {
-			cp.noClose.Store(true)
-		}
+		cp.settle(f, key)
 	}
 }
 

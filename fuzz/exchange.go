@@ -147,9 +147,10 @@ type conn struct {
 	addr string
 	c    net.Conn
 	br   *bufio.Reader
-	// noCloseCheck skips waiting for the close a response calls for (the campaign sets it once
-	// the target is known to leave such connections open, so as not to wait on each one).
-	noCloseCheck bool
+	// found, when set, says whether a finding is known already by its key; the close checks
+	// skip waiting for a close that is known not to come, so a campaign does not wait a full
+	// timeout on every such input of a target known to have the bug.
+	found func(key string) bool
 }
 
 func dial(addr string, timeout time.Duration) (*conn, error) {
@@ -375,8 +376,8 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 				if hasClose(r) && !q.close {
 					why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
 				}
-				res.kind, res.detail = c.closed(why, timeout)
 				res.class = "after-last"
+				res.kind, res.detail = c.closed(why, res.class, timeout)
 			}
 			return res // nothing after this is judged
 		}
@@ -407,8 +408,8 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 		case a.tail == tailInvalid && a.rule == wire.RuleTECL && !in.HalfClose:
 			// RFC 9112 §6.1: whatever it answers to Content-Length with Transfer-Encoding,
 			// the server MUST close the connection after responding.
-			res.kind, res.detail = c.closed(fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason), timeout)
 			res.class = "te-cl"
+			res.kind, res.detail = c.closed(fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason), res.class, timeout)
 		}
 	}
 	return res
@@ -425,8 +426,8 @@ func clip(b []byte) []byte {
 // closed waits for the end of the connection after a response that calls for it; it returns
 // a finding (kind "" when the target closed, or reset, in time). Bytes instead of the end
 // mean the response was longer than it said (a body to HEAD, a wrong Content-Length).
-func (c *conn) closed(why string, timeout time.Duration) (kind, detail string) {
-	if c.noCloseCheck {
+func (c *conn) closed(why, class string, timeout time.Duration) (kind, detail string) {
+	if c.found != nil && c.found(KindNoClose+"/"+class) {
 		return "", ""
 	}
 	c.c.SetReadDeadline(time.Now().Add(timeout))
