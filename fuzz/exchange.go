@@ -64,7 +64,7 @@ type parsedReq struct {
 	method  string
 	end     int  // offset just past the request
 	close   bool // the connection may close after its response (HTTP/1.0, Connection: close)
-	version string
+	version string // as sent, for findings
 	echo    bool   // a POST or PUT to /echo: its 2xx response must carry body
 	body    []byte // the decoded body
 }
