@@ -62,8 +62,8 @@ type analysis struct {
 
 type parsedReq struct {
 	method  string
-	end     int  // offset just past the request
-	close   bool // the connection may close after its response (HTTP/1.0, Connection: close)
+	end     int    // offset just past the request
+	close   bool   // the connection may close after its response (HTTP/1.0, Connection: close)
 	version string // as sent, for findings
 	echo    bool   // a POST or PUT to /echo: its 2xx response must carry body
 	body    []byte // the decoded body
