@@ -231,6 +231,14 @@ func miniServe(c net.Conn, fault miniFault) error {
 				return err
 			}
 			if r.bad || r.close {
+				if fault.dieAfterResets > 0 {
+					// The client may reset just after this answer went out: look for it,
+					// or a reset arriving after the write would go uncounted.
+					c.SetReadDeadline(time.Now().Add(time.Second))
+					if _, err := br.ReadByte(); isResetErr(err) {
+						return err
+					}
+				}
 				return nil
 			}
 		}
