@@ -268,7 +268,7 @@ func TestRobustMiniFakesFail(t *testing.T) {
 		fault   miniFault
 		pattern string
 		want    []string // case IDs that must fail
-		detail  string   // what every failure's detail must mention
+		detail  string   // what every failure's detail must mention (alternatives joined by " | ")
 	}{
 		{"answers pipelined requests in reverse", miniFault{reverse: true}, "^robust/pipeline/",
 			[]string{"robust/pipeline/1", "robust/pipeline/2", "robust/pipeline/3"}, "response 1 of"},
@@ -277,12 +277,17 @@ func TestRobustMiniFakesFail(t *testing.T) {
 		{"gives up on a half-closed connection", miniFault{quitOnEOF: true}, "^robust/half-close/",
 			[]string{"robust/half-close/1", "robust/half-close/2"}, "shutdown(SHUT_WR)"},
 		{"serves two connections at a time, resets the others", miniFault{maxConns: 2}, "^robust/concurrency/1$",
-			[]string{"robust/concurrency/1"}, "keep-alive clients answered correctly"},
-		{"dies after 8 resets mid-request", miniFault{dieAfterResets: 8}, "^robust/reset/1$",
+			// The lone request that learns the expected answer may itself be refused when
+			// the runner's probe connections still hold the fake's two slots.
+			[]string{"robust/concurrency/1"}, "keep-alive clients answered correctly | sent alone: after 0 response(s): reset"},
+		// The fake dies after the 2nd reset it notices, not the 8th: it notices them
+		// asynchronously, and with 8 the 64 resets could all be sent and the probe served
+		// before it had caught up (seen 1 in 90 runs).
+		{"dies after 2 resets mid-request", miniFault{dieAfterResets: 2}, "^robust/reset/1$",
 			[]string{"robust/reset/1"}, "a probe GET / was not served"},
-		{"dies after 8 resets after the request", miniFault{dieAfterResets: 8}, "^robust/reset/2$",
+		{"dies after 2 resets after the request", miniFault{dieAfterResets: 2}, "^robust/reset/2$",
 			[]string{"robust/reset/2"}, "a probe GET / was not served"},
-		{"dies after 8 resets mid-response", miniFault{dieAfterResets: 8}, "^robust/reset/3$",
+		{"dies after 2 resets mid-response", miniFault{dieAfterResets: 2}, "^robust/reset/3$",
 			[]string{"robust/reset/3"}, "a probe GET / was not served"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,7 +298,7 @@ func TestRobustMiniFakesFail(t *testing.T) {
 				switch {
 				case !ok:
 					t.Errorf("%s did not run", id)
-				case r.Verdict != spec.Fail || !strings.Contains(r.Detail, tc.detail):
+				case r.Verdict != spec.Fail || !containsAny(r.Detail, strings.Split(tc.detail, " | ")):
 					t.Errorf("%s against a server that %s: %s (%s); want fail mentioning %q", id, tc.name, r.Verdict, r.Detail, tc.detail)
 				default:
 					t.Logf("%s: %s", id, r.Detail)
@@ -301,4 +306,13 @@ func TestRobustMiniFakesFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
