@@ -39,7 +39,7 @@ func (s *server) route() bool {
 	req := &s.req
 	m := string(req.method)
 	if !knownMethod(req.method) {
-		s.respond(501, textPlain, errorBodies[501])
+		s.respond(501, textPlain, s.errorBody(501))
 		return true
 	}
 	if req.asterisk {
@@ -74,7 +74,7 @@ func (s *server) route() bool {
 		}
 		n, ok := parseDecimal(p[len("/bytes/"):])
 		if !ok || n > s.cfg.MaxBytes {
-			s.respond(400, textPlain, errorBodies[400])
+			s.respond(400, textPlain, s.errorBody(400))
 			return true
 		}
 		return s.sendBytes(n)
@@ -84,7 +84,7 @@ func (s *server) route() bool {
 		}
 		n, ok := parseDecimal(p[len("/status/"):])
 		if !ok || n < 200 || n > 599 {
-			s.respond(400, textPlain, errorBodies[400])
+			s.respond(400, textPlain, s.errorBody(400))
 			return true
 		}
 		s.status(int(n))
@@ -95,7 +95,7 @@ func (s *server) route() bool {
 		n, ok := parseDecimal(p[len("/sleep/"):])
 		d := time.Duration(n) * time.Millisecond
 		if !ok || n > int64(s.cfg.MaxSleep/time.Millisecond) {
-			s.respond(400, textPlain, errorBodies[400])
+			s.respond(400, textPlain, s.errorBody(400))
 			return true
 		}
 		if s.flush() != nil { // earlier pipelined responses do not wait for the sleep
@@ -104,7 +104,7 @@ func (s *server) route() bool {
 		time.Sleep(d)
 		s.respond(200, textPlain, []byte("slept\n"))
 	default:
-		s.respond(404, textPlain, errorBodies[404])
+		s.respond(404, textPlain, s.errorBody(404))
 	}
 	return true
 }
@@ -132,9 +132,10 @@ func (s *server) allow(status int, methods string) {
 		return
 	}
 	s.out = append(s.out, "Content-Type: "+textPlain+"\r\n"...)
-	s.endHeader(int64(len(errorBodies[status])))
+	body := s.errorBody(status)
+	s.endHeader(int64(len(body)))
 	if s.sendsBody() {
-		s.out = append(s.out, errorBodies[status]...)
+		s.out = append(s.out, body...)
 	}
 }
 
@@ -148,7 +149,7 @@ func (s *server) status(code int) {
 		s.header(code)
 		s.endHeader(0)
 	default:
-		s.respond(code, textPlain, errorBodies[code])
+		s.respond(code, textPlain, s.errorBody(code))
 	}
 }
 

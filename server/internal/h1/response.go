@@ -6,53 +6,137 @@ import (
 	"time"
 )
 
-var reasons = map[int]string{
-	100: "Continue", 101: "Switching Protocols",
-	200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
-	204: "No Content", 205: "Reset Content", 206: "Partial Content",
-	300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-	304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
-	400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-	404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
-	407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
-	411: "Length Required", 412: "Precondition Failed", 413: "Content Too Large",
-	414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
-	417: "Expectation Failed", 418: "I'm a teapot", 421: "Misdirected Request",
-	422: "Unprocessable Content", 425: "Too Early", 426: "Upgrade Required",
-	428: "Precondition Required", 429: "Too Many Requests",
-	431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
-	500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-	503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+// reason is the reason phrase of a status code ("" when we know none). A switch, not a map:
+// a map literal is built by the package initialiser, which every forked child runs.
+func reason(code int) string {
+	switch code {
+	case 100:
+		return "Continue"
+	case 101:
+		return "Switching Protocols"
+	case 200:
+		return "OK"
+	case 201:
+		return "Created"
+	case 202:
+		return "Accepted"
+	case 203:
+		return "Non-Authoritative Information"
+	case 204:
+		return "No Content"
+	case 205:
+		return "Reset Content"
+	case 206:
+		return "Partial Content"
+	case 300:
+		return "Multiple Choices"
+	case 301:
+		return "Moved Permanently"
+	case 302:
+		return "Found"
+	case 303:
+		return "See Other"
+	case 304:
+		return "Not Modified"
+	case 305:
+		return "Use Proxy"
+	case 307:
+		return "Temporary Redirect"
+	case 308:
+		return "Permanent Redirect"
+	case 400:
+		return "Bad Request"
+	case 401:
+		return "Unauthorized"
+	case 402:
+		return "Payment Required"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 405:
+		return "Method Not Allowed"
+	case 406:
+		return "Not Acceptable"
+	case 407:
+		return "Proxy Authentication Required"
+	case 408:
+		return "Request Timeout"
+	case 409:
+		return "Conflict"
+	case 410:
+		return "Gone"
+	case 411:
+		return "Length Required"
+	case 412:
+		return "Precondition Failed"
+	case 413:
+		return "Content Too Large"
+	case 414:
+		return "URI Too Long"
+	case 415:
+		return "Unsupported Media Type"
+	case 416:
+		return "Range Not Satisfiable"
+	case 417:
+		return "Expectation Failed"
+	case 418:
+		return "I'm a teapot"
+	case 421:
+		return "Misdirected Request"
+	case 422:
+		return "Unprocessable Content"
+	case 425:
+		return "Too Early"
+	case 426:
+		return "Upgrade Required"
+	case 428:
+		return "Precondition Required"
+	case 429:
+		return "Too Many Requests"
+	case 431:
+		return "Request Header Fields Too Large"
+	case 451:
+		return "Unavailable For Legal Reasons"
+	case 500:
+		return "Internal Server Error"
+	case 501:
+		return "Not Implemented"
+	case 502:
+		return "Bad Gateway"
+	case 503:
+		return "Service Unavailable"
+	case 504:
+		return "Gateway Timeout"
+	case 505:
+		return "HTTP Version Not Supported"
+	}
+	return ""
 }
 
-// statusLines holds "HTTP/1.1 NNN Reason\r\n" and errorBodies "NNN Reason\n" for every status
-// 100..599. They are built into two arenas: every forked child runs this at start-up, so it
-// must cost two allocations, not a thousand.
-var statusLines, errorBodies = buildStatusTables()
+// appendStatusLine appends "HTTP/1.1 NNN Reason\r\n". Built per response rather than from a
+// table: every forked child would pay for building the table at start-up.
+func appendStatusLine(dst []byte, code int) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	return append(appendStatusText(dst, code), '\r', '\n')
+}
 
-func buildStatusTables() (lines, bodies [600][]byte) {
-	la := make([]byte, 0, 500*40)
-	ba := make([]byte, 0, 500*32)
-	for code := 100; code < 600; code++ {
-		start := len(la)
-		la = append(la, "HTTP/1.1 "...)
-		bstart := len(la)
-		la = strconv.AppendInt(la, int64(code), 10)
-		la = append(la, ' ')
-		if r, ok := reasons[code]; ok {
-			la = append(la, r...)
-		} else {
-			la = append(la, "Status "...)
-			la = strconv.AppendInt(la, int64(code), 10)
-		}
-		b0 := len(ba)
-		ba = append(ba, la[bstart:]...)
-		ba = append(ba, '\n')
-		la = append(la, '\r', '\n')
-		lines[code] = la[start:len(la):len(la)]
-		bodies[code] = ba[b0:len(ba):len(ba)]
+// appendStatusText appends "NNN Reason" (or "NNN Status NNN" for a code without a phrase).
+func appendStatusText(dst []byte, code int) []byte {
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, ' ')
+	if r := reason(code); r != "" {
+		return append(dst, r...)
 	}
-	return lines, bodies
+	dst = append(dst, "Status "...)
+	return strconv.AppendInt(dst, int64(code), 10)
+}
+
+// errorBody is the body of an error or /status response, "NNN Reason\n", in s.scratch (valid
+// until the next use of s.scratch).
+func (s *server) errorBody(code int) []byte {
+	s.scratch = append(appendStatusText(s.scratch[:0], code), '\n')
+	return s.scratch
 }
 
 type dateEntry struct {
@@ -82,7 +166,7 @@ func (s *server) header(status int) {
 	if status < 100 || status > 599 {
 		status = 500
 	}
-	s.out = append(s.out, statusLines[status]...)
+	s.out = appendStatusLine(s.out, status)
 	if !s.f.NoDate {
 		s.out = appendDate(s.out)
 	}
@@ -126,5 +210,5 @@ func (s *server) respond(status int, ctype string, body []byte) {
 // errorResponse answers a request the parser refused; the connection closes after it.
 func (s *server) errorResponse(status int) {
 	s.req.close = true
-	s.respond(status, "text/plain; charset=utf-8", errorBodies[status])
+	s.respond(status, "text/plain; charset=utf-8", s.errorBody(status))
 }
