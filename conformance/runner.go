@@ -68,13 +68,14 @@ func Register(cs ...Case) {
 	registry.cases = append(registry.cases, cs...)
 }
 
-// Catalogue returns every case: the compiled spec catalogue, then the registered scenarios in
-// registration order.
+// Catalogue returns every case: the compiled spec catalogue, the robustness and hygiene
+// scenarios, then the registered scenarios in registration order.
 func Catalogue() []Case {
 	var all []Case
 	for _, c := range spec.Catalogue() {
 		all = append(all, Compile(c))
 	}
+	all = append(all, robustCases()...)
 	registry.Lock()
 	defer registry.Unlock()
 	return append(all, registry.cases...)
