@@ -1,11 +1,12 @@
 package conformance
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
 )
@@ -13,44 +14,47 @@ import (
 // JUnit XML as CI systems read it: one testsuite per category, one testcase per result.
 // fail → <failure>, skip → <skipped>, a quirked fail → <skipped> naming the quirk (it does not
 // fail the build), warn and info pass with their detail in <system-out>.
+//
+// The XML is written by hand rather than with encoding/xml: every forked child of the reference
+// server re-executes this binary and runs its package initialisers. xmlEscape keeps the output
+// well-formed whatever bytes a wire transcript holds.
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	Name     string
+	Tests    int
+	Failures int
+	Skipped  int
+	Time     string
+	Suites   []junitSuite
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
-	SystemErr string      `xml:"system-err,omitempty"`
+	Name      string
+	Tests     int
+	Failures  int
+	Skipped   int
+	Time      string
+	Timestamp string
+	Cases     []junitCase
+	SystemErr string
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure"`
-	Skipped   *junitSkipped `xml:"skipped"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name      string
+	Classname string
+	Time      string
+	Failure   *junitFailure
+	Skipped   *junitSkipped
+	SystemOut string
 }
 
 type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Message string
+	Type    string
+	Text    string
 }
 
 type junitSkipped struct {
-	Message string `xml:"message,attr"`
+	Message string
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
@@ -119,14 +123,129 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	if r.TargetStderr != "" && len(out.Suites) > 0 {
 		out.Suites[0].SystemErr = r.TargetStderr
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
+	_, err := io.WriteString(w, out.xml())
 	return err
+}
+
+// xml renders the document the way encoding/xml's indenting encoder did: two-space indent,
+// every attribute and text escaped, an element without children closed on its own line.
+func (out *junitSuites) xml() string {
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+	b.WriteString("<testsuites")
+	xmlAttr(&b, "name", out.Name)
+	xmlAttr(&b, "tests", strconv.Itoa(out.Tests))
+	xmlAttr(&b, "failures", strconv.Itoa(out.Failures))
+	xmlAttr(&b, "skipped", strconv.Itoa(out.Skipped))
+	xmlAttr(&b, "time", out.Time)
+	b.WriteString(">")
+	for _, s := range out.Suites {
+		b.WriteString("\n  <testsuite")
+		xmlAttr(&b, "name", s.Name)
+		xmlAttr(&b, "tests", strconv.Itoa(s.Tests))
+		xmlAttr(&b, "failures", strconv.Itoa(s.Failures))
+		xmlAttr(&b, "skipped", strconv.Itoa(s.Skipped))
+		xmlAttr(&b, "time", s.Time)
+		xmlAttr(&b, "timestamp", s.Timestamp)
+		b.WriteString(">")
+		for _, c := range s.Cases {
+			b.WriteString("\n    <testcase")
+			xmlAttr(&b, "name", c.Name)
+			xmlAttr(&b, "classname", c.Classname)
+			xmlAttr(&b, "time", c.Time)
+			b.WriteString(">")
+			children := false
+			if c.Failure != nil {
+				b.WriteString("\n      <failure")
+				xmlAttr(&b, "message", c.Failure.Message)
+				xmlAttr(&b, "type", c.Failure.Type)
+				b.WriteString(">" + xmlEscape(c.Failure.Text) + "</failure>")
+				children = true
+			}
+			if c.Skipped != nil {
+				b.WriteString("\n      <skipped")
+				xmlAttr(&b, "message", c.Skipped.Message)
+				b.WriteString("></skipped>")
+				children = true
+			}
+			if c.SystemOut != "" {
+				b.WriteString("\n      <system-out>" + xmlEscape(c.SystemOut) + "</system-out>")
+				children = true
+			}
+			if children {
+				b.WriteString("\n    ")
+			}
+			b.WriteString("</testcase>")
+		}
+		if s.SystemErr != "" {
+			b.WriteString("\n    <system-err>" + xmlEscape(s.SystemErr) + "</system-err>")
+		}
+		b.WriteString("\n  </testsuite>")
+	}
+	if len(out.Suites) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("</testsuites>\n")
+	return b.String()
+}
+
+// xmlAttr writes ` name="value"` with value escaped.
+func xmlAttr(b *strings.Builder, name, value string) {
+	b.WriteString(" " + name + `="` + xmlEscape(value) + `"`)
+}
+
+// xmlEscape makes s safe as XML 1.0 character data or as a quoted attribute value: the markup
+// characters become references, tab, newline and carriage return become character references
+// (so neither attribute-value normalisation nor line-end handling alters them), and whatever
+// is not an XML 1.0 character (other control bytes, U+FFFE, U+FFFF, invalid UTF-8) becomes
+// U+FFFD, one per offending byte, so the document always parses.
+func xmlEscape(s string) string {
+	var b strings.Builder
+	last := 0 // s[:last] is in b
+	for i := 0; i < len(s); {
+		r, width := utf8.DecodeRuneInString(s[i:])
+		var repl string
+		switch {
+		case r == '&':
+			repl = "&amp;"
+		case r == '<':
+			repl = "&lt;"
+		case r == '>':
+			repl = "&gt;"
+		case r == '"':
+			repl = "&#34;"
+		case r == '\'':
+			repl = "&#39;"
+		case r == '\t':
+			repl = "&#x9;"
+		case r == '\n':
+			repl = "&#xA;"
+		case r == '\r':
+			repl = "&#xD;"
+		case r == utf8.RuneError && width == 1, !xmlChar(r):
+			repl = "\uFFFD"
+		}
+		if repl != "" {
+			if b.Len() == 0 {
+				b.Grow(len(s) + len(s)/8)
+			}
+			b.WriteString(s[last:i])
+			b.WriteString(repl)
+			last = i + width
+		}
+		i += width
+	}
+	if b.Len() == 0 {
+		return s // nothing to escape
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// xmlChar reports whether r is a Char of XML 1.0 (§2.2).
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"html"
+	"io"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
+	"pgregory.net/rapid"
 )
 
 // sampleReport has one result of every kind, with bytes that need escaping everywhere.
@@ -222,5 +227,220 @@ func TestReportText(t *testing.T) {
 	r.WriteText(&buf, TextOptions{Color: true, Verbose: true})
 	if !strings.Contains(buf.String(), "\x1b[31m") || !strings.Contains(buf.String(), "info\x1b[0m rfc9110/15/1") {
 		t.Error("colour or verbose details missing when asked for")
+	}
+}
+
+// hostile is text a target can put in a report (wire transcripts hold any byte): markup, both
+// quotes, a CDATA end, control bytes, invalid UTF-8, non-characters, CRLF and tabs.
+const hostile = "<script>alert(1)</script>\" onmouseover=\"x' onclick='y <img src=x> ]]> &amp; \x00\x01\x08\x0b\x0c\x1b\x7f" +
+	"\xff\xfe\xc3\x28\xed\xa0\x80 \uFFFE\uFFFF \uFFFD \U0001F600 \r\n\t\rend"
+
+// hostileReport puts hostile text in every field a report interpolates.
+func hostileReport() *Report {
+	h := func(s string) string { return s + hostile }
+	r := sampleReport()
+	r.Target.Addr, r.Target.Cmd, r.Version = h("addr"), h("cmd"), h("v")
+	r.TargetStderr = h("stderr")
+	for i := range r.Results {
+		res := &r.Results[i]
+		res.ID, res.Title, res.Requirement, res.Detail = h("id"), h("title"), h("req"), h("detail")
+		res.Level = spec.Level(h("level"))
+		res.Outcomes = []string{h("outcome")}
+		res.Wire = &Wire{Sent: h("sent"), Received: h("received")}
+		if res.Section != "" {
+			res.Section = h("section")
+		}
+	}
+	r.Results[2].Quirk = h("quirk")
+	return r
+}
+
+// xmlClean is what an XML parser must give back for s: every byte that is not part of a
+// well-formed XML 1.0 character replaced by U+FFFD (ranging over a string yields one
+// utf8.RuneError per invalid byte).
+func xmlClean(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		legal := r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+		if !legal {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// parseXMLStrict reads the whole document with the strict decoder, so any error anywhere fails.
+func parseXMLStrict(t testing.TB, doc []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("XML does not parse: %v\n%q", err, doc)
+		}
+	}
+}
+
+func TestReportJUnitHostileContent(t *testing.T) {
+	r := hostileReport()
+	var buf bytes.Buffer
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	parseXMLStrict(t, buf.Bytes())
+	var doc struct {
+		Name   string `xml:"name,attr"`
+		Suites []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+			SystemErr string `xml:"system-err"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%q", err, buf.Bytes())
+	}
+	check := func(what, got, want string) {
+		t.Helper()
+		if got != xmlClean(want) {
+			t.Errorf("%s round-trips as\n%q; want\n%q", what, got, xmlClean(want))
+		}
+	}
+	check("testsuites name", doc.Name, "forkproof "+r.Target.Addr)
+	if len(doc.Suites) != 2 || len(doc.Suites[0].Cases) != 5 {
+		t.Fatalf("suites = %+v; want 2, the first with 5 cases", doc.Suites)
+	}
+	check("system-err", doc.Suites[0].SystemErr, r.TargetStderr)
+	fail, res := doc.Suites[0].Cases[1], r.Results[1]
+	check("testcase name", fail.Name, res.ID+": "+res.Title)
+	if fail.Failure == nil {
+		t.Fatalf("failing case has no <failure>: %+v", fail)
+	}
+	check("failure message", fail.Failure.Message, res.Detail)
+	check("failure type", fail.Failure.Type, string(res.Level))
+	check("failure text", fail.Failure.Text, "acceptable:\n  - "+res.Outcomes[0]+"\nactual: "+res.Detail+"\n")
+	check("system-out", fail.SystemOut, res.Section+", "+string(res.Level)+"\nverdict: fail\ndetail: "+res.Detail+
+		"\nsent:     "+res.Wire.Sent+"\nreceived: "+res.Wire.Received+"\n")
+	quirked := doc.Suites[0].Cases[2]
+	if quirked.Skipped == nil {
+		t.Fatalf("quirked case has no <skipped>: %+v", quirked)
+	}
+	check("skipped message", quirked.Skipped.Message, "known failure (quirk): "+r.Results[2].Quirk)
+	// The raw document has no byte an XML parser would refuse or reinterpret.
+	if i := strings.IndexFunc(buf.String(), func(r rune) bool { return r < 0x20 && r != '\n' || r == 0xFFFE || r == 0xFFFF }); i >= 0 {
+		t.Errorf("raw control or non-character at %d: %q", i, buf.String()[max(0, i-20):i+1])
+	}
+	if strings.Contains(buf.String(), "]]>") || !bytes.Contains(buf.Bytes(), []byte("]]&gt;")) {
+		t.Error("a CDATA end in the data is not escaped")
+	}
+}
+
+// TestXMLEscapeAnyBytes: whatever bytes a string holds, escaped as an attribute value and as
+// text it parses with the strict decoder and reads back as the string with its illegal
+// characters replaced.
+func TestReportXMLEscapeAnyBytes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := string(rapid.SliceOfN(rapid.Byte(), 0, 64).Draw(t, "bytes"))
+		if rapid.Bool().Draw(t, "text") {
+			s = rapid.String().Draw(t, "string") + s
+		}
+		doc := `<a v="` + xmlEscape(s) + `">` + xmlEscape(s) + `</a>`
+		var got struct {
+			V    string `xml:"v,attr"`
+			Text string `xml:",chardata"`
+		}
+		if err := xml.Unmarshal([]byte(doc), &got); err != nil {
+			t.Fatalf("escaped %q does not parse: %v\n%q", s, err, doc)
+		}
+		if want := xmlClean(s); got.V != want || got.Text != want {
+			t.Fatalf("%q round-trips as attribute %q, text %q; want %q", s, got.V, got.Text, want)
+		}
+	})
+}
+
+func TestReportJUnitEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	r := &Report{Target: Target{Addr: "127.0.0.1:1"}}
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" +
+		`<testsuites name="forkproof 127.0.0.1:1" tests="0" failures="0" skipped="0" time="0.000"></testsuites>` + "\n"
+	if buf.String() != want {
+		t.Errorf("empty report:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	parseXMLStrict(t, buf.Bytes())
+}
+
+func TestReportHTMLHostileContent(t *testing.T) {
+	r := hostileReport()
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, bad := range []string{"<script>alert", "</script>\"", "<img", `" onmouseover`, "' onclick", "]]>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("HTML report holds unescaped data %q", bad)
+		}
+	}
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Errorf("%d <script> elements; want only the page's own", n)
+	}
+	// Every tag in the page is one the writer makes, with attributes it makes: the data added
+	// none. Data cannot hold a raw '<', '>' or quote, so a tag ends at the first '>' and a
+	// quoted value at the next quote.
+	allowedTags := map[string]bool{"!DOCTYPE": true, "html": true, "head": true, "meta": true, "title": true, "style": true,
+		"body": true, "h1": true, "div": true, "code": true, "br": true, "span": true, "label": true, "input": true,
+		"select": true, "option": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+		"details": true, "summary": true, "p": true, "ul": true, "li": true, "pre": true, "script": true}
+	allowedAttrs := map[string]bool{"html": true, "lang": true, "charset": true, "class": true, "id": true, "type": true,
+		"value": true, "checked": true, "data-verdict": true, "data-section": true, "open": true}
+	tagRE := regexp.MustCompile(`<(/?)([^\s>/]+)([^>]*)>`)
+	attrRE := regexp.MustCompile(`\s+([^\s="]+)(="[^"]*")?`)
+	sections := map[string]bool{}
+	for _, m := range tagRE.FindAllStringSubmatch(page, -1) {
+		if !allowedTags[m[2]] {
+			t.Errorf("unexpected tag %q", m[0])
+			continue
+		}
+		rest := m[3]
+		for _, a := range attrRE.FindAllStringSubmatch(rest, -1) {
+			if !allowedAttrs[a[1]] {
+				t.Errorf("unexpected attribute %q in %q", a[1], m[0])
+			}
+			if a[1] == "data-section" {
+				sections[html.UnescapeString(strings.Trim(a[2], `="`))] = true
+			}
+		}
+		if leftover := strings.TrimSpace(attrRE.ReplaceAllString(rest, "")); leftover != "" {
+			t.Errorf("tag %q has stray text %q", m[0], leftover)
+		}
+	}
+	// Attribute values decode back to the data.
+	if !sections["section"+hostile] || !sections["conformance"] {
+		t.Errorf("data-section values %v; want the hostile section and the category", sections)
+	}
+	// Text decodes back to the data.
+	for _, want := range []string{"title" + hostile, "sent" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")"} {
+		if !strings.Contains(html.UnescapeString(page), want) {
+			t.Errorf("page text lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `<tr class="case"`); n != 6 {
+		t.Errorf("%d case rows; want 6", n)
 	}
 }
