@@ -99,6 +99,7 @@ start_apache_debian() {
 	rm -f "$d/etc/mods-enabled"/mpm_*
 	ln -s ../mods-available/mpm_prefork.load ../mods-available/mpm_prefork.conf "$d/etc/mods-enabled/"
 	printf 'Listen 127.0.0.1:%s\n' "$port" >"$d/etc/ports.conf"
+	echo "ServerName 127.0.0.1" >>"$d/etc/apache2.conf"
 	cat >"$d/etc/sites-enabled/000-default.conf" <<CONF
 <VirtualHost *:$port>
 	ServerAdmin webmaster@localhost
@@ -213,8 +214,12 @@ else
 	}
 fi
 alone_ms=$(start_once 200)
-for i in $(seq "$(nproc)"); do start_once 200 >"$tmp/start.$i" & done
-wait
+starts=()
+for i in $(seq "$(nproc)"); do
+	start_once 200 >"$tmp/start.$i" &
+	starts+=($!)
+done
+wait "${starts[@]}" # not a bare wait: the servers started above are children too
 start_ms=$(cat "$tmp"/start.* | awk '{s += $1; n++} END {printf "%.3f", s / n}')
 unset FORKPROOF_CHILD FORKPROOF_CHILD_CONF
 
