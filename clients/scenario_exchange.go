@@ -115,29 +115,27 @@ func PartialSend(ctx context.Context, addr string, req Request, at []int, pause,
 
 // Pipeline sends every request in one write and reads one response per request, in order.
 func Pipeline(ctx context.Context, addr string, reqs []Request, timeout time.Duration) Exchange {
-	var e Exchange
-	c, err := Dial(ctx, addr)
-	if err != nil {
-		e.DialErr = err
-		return e
-	}
-	defer c.Close()
 	var all []byte
 	methods := make([]string, len(reqs))
 	for i, r := range reqs {
 		all = append(all, r.Bytes...)
 		methods[i] = r.Method
 	}
-	if e.SendErr = c.Send(all); e.SendErr != nil {
-		e.Sent, e.Received = c.Transcript()
-		return e
-	}
-	e.finish(c, methods, timeout)
-	return e
+	return exchangeOn(ctx, addr, methods, timeout, func(c *Conn) error { return c.Send(all) })
 }
 
 // HalfClose sends req, shuts the connection down for writing, and reads one response.
 func HalfClose(ctx context.Context, addr string, req Request, timeout time.Duration) Exchange {
+	return exchangeOn(ctx, addr, []string{req.Method}, timeout, func(c *Conn) error {
+		if err := c.Send(req.Bytes); err != nil {
+			return err
+		}
+		return c.CloseWrite()
+	})
+}
+
+// exchangeOn dials addr, sends with send, and reads one response per method.
+func exchangeOn(ctx context.Context, addr string, methods []string, timeout time.Duration, send func(*Conn) error) Exchange {
 	var e Exchange
 	c, err := Dial(ctx, addr)
 	if err != nil {
@@ -145,14 +143,11 @@ func HalfClose(ctx context.Context, addr string, req Request, timeout time.Durat
 		return e
 	}
 	defer c.Close()
-	if e.SendErr = c.Send(req.Bytes); e.SendErr == nil {
-		e.SendErr = c.CloseWrite()
-	}
-	if e.SendErr != nil {
+	if e.SendErr = send(c); e.SendErr != nil {
 		e.Sent, e.Received = c.Transcript()
 		return e
 	}
-	e.finish(c, []string{req.Method}, timeout)
+	e.finish(c, methods, timeout)
 	return e
 }
 

@@ -51,7 +51,7 @@ func ResetAt(ctx context.Context, addr string, req Request, phase Phase, timeout
 	case PhaseMidResponse:
 		if err = c.Send(req.Bytes); err == nil {
 			if end, _ := c.WaitEnd(timeout); end != EndData {
-				err = fmt.Errorf("no response byte arrived before the reset (%s)", endName(end))
+				err = fmt.Errorf("no response byte arrived before the reset (%s)", end)
 			}
 		}
 	}
@@ -59,18 +59,6 @@ func ResetAt(ctx context.Context, addr string, req Request, phase Phase, timeout
 		err = rerr
 	}
 	return err
-}
-
-func endName(e End) string {
-	switch e {
-	case EndFIN:
-		return "close"
-	case EndRST:
-		return "reset"
-	case EndData:
-		return "data"
-	}
-	return "timeout"
 }
 
 // DialEach opens n connections concurrently, each with its own dial timeout, and returns them

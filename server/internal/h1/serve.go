@@ -494,13 +494,8 @@ func (s *server) readHead() (int, action) {
 			if rem <= 0 && !s.f.NoTimeout {
 				return 408, closeLinger
 			}
-			switch s.fill(rem) {
-			case readEOF:
-				return 0, closeSilent
-			case readTimeout:
-				return 408, closeLinger
-			case readFailed:
-				return 0, abort
+			if st, act := midRequest(s.fill(rem)); act != keepOpen {
+				return st, act
 			}
 			continue
 		}
@@ -834,13 +829,8 @@ func (s *server) readBody() (int, action) {
 		if m > 0 {
 			continue
 		}
-		switch classify(err, &s.lastErr) {
-		case readEOF:
-			return 0, closeSilent
-		case readTimeout:
-			return 408, closeLinger
-		case readFailed:
-			return 0, abort
+		if st, act := midRequest(classify(err, &s.lastErr)); act != keepOpen {
+			return st, act
 		}
 	}
 	req.body = body
@@ -903,7 +893,14 @@ func (s *server) fillBody() (int, action) {
 	if !ok {
 		return 408, closeLinger
 	}
-	switch s.fill(wait) {
+	return midRequest(s.fill(wait))
+}
+
+// midRequest says what a read that ended other than with data means in the middle of a
+// request: EOF closes quietly, a timeout is answered 408, a failure aborts; readOK (a
+// zero-byte read) goes on.
+func midRequest(r readErr) (int, action) {
+	switch r {
 	case readEOF:
 		return 0, closeSilent
 	case readTimeout:
