@@ -53,8 +53,14 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		` info</span><span class="v-skip">` + strconv.Itoa(sum.Skip) + " skip</span>\n</div>\n")
 
 	b.WriteString("<div class=\"filters\">\n")
+	// A page with failures or warnings opens on them: passing cases start hidden.
+	problems := sum.Fail+sum.Warn > 0
 	for _, v := range []spec.Verdict{spec.Fail, spec.Warn, spec.Info, spec.Skip, spec.Pass} {
-		b.WriteString(`<label><input type="checkbox" class="fv" value="` + esc(string(v)) + `" checked> ` + esc(string(v)) + "</label>\n")
+		checked := " checked"
+		if v == spec.Pass && problems {
+			checked = ""
+		}
+		b.WriteString(`<label><input type="checkbox" class="fv" value="` + esc(string(v)) + `"` + checked + `> ` + esc(string(v)) + "</label>\n")
 	}
 	b.WriteString("<label>section <select id=\"fs\"><option value=\"\">all</option>\n")
 	for _, s := range secs {

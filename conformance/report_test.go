@@ -164,6 +164,27 @@ func TestReportJUnit(t *testing.T) {
 	}
 }
 
+// A page with failures or warnings opens on them, passing cases hidden; a clean page shows all.
+func TestReportHTMLOpensOnProblems(t *testing.T) {
+	passBox := `<input type="checkbox" class="fv" value="pass" checked>`
+	var buf bytes.Buffer
+	if err := sampleReport().WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), passBox) {
+		t.Error("a report with failures shows passing cases at first; want them hidden")
+	}
+	clean := sampleReport()
+	clean.Results = clean.Results[:1]
+	buf.Reset()
+	if err := clean.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), passBox) {
+		t.Error("a report without failures hides passing cases; want them shown")
+	}
+}
+
 func TestReportHTML(t *testing.T) {
 	var buf bytes.Buffer
 	if err := sampleReport().WriteHTML(&buf); err != nil {
