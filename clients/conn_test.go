@@ -7,10 +7,11 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"golang.org/x/sys/unix"
 
@@ -18,38 +19,12 @@ import (
 )
 
 // testServer runs handle for every connection accepted on 127.0.0.1; done is closed when the
-// test ends, so handlers that hold a connection open can return. Cleanup waits for every
-// goroutine it started.
+// test ends, so handlers that hold a connection open can return.
 func testServer(t *testing.T, handle func(c *net.TCPConn, done <-chan struct{})) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				handle(c.(*net.TCPConn), done)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	srv := fakenet.New(t)
+	srv.Serve(func(c net.Conn) { handle(c.(*net.TCPConn), srv.Done()) })
+	return srv.Addr()
 }
 
 func dial(t *testing.T, addr string, opts ...Option) *Conn {

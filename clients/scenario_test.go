@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 )
 
 // Unit tests of the scenario functions against tiny servers on 127.0.0.1, each doing one
@@ -22,46 +24,10 @@ import (
 // scenarioServer runs serve for each connection accepted on 127.0.0.1 and returns the address.
 func scenarioServer(t *testing.T, serve func(c *net.TCPConn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer func() {
-					c.Close()
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-				}()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				serve(c.(*net.TCPConn))
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return fakenet.Start(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		serve(c.(*net.TCPConn))
+	}).Addr()
 }
 
 // readHeadLine reads one request head and returns its request line ("" at EOF or error).

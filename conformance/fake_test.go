@@ -10,22 +10,15 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 )
 
 // Fake servers for the proof: tiny raw TCP servers on 127.0.0.1 with canned, wrong behaviour,
 // each a kind of server the catalogue must catch. Every read has a deadline; Close of the
 // fake ends every connection and waits for every goroutine.
-
-type proofFake struct {
-	ln    net.Listener
-	serve func(c net.Conn)
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]bool
-}
 
 // proofFakeIdle bounds how long a fake keeps a silent connection: the runner's longest wait in the
 // proof is well below it.
@@ -33,49 +26,7 @@ const proofFakeIdle = 10 * time.Second
 
 func startProofFake(t *testing.T, serve func(c net.Conn)) *Target {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("fake listen: %v", err)
-	}
-	f := &proofFake{ln: ln, serve: serve, conns: map[net.Conn]bool{}}
-	f.wg.Add(1)
-	go f.accept()
-	t.Cleanup(f.close)
-	return &Target{Addr: ln.Addr().String()}
-}
-
-func (f *proofFake) accept() {
-	defer f.wg.Done()
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.conns[c] = true
-		f.mu.Unlock()
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			defer func() {
-				f.mu.Lock()
-				delete(f.conns, c)
-				f.mu.Unlock()
-				c.Close()
-			}()
-			f.serve(c)
-		}()
-	}
-}
-
-func (f *proofFake) close() {
-	f.ln.Close()
-	f.mu.Lock()
-	for c := range f.conns {
-		c.Close()
-	}
-	f.mu.Unlock()
-	f.wg.Wait()
+	return &Target{Addr: fakenet.Start(t, serve).Addr()}
 }
 
 // proofRead reads what is there, with the idle deadline; false when the connection ended.

@@ -8,11 +8,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/spec"
 )
@@ -46,59 +47,30 @@ const miniIdle = 10 * time.Second
 // miniFake starts a mini fake with fault on 127.0.0.1; it stops with the test.
 func miniFake(t *testing.T, fault miniFault) *Target {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		conns  = map[net.Conn]bool{}
-		busy   atomic.Int32
-		resets atomic.Int32
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if fault.maxConns > 0 && int(busy.Add(1)) > fault.maxConns {
+	var busy, resets atomic.Int32
+	srv := fakenet.New(t)
+	var opts fakenet.Options
+	if fault.maxConns > 0 {
+		opts.Admit = func(c net.Conn) bool {
+			if int(busy.Add(1)) > fault.maxConns {
 				busy.Add(-1)
 				c.(*net.TCPConn).SetLinger(0)
 				c.Close()
-				continue
+				return false
 			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer func() {
-					c.Close()
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					if fault.maxConns > 0 {
-						busy.Add(-1)
-					}
-				}()
-				err := miniServe(c, fault)
-				if fault.dieAfterResets > 0 && isResetErr(err) && int(resets.Add(1)) == fault.dieAfterResets {
-					ln.Close()
-				}
-			})
+			return true
 		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
+	}
+	srv.Serve(func(c net.Conn) {
+		if fault.maxConns > 0 {
+			defer busy.Add(-1)
 		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return &Target{Addr: ln.Addr().String()}
+		err := miniServe(c, fault)
+		if fault.dieAfterResets > 0 && isResetErr(err) && int(resets.Add(1)) == fault.dieAfterResets {
+			srv.StopAccepting()
+		}
+	}, opts)
+	return &Target{Addr: srv.Addr()}
 }
 
 func isResetErr(err error) bool {

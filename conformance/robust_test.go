@@ -9,9 +9,10 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec"
@@ -145,52 +146,11 @@ func TestRobustCatchesFaults(t *testing.T) {
 	}
 }
 
-// fakeServer serves each accepted connection with handle (one goroutine per connection, or
+// robustFake serves each accepted connection with handle (one goroutine per connection, or
 // one at a time when iterative) and closes everything at cleanup.
 func robustFake(t *testing.T, iterative bool, handle func(c net.Conn)) *Target {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			serve := func() {
-				defer func() {
-					c.Close()
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-				}()
-				handle(c)
-			}
-			if iterative {
-				serve()
-			} else {
-				wg.Go(serve)
-			}
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return &Target{Addr: ln.Addr().String()}
+	return &Target{Addr: fakenet.Start(t, handle, fakenet.Options{Iterative: iterative}).Addr()}
 }
 
 // readHead reads one request head; it returns the request line, or "" at EOF or error.

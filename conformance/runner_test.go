@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/internal/fakenet"
+
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -30,15 +32,13 @@ const ok200 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 // fakeServer is a tiny HTTP/1.1 server on loopback answering request paths from a table; it also
 // serves /echo and /reflect unless told not to, and counts the requests per path.
 type fakeServer struct {
-	ln     net.Listener
+	srv    *fakenet.Server
 	routes map[string]fakeReply
 	plain  bool // no /echo, no /reflect
-	quit   chan struct{}
-	wg     sync.WaitGroup
+	quit   <-chan struct{}
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	hits  map[string]int
+	mu   sync.Mutex
+	hits map[string]int
 }
 
 func startFake(t *testing.T, routes map[string]fakeReply) *fakeServer {
@@ -46,68 +46,20 @@ func startFake(t *testing.T, routes map[string]fakeReply) *fakeServer {
 	return startFakeWith(t, routes, false)
 }
 
-func startFakeWith(t *testing.T, routes map[string]fakeReply, plain bool) *fakeServer {
+func startFakeWith(t testing.TB, routes map[string]fakeReply, plain bool) *fakeServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeServer{ln: ln, routes: routes, plain: plain, quit: make(chan struct{}),
-		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
-	f.wg.Add(1)
-	go f.accept()
-	t.Cleanup(f.stop)
+	f := &fakeServer{srv: fakenet.New(t), routes: routes, plain: plain, hits: map[string]int{}}
+	f.quit = f.srv.Done()
+	f.srv.Serve(f.serve)
 	return f
 }
 
-func (f *fakeServer) target() *Target { return &Target{Addr: f.ln.Addr().String()} }
-
-func (f *fakeServer) stop() {
-	close(f.quit)
-	f.ln.Close()
-	f.mu.Lock()
-	for c := range f.conns {
-		c.Close()
-	}
-	f.mu.Unlock()
-	f.wg.Wait()
-}
+func (f *fakeServer) target() *Target { return &Target{Addr: f.srv.Addr()} }
 
 func (f *fakeServer) count(path string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.hits[path]
-}
-
-func (f *fakeServer) accept() {
-	defer f.wg.Done()
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		select {
-		case <-f.quit:
-			f.mu.Unlock()
-			c.Close()
-			return
-		default:
-		}
-		f.conns[c] = struct{}{}
-		f.mu.Unlock()
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			defer func() {
-				f.mu.Lock()
-				delete(f.conns, c)
-				f.mu.Unlock()
-				c.Close()
-			}()
-			f.serve(c)
-		}()
-	}
 }
 
 // wait pauses for d, or less when the fake stops; it reports whether the fake is still running.
@@ -558,15 +510,7 @@ func TestSelect(t *testing.T) {
 // BenchmarkExecute300 runs 300 one-request cases against a fast fake (keep-alive off: one
 // connection per case, as the catalogue does).
 func BenchmarkExecute300(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &fakeServer{ln: ln, routes: map[string]fakeReply{"/ok": {reply: ok200}}, quit: make(chan struct{}),
-		conns: map[net.Conn]struct{}{}, hits: map[string]int{}}
-	f.wg.Add(1)
-	go f.accept()
-	defer f.stop()
+	f := startFakeWith(b, map[string]fakeReply{"/ok": {reply: ok200}}, false)
 	cases := make([]Case, 300)
 	for i := range cases {
 		cases[i] = Compile(exchangeCase(fmt.Sprintf("t/bench/%d", i), spec.MUST, "/ok", outcome(200, spec.EndClosed)))

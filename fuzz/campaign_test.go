@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
@@ -24,10 +25,7 @@ import (
 // fake is a throwaway HTTP/1.1 server built on net/http's request reader, with hooks to plant
 // one bug. It is stopped when the test ends.
 type fake struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
+	srv *fakenet.Server
 	// handle answers req on c; false drops the connection.
 	handle func(c net.Conn, req *http.Request) bool
 	// onReadErr sees every read error but a clean EOF.
@@ -36,40 +34,9 @@ type fake struct {
 
 func startFake(t *testing.T, f *fake) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ln, f.conns = ln, map[net.Conn]bool{}
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			f.mu.Lock()
-			f.conns[c] = true
-			f.mu.Unlock()
-			f.wg.Add(1)
-			go func() {
-				defer f.wg.Done()
-				defer c.Close()
-				f.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		f.mu.Lock()
-		for c := range f.conns {
-			c.Close()
-		}
-		f.mu.Unlock()
-		f.wg.Wait()
-	})
-	return ln.Addr().String()
+	f.srv = fakenet.New(t)
+	f.srv.Serve(f.serve)
+	return f.srv.Addr()
 }
 
 // errConn remembers the last error a Read returned (net/http's request reader reports a
@@ -227,7 +194,7 @@ func TestCampaignFindsDeathAfterReset(t *testing.T) {
 	t.Parallel()
 	addr := startFake(t, &fake{handle: answer, onReadErr: func(f *fake, err error) {
 		if errors.Is(err, syscall.ECONNRESET) {
-			f.ln.Close() // the planted bug: a reset takes the whole server down
+			f.srv.StopAccepting() // the planted bug: a reset takes the whole server down
 		}
 	}})
 	rep, err := Run(context.Background(), Config{

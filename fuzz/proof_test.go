@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
@@ -22,42 +23,7 @@ import (
 // and says whether to drop the connection without answering.
 func fakeServer(t *testing.T, bug func(*http.Request) bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				serveFake(c, bug)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return fakenet.Start(t, func(c net.Conn) { serveFake(c, bug) }).Addr()
 }
 
 func serveFake(c net.Conn, bug func(*http.Request) bool) {
