@@ -143,15 +143,6 @@ var knownAccepts = map[string]func(req *wire.Request) bool{
 	},
 }
 
-func hasField(req *wire.Request, name string) bool {
-	for _, f := range req.Header {
-		if len(f[0]) == len(name) && bytes.EqualFold([]byte(f[0]), []byte(name)) {
-			return true
-		}
-	}
-	return false
-}
-
 // FuzzDifferentialVerdict: the server's verdict on the first request agrees with the judge's.
 // Judge valid -> the server does not answer 400; judge invalid -> the server answers 4xx/5xx
 // or closes without a response, never 1xx-3xx; judge incomplete -> never a 2xx.

@@ -1,7 +1,6 @@
 package h1
 
 import (
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,8 +62,8 @@ func faultConfig(t *testing.T, list string) *Config {
 	return cfg
 }
 
-// firstStatus sends raw with and without the fault; it returns both first statuses and the
-// faulty server's whole output.
+// withAndWithout sends raw to a server without the fault and to one with it; it returns the
+// responses of both and the faulty server's whole output.
 func withAndWithout(t *testing.T, fault, raw string, head bool) (clean, faulty []*response, out string) {
 	t.Helper()
 	clean, _ = exchange(t, nil, raw, head)
@@ -246,5 +245,4 @@ func TestFaultsString(t *testing.T) {
 			t.Errorf("fault %s: %v %q", n, err, f.String())
 		}
 	}
-	_ = strconv.Itoa
 }

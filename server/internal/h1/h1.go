@@ -26,13 +26,12 @@
 package h1
 
 import (
-	"io"
 	"log/slog"
 	"time"
 )
 
-// Conn is one accepted connection. The server side implements it over a raw fd (blocking
-// reads with SO_RCVTIMEO) and over net.Conn. Read returns io.EOF on FIN and an error
+// Conn is one accepted connection. The server side implements it over a raw fd (reads and
+// writes that wait in poll(2) with the timeout) and over net.Conn. Read returns io.EOF on FIN and an error
 // satisfying errors.Is(err, os.ErrDeadlineExceeded) on timeout.
 type Conn interface {
 	Read(p []byte) (int, error)
@@ -69,8 +68,6 @@ type Config struct {
 	Log             *slog.Logger // nil: discard
 	Verbose         bool         // one log line per connection
 }
-
-var discardLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // DefaultConfig returns the safe defaults.
 func DefaultConfig() Config {
@@ -123,7 +120,7 @@ func (cfg *Config) normalized() Config {
 		c.MaxSleep = d.MaxSleep
 	}
 	if c.Log == nil {
-		c.Log = discardLog
+		c.Log = slog.New(slog.DiscardHandler)
 	}
 	return c
 }

@@ -133,7 +133,8 @@ type client struct {
 
 const readWait = 5 * time.Second // deadline of every client read
 
-// testConfig is the default config with a test logger.
+// testConfig returns a fresh default config, without a logger (the engine then discards its
+// log). It takes t so that every helper that builds a server reads alike.
 func testConfig(t testing.TB) *Config {
 	cfg := DefaultConfig()
 	return &cfg

@@ -240,17 +240,13 @@ func validHost(v []byte) bool {
 				break
 			}
 		}
-		for i := 0; i < len(host); i++ {
-			c := host[i]
+		for _, c := range host {
 			if !regNameByte[c] {
 				return false
 			}
-			if c == '%' {
-				if i+2 >= len(host) || !isHex(host[i+1]) || !isHex(host[i+2]) {
-					return false
-				}
-				i += 2
-			}
+		}
+		if !validPercent(host) {
+			return false
 		}
 	}
 	for _, c := range port {

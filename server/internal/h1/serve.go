@@ -84,8 +84,7 @@ type server struct {
 	nreq    int
 	lastErr error
 
-	// graceful shutdown
-	watch    bool
+	// graceful shutdown; drain is nil when ServeConn got none
 	drain    <-chan struct{}
 	mu       sync.Mutex
 	idle     bool
@@ -109,7 +108,6 @@ func ServeConn(c Conn, cfg *Config, drain <-chan struct{}) {
 	s.init(c, cfg)
 	var done, stopped chan struct{}
 	if drain != nil {
-		s.watch = true
 		s.drain = drain
 		done, stopped = make(chan struct{}), make(chan struct{})
 		go func() {
@@ -147,7 +145,7 @@ func (s *server) init(c Conn, cfg *Config) {
 	s.readTO = -1
 	s.nreq = 0
 	s.lastErr = nil
-	s.watch, s.idle, s.draining = false, false, false
+	s.drain, s.idle, s.draining = nil, false, false
 }
 
 // release drops references and oversized buffers before the server returns to the pool.
@@ -199,10 +197,7 @@ func (s *server) pending() bool {
 // isDraining reports whether graceful shutdown has begun. It looks at the channel itself,
 // not only at the watcher's flag, so the answer does not depend on goroutine scheduling.
 func (s *server) isDraining() bool {
-	if !s.watch {
-		return false
-	}
-	select {
+	select { // a nil drain is never ready
 	case <-s.drain:
 		return true
 	default:
@@ -213,7 +208,7 @@ func (s *server) isDraining() bool {
 // setIdle marks whether the server is blocked waiting for the next request, for the drain
 // watcher, and reports whether draining has begun.
 func (s *server) setIdle(idle bool) (draining bool) {
-	if !s.watch {
+	if s.drain == nil {
 		return false
 	}
 	s.mu.Lock()
@@ -522,7 +517,6 @@ func (s *server) readHead() (int, action) {
 			if rl, st = parseRequestLine(line); st != 0 {
 				return st, closeLinger
 			}
-			s.req.minor = rl.minor
 			// Drop the leading empty lines so the head starts at the request line.
 			s.r += lineStart
 			pos -= lineStart
@@ -565,10 +559,15 @@ func hasCTL(b []byte) bool {
 func (s *server) copyHead(n int, rl requestLine) {
 	s.head = append(s.head[:0], s.buf[s.r:s.r+n]...)
 	s.r += n
-	h := s.head
-	s.req.method = h[rl.method[0]:rl.method[1]]
-	s.req.target = h[rl.target[0]:rl.target[1]]
-	s.req.version = h[rl.version[0]:rl.version[1]]
+	s.req.setLine(s.head, rl)
+}
+
+// setLine points the request line's parts into h, the head the line was parsed from.
+func (r *request) setLine(h []byte, rl requestLine) {
+	r.method = h[rl.method[0]:rl.method[1]]
+	r.target = h[rl.target[0]:rl.target[1]]
+	r.version = h[rl.version[0]:rl.version[1]]
+	r.minor = rl.minor
 }
 
 func (r *request) reset() {
@@ -669,16 +668,11 @@ func (s *server) noteField(f *field) int {
 					st = 400 // a coding after chunked: chunked is not last
 				case eqFold(t, "chunked"):
 					req.chunked = true
-				case eqFold(t, "gzip"), eqFold(t, "x-gzip"), eqFold(t, "deflate"), eqFold(t, "compress"):
-					st = 501 // known, but we do not decode it
 				default:
-					st = 501
+					st = 501 // unknown, or known but not decoded here (gzip, deflate, compress)
 				}
 			})
 			if empty {
-				return 400
-			}
-			if st == 400 || (st == 501 && req.chunked) {
 				return 400
 			}
 			return st
@@ -1029,10 +1023,7 @@ func (s *server) serveOneRecv() action {
 		s.errorResponse(st)
 		return closeNow
 	}
-	req.method = h[rl.method[0]:rl.method[1]]
-	req.target = h[rl.target[0]:rl.target[1]]
-	req.version = h[rl.version[0]:rl.version[1]]
-	req.minor = rl.minor
+	req.setLine(h, rl)
 	var body []byte
 	for p < len(h) {
 		e, next := lineEnd(p)
