@@ -28,12 +28,43 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[ -f "$tmp/apache/apache.pid" ] && kill -TERM "$(cat "$tmp/apache/apache.pid")" 2>/dev/null || true
-	[ -f "$tmp/apache-debian/apache.pid" ] && kill -TERM "$(cat "$tmp/apache-debian/apache.pid")" 2>/dev/null || true
-	sleep 0.5
+	stop_apache "$tmp/apache" || true
+	stop_apache "$tmp/apache-debian" || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# stop_apache DIR: stops the Apache whose pidfile is DIR/apache.pid and waits, up to 10s, until
+# its main process is gone (it stops its children first), so the next server runs alone and
+# the directory can be removed.
+stop_apache() {
+	local pid
+	[ -f "$1/apache.pid" ] || return 0
+	pid=$(cat "$1/apache.pid")
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "apache (pid $pid) still runs 10s after SIGTERM" >&2
+	return 1
+}
+
+# wait_idle PID: waits, up to 5s, until PID has no children left, so that the CPU time of every
+# child it started is in its cutime/cstime.
+wait_idle() {
+	local kids
+	for _ in $(seq 100); do
+		if [ -e "/proc/$1/task/$1/children" ]; then
+			kids=$(cat /proc/"$1"/task/*/children 2>/dev/null)
+		else # a kernel without CONFIG_PROC_CHILDREN
+			kids=$(pgrep -P "$1" || true)
+		fi
+		[ -z "${kids//[[:space:]]/}" ] && return 0
+		sleep 0.05
+	done
+	echo "pid $1 still has children 5s after the run: $kids" >&2
+}
 
 # A static binary starts faster: no dynamic loader in every forked child (~0.35 ms CPU each
 # here). Only package net pulls in cgo (its resolver); `go run`/`go build` with cgo on link
@@ -178,7 +209,7 @@ bench() { # name port [pid: also measure the CPU per connection of the close run
 	if [ -n "${3:-}" ]; then
 		# CPU time is far less sensitive to other load than throughput; children that
 		# still run are not counted yet, so wait until the tree is idle.
-		sleep 0.5
+		wait_idle "$3"
 		conn_ms=$(awk -v a="$t0" -v b="$(ticks "$3")" -v n="${n% *}" -v hz="$(getconf CLK_TCK)" \
 			'BEGIN {printf "%.3f", n ? (b - a) / hz * 1000 / n : 0}')
 	fi
@@ -188,9 +219,9 @@ bench() { # name port [pid: also measure the CPU per connection of the close run
 
 echo "running wrk -c$CONNS for ${DUR}s per figure on $(nproc) cores..." >&2
 p=$(free_port); start_apache "$p"; bench "apache-prefork" "$p"
-kill -TERM "$(cat "$tmp/apache/apache.pid")"
+stop_apache "$tmp/apache"
 p=$(free_port); start_apache_debian "$p"; bench "apache-debian" "$p"
-kill -TERM "$(cat "$tmp/apache-debian/apache.pid")"
+stop_apache "$tmp/apache-debian"
 p=$(free_port); start_nginx "$p"; bench "nginx-1-worker" "$p"
 p=$(free_port); start_busybox "$p"; bench "busybox-httpd" "$p"
 for m in prefork fork goroutine; do

@@ -44,11 +44,14 @@ for pkg in $(go list ./...); do
 		cp -n "$keep"/* "$live"/ 2>/dev/null || true
 		echo "== $pkg $target ($fuzztime, cap $cap)"
 		log=$(mktemp)
+		trap 'rm -f "$log"' EXIT
 		t0=$SECONDS
 		rc=0
 		timeout -s INT -k 60s "$cap" go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1 || rc=$?
 		secs=$((SECONDS - t0))
-		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+		# grep matches nothing when a seed entry fails or the build breaks: || true, so that
+		# set -e does not end the script before it prints the log below.
+		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
 		execs=${execs:-0}
 		# Fuzzing time as go test reports it ("elapsed: 1m3s"), for the rate: the wall time
 		# above also holds the build and the seed corpus run.
@@ -57,7 +60,7 @@ for pkg in $(go list ./...); do
 			if (match(d, /[0-9]+h/)) s += 3600 * substr(d, RSTART, RLENGTH - 1)
 			if (match(d, /[0-9]+m/)) s += 60 * substr(d, RSTART, RLENGTH - 1)
 			if (match(d, /[0-9]+s/)) s += substr(d, RSTART, RLENGTH - 1)
-			print s }')
+			print s }' || true)
 		rate="?"
 		[ "${fsecs:-0}" -gt 0 ] && rate=$((execs / fsecs))
 		cp -n "$live"/* "$keep"/ 2>/dev/null || true
