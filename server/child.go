@@ -63,7 +63,7 @@ func connChild(cfg *h1.Config, conf childConf) int {
 	watch := func() {
 		if !watching {
 			watching = true
-			watchDrainSignals(drain)
+			watchDrainSignals(drain, nil)
 		}
 	}
 	c := newFDConn(inheritedFD)
@@ -79,11 +79,18 @@ func connChild(cfg *h1.Config, conf childConf) int {
 	return 0
 }
 
-// watchDrainSignals closes drain on drainSignal, SIGTERM or SIGINT.
-func watchDrainSignals(drain chan struct{}) {
+// watchDrainSignals closes drain on drainSignal, SIGTERM or SIGINT, then calls then (when
+// not nil).
+func watchDrainSignals(drain chan struct{}, then func()) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
-	go func() { <-sig; close(drain) }()
+	go func() {
+		<-sig
+		close(drain)
+		if then != nil {
+			then()
+		}
+	}()
 }
 
 // worker accepts on the inherited listening socket and serves one connection at a time.
@@ -102,13 +109,8 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 	}
 	defer w.close()
 	drain := make(chan struct{})
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, drainSignal, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		<-sig
-		close(drain) // before the wake-up: the main loop checks drain when it wakes
-		w.stop()
-	}()
+	// drain is closed before the wake-up: the main loop checks drain when it wakes.
+	watchDrainSignals(drain, w.stop)
 	stopped := func() bool {
 		select {
 		case <-drain:
@@ -119,7 +121,7 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 	}
 	var bo backoff
 	for !stopped() {
-		ready, err := w.wait(-1)
+		ready, err := w.wait()
 		if err != nil {
 			log.Error("worker: waiting for connections", "err", err)
 			return 1
@@ -179,15 +181,11 @@ func newWaiter(lfd int) (*waiter, error) {
 	return w, nil
 }
 
-// wait blocks until the listening socket is readable (true), a stop request arrives
-// (false), or timeout passes (false; negative: no timeout).
-func (w *waiter) wait(timeout time.Duration) (bool, error) {
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
+// wait blocks until the listening socket is readable (true) or a stop request arrives
+// (false; also after a signal interrupted the wait).
+func (w *waiter) wait() (bool, error) {
 	var evs [2]unix.EpollEvent
-	n, err := unix.EpollWait(w.ep, evs[:], ms)
+	n, err := unix.EpollWait(w.ep, evs[:], -1)
 	if err == unix.EINTR {
 		return false, nil // callers loop and re-check
 	}
@@ -205,7 +203,7 @@ func (w *waiter) wait(timeout time.Duration) (bool, error) {
 // pause waits up to d, cut short by a stop request.
 func (w *waiter) pause(d time.Duration) {
 	fds := []unix.PollFd{{Fd: int32(w.wake), Events: unix.POLLIN}}
-	unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond))
+	unix.Poll(fds, pollMS(d))
 }
 
 // stop wakes the waiter for good (the eventfd is never read, so it stays readable).

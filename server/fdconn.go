@@ -124,7 +124,7 @@ func (c *fdConn) wait(events int16, deadline time.Time) error {
 			if left <= 0 {
 				return errTimedOut
 			}
-			ms = int((left + time.Millisecond - 1) / time.Millisecond)
+			ms = pollMS(left)
 		}
 		fds := [1]unix.PollFd{{Fd: int32(c.fd), Events: events}}
 		n, err := unix.Poll(fds[:], ms)
@@ -216,7 +216,7 @@ func (c *fdConn) Close() error {
 }
 
 // netConn adapts a net.Conn (goroutine mode) to the engine's Conn: a timeout applies to each
-// read or write, like SO_RCVTIMEO does for fdConn.
+// Read or Write call, through the net.Conn's deadlines (fdConn waits in poll instead).
 type netConn struct {
 	c        net.Conn
 	rto, wto time.Duration

@@ -69,8 +69,8 @@ func acceptOne(o *Options, s *supervisor, lfd int, pf procFaults, bo *backoff) a
 		}
 		if err != nil {
 			o.Log.Warn("cannot start child; connection dropped", "err", err)
-			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-				errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM) {
+			// EAGAIN: fork(2) is at the process limit (RLIMIT_NPROC), a wait too may help.
+			if exhausted(err) || errors.Is(err, syscall.EAGAIN) {
 				s.wait(-1, bo.next())
 			}
 			return acceptBackoff

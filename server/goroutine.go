@@ -2,11 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/forkproof/forkproof/server/internal/h1"
@@ -19,7 +18,7 @@ func runGoroutines(ctx context.Context, o *Options, lfd int, addr string, conf c
 	ln, err := net.FileListener(f) // dups the fd
 	f.Close()
 	if err != nil {
-		return errorf("listener: %v", err)
+		return fmt.Errorf("listener: %v", err)
 	}
 	cfg, err := conf.engineConfig(o.Log)
 	if err != nil {
@@ -42,17 +41,19 @@ func runGoroutines(ctx context.Context, o *Options, lfd int, addr string, conf c
 			if ctx.Err() != nil {
 				break
 			}
-			// EMFILE and friends: back off without spinning; shutdown cuts the wait short.
+			// Back off without spinning (EMFILE and friends, or worse); shutdown cuts the
+			// wait short. Go's Accept itself retries ECONNABORTED and EINTR.
 			d := bo.next()
-			o.Log.Warn("accept failed; backing off", "err", err, "wait", d)
+			if exhausted(err) {
+				o.Log.Warn("accept failed; backing off", "err", err, "wait", d)
+			} else {
+				o.Log.Error("accept failed", "err", err, "wait", d)
+			}
 			t := time.NewTimer(d)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-			}
-			if !isTemporary(err) && ctx.Err() == nil {
-				o.Log.Error("accept failed", "err", err)
 			}
 			continue
 		}
@@ -102,9 +103,3 @@ func runGoroutines(ctx context.Context, o *Options, lfd int, addr string, conf c
 // leaked holds the fds leaked by the leak-fd fault, so the garbage collector's finalizers
 // do not close them behind the fault's back.
 var leaked []*os.File
-
-func isTemporary(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) ||
-		errors.Is(err, syscall.ECONNABORTED)
-}

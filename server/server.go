@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,7 +22,7 @@ func Run(o Options) error {
 		return err
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	closeOnExecAll()
 	// Subscribe before listening so a signal sent right after "listening on" is not lost.
@@ -64,8 +62,6 @@ func ready(o *Options, addr string) {
 		o.Ready(addr)
 	}
 }
-
-func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
 // closeOnExecAll marks every fd above stderr close-on-exec. Our own fds are opened that way,
 // but fds we inherited without the flag (a launcher's leaked pipe, say) would otherwise pass

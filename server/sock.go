@@ -122,11 +122,26 @@ func accept(fd int) (int, acceptResult, error) {
 	case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED), errors.Is(err, unix.EPROTO),
 		errors.Is(err, unix.EPERM): // EPERM: firewall rules refused this one connection
 		return -1, acceptRetry, err
-	case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE), errors.Is(err, unix.ENOBUFS),
-		errors.Is(err, unix.ENOMEM):
+	case exhausted(err):
 		return -1, acceptBackoff, err
 	}
 	return -1, acceptFatal, err
+}
+
+// exhausted reports an error that says the process or the system is out of fds, buffers or
+// memory: retrying at once would only spin, waiting a little may help.
+func exhausted(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) || errors.Is(err, unix.ENOBUFS) ||
+		errors.Is(err, unix.ENOMEM)
+}
+
+// pollMS converts a timeout to poll(2)'s and epoll_wait(2)'s milliseconds, rounding up so
+// that a wait never ends early; negative means no timeout (-1).
+func pollMS(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 // backoff doubles a wait from 10ms up to 1s; reset it after a success.

@@ -265,16 +265,13 @@ func (s *supervisor) notify() {
 }
 
 // wait blocks until the wake eventfd fires, fd (if >= 0) is readable, or timeout passes
-// (negative: no timeout). It reports whether fd is readable.
-func (s *supervisor) wait(fd int, timeout time.Duration) bool {
+// (negative: no timeout).
+func (s *supervisor) wait(fd int, timeout time.Duration) {
 	fds := []unix.PollFd{{Fd: int32(s.wake), Events: unix.POLLIN}}
 	if fd >= 0 {
 		fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 	}
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
+	ms := pollMS(timeout)
 	for {
 		_, err := unix.Poll(fds, ms)
 		if err == unix.EINTR {
@@ -286,7 +283,6 @@ func (s *supervisor) wait(fd int, timeout time.Duration) bool {
 		var buf [8]byte
 		unix.Read(s.wake, buf[:])
 	}
-	return fd >= 0 && fds[1].Revents != 0
 }
 
 // shutdown asks every child to drain, waits until deadline, kills what is left and reaps it
