@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forkproof/forkproof/server/internal/h1"
@@ -87,35 +88,49 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxRequestLine, "max-request-line", o.MaxRequestLine, "longest request line in bytes (414 beyond)")
 	fs.IntVar(&o.MaxHeaderBytes, "max-header-bytes", o.MaxHeaderBytes, "largest header section in bytes (431 beyond)")
 	fs.IntVar(&o.MaxHeaderFields, "max-header-fields", o.MaxHeaderFields, "most header fields (431 beyond)")
-	fs.Int64Var(&o.MaxBody, "max-body", o.MaxBody, "largest request body in bytes (413 beyond)")
-	fs.DurationVar(&o.HeaderTimeout, "header-timeout", o.HeaderTimeout, "time for a whole request head (408 beyond)")
-	fs.DurationVar(&o.IdleTimeout, "idle-timeout", o.IdleTimeout, "keep-alive wait for the next request")
-	fs.DurationVar(&o.BodyTimeout, "body-timeout", o.BodyTimeout, "time the body may stall (408 beyond)")
+	fs.Int64Var(&o.MaxBody, "max-body", o.MaxBody, "largest request body in bytes, positive (413 beyond)")
+	fs.DurationVar(&o.HeaderTimeout, "header-timeout", o.HeaderTimeout, "time for a whole request head, positive (408 beyond)")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", o.IdleTimeout, "keep-alive wait for the next request, positive")
+	fs.DurationVar(&o.BodyTimeout, "body-timeout", o.BodyTimeout, "time the body may stall, positive (408 beyond)")
 	fs.StringVar(&o.Faults, "fault", o.Faults, "comma-separated deliberate bugs, for proving checks fail: "+strings.Join(FaultNames(), ", "))
 }
 
-func init() {
-	for _, name := range slices.Sorted(maps.Keys(ProcessFaults)) {
-		h1.RegisterFault(name, ProcessFaults[name])
-	}
+var registerOnce sync.Once
+
+// registerProcessFaults adds the process faults to the engine's list, so that one -fault flag
+// carries both kinds and an unknown name is refused with all the names. Only the paths that
+// read -fault call it, not init: every forked child runs the package initialisers, and a child
+// never needs a process fault (its configuration carries the HTTP faults only).
+func registerProcessFaults() {
+	registerOnce.Do(func() {
+		for _, name := range slices.Sorted(maps.Keys(ProcessFaults)) {
+			h1.RegisterFault(name, ProcessFaults[name])
+		}
+	})
 }
 
 // FaultNames lists every fault name -fault accepts.
-func FaultNames() []string { return h1.FaultNames() }
+func FaultNames() []string {
+	registerProcessFaults()
+	return h1.FaultNames()
+}
 
 // procFaults are the process faults switched on.
 type procFaults struct {
 	leakFD, noReap, lingerChild bool
 }
 
-// splitFaults validates the list and picks out the process faults. The whole list still goes
-// to the engine (it ignores what it does not own).
+// splitFaults validates the list and splits it into the process faults and the engine's
+// (HTTP) faults, as a list for the engine.
 func splitFaults(list string) (procFaults, string, error) {
+	registerProcessFaults()
 	f, err := h1.ParseFaults(list)
 	if err != nil {
 		return procFaults{}, "", fmt.Errorf("-fault %q: %v", list, err)
 	}
-	return procFaults{leakFD: f.Has("leak-fd"), noReap: f.Has("no-reap"), lingerChild: f.Has("linger-child")}, f.String(), nil
+	pf := procFaults{leakFD: f.Has("leak-fd"), noReap: f.Has("no-reap"), lingerChild: f.Has("linger-child")}
+	f.Other = nil // the process faults stay here: a child parses its list without registering them
+	return pf, f.String(), nil
 }
 
 // validate checks the options and returns the process faults and the engine's fault list.
@@ -123,21 +138,32 @@ func (o *Options) validate() (procFaults, string, error) {
 	if !slices.Contains(Modes, o.Mode) {
 		return procFaults{}, "", fmt.Errorf("-mode %q: want one of %s", o.Mode, strings.Join(Modes, ", "))
 	}
+	// The engine takes 0 for "the default", so 0 is refused here rather than quietly
+	// becoming 8 MiB or 10s; only -grace 0 means what it says (no grace).
 	for _, c := range []struct {
 		name string
 		v    int64
 		min  int64
+		dur  bool
 	}{
-		{"backlog", int64(o.Backlog), 1}, {"max-children", int64(o.MaxChildren), 1},
-		{"workers", int64(o.Workers), 1}, {"max-request-line", int64(o.MaxRequestLine), 16},
-		{"max-header-bytes", int64(o.MaxHeaderBytes), 16}, {"max-header-fields", int64(o.MaxHeaderFields), 1},
-		{"max-body", o.MaxBody, 0}, {"grace", int64(o.Grace), 0},
-		{"header-timeout", int64(o.HeaderTimeout), 0}, {"idle-timeout", int64(o.IdleTimeout), 0},
-		{"body-timeout", int64(o.BodyTimeout), 0},
+		{"backlog", int64(o.Backlog), 1, false}, {"max-children", int64(o.MaxChildren), 1, false},
+		{"workers", int64(o.Workers), 1, false}, {"max-request-line", int64(o.MaxRequestLine), 16, false},
+		{"max-header-bytes", int64(o.MaxHeaderBytes), 16, false}, {"max-header-fields", int64(o.MaxHeaderFields), 1, false},
+		{"max-body", o.MaxBody, 1, false}, {"grace", int64(o.Grace), 0, true},
+		{"header-timeout", int64(o.HeaderTimeout), 1, true}, {"idle-timeout", int64(o.IdleTimeout), 1, true},
+		{"body-timeout", int64(o.BodyTimeout), 1, true},
 	} {
-		if c.v < c.min {
-			return procFaults{}, "", fmt.Errorf("-%s %d: must be at least %d", c.name, c.v, c.min)
+		if c.v >= c.min {
+			continue
 		}
+		v := strconv.FormatInt(c.v, 10)
+		if c.dur {
+			v = time.Duration(c.v).String()
+		}
+		if c.min == 1 {
+			return procFaults{}, "", fmt.Errorf("-%s %s: must be positive", c.name, v)
+		}
+		return procFaults{}, "", fmt.Errorf("-%s %s: must be at least %d", c.name, v, c.min)
 	}
 	return splitFaults(o.Faults)
 }

@@ -446,6 +446,7 @@ func TestBadFlags(t *testing.T) {
 		{"-mode", "thread"},
 		{"-fault", "leak-fd,nonsense"},
 		{"-workers", "0"},
+		{"-idle-timeout", "0"},
 		{"-addr", "nohostport"},
 		{"-backlog", "x"},
 		{"extra"},
