@@ -10,10 +10,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
 )
@@ -91,6 +92,8 @@ type campaign struct {
 	order    []*Finding
 	last     *Input // the most recent input sent, for target-died reports
 	stop     context.CancelFunc
+	// ctx is the caller's: minimising a finding may outlast Duration, not a cancellation.
+	ctx context.Context
 }
 
 // ErrUnreachable is returned when the target does not accept connections at the start.
@@ -108,14 +111,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("fuzz: -out: %v", err)
 		}
 	}
-	probe, err := dial(cfg.Target.Addr, cfg.Timeout)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, cfg.Target.Addr, err)
+	if err := conformance.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	probe.close()
 	opt := InputOptions{Echo: hasEcho(cfg.Target.Addr, cfg.Timeout)}
 	var base conformance.Snapshot
 	if cfg.Target.PID > 0 {
+		var err error
 		base, err = conformance.Baseline(ctx, cfg.Target, conformance.HygieneOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("fuzz: baseline of pid %d: %v", cfg.Target.PID, err)
@@ -124,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel}
+	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
 	var wg sync.WaitGroup
 	for w := range cfg.Workers {
 		wg.Add(1)
@@ -181,18 +183,10 @@ func (cp *campaign) stats(start time.Time) Stats {
 	return Stats{Inputs: cp.inputs.Load(), Judged: cp.judged.Load(), Findings: n, Elapsed: time.Since(start)}
 }
 
-// alive reports whether pid exists and is not a zombie.
+// alive reports whether pid exists and is neither a zombie nor dead.
 func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+	st, err := proc.ReadStat(pid)
+	return err == nil && st.State != 'Z' && st.State != 'X'
 }
 
 func (cp *campaign) died(detail string) {
@@ -286,8 +280,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		}
 	}()
 	for ctx.Err() == nil {
-		in := GenInputWith(src, cp.opt)
-		a := analyze(in.Send)
+		in, a := genInput(src, cp.opt)
 		if c == nil {
 			var err error
 			if c, err = dial(cp.cfg.Target.Addr, cp.cfg.Timeout); err != nil {
@@ -316,7 +309,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		if !cp.claim(key) {
 			continue
 		}
-		min, minRes := cp.minimize(ctx, in, res, key)
+		min, minRes := cp.minimize(cp.ctx, in, res, key)
 		f := &Finding{Kind: res.kind, Detail: minRes.detail}
 		f.Repro = newRepro(res.kind, minRes.detail, cp.cfg.Seed, min)
 		if minRes.kind == "" {
@@ -386,14 +379,14 @@ func hasEcho(addr string, timeout time.Duration) bool {
 	return err == nil && r.StatusCode == 200 && string(r.Body) == echoProbe
 }
 
-// probe runs in on a fresh connection and judges it.
-func probe(addr string, in *Input, timeout time.Duration) (result, error) {
+// probe runs in, whose bytes the judge analysed as a, on a fresh connection and judges it.
+func probe(addr string, in *Input, a analysis, timeout time.Duration) (result, error) {
 	c, err := dial(addr, timeout)
 	if err != nil {
 		return result{}, err
 	}
 	defer c.close()
-	return exchange(c, in, analyze(in.Send), timeout), nil
+	return exchange(c, in, a, timeout), nil
 }
 
 // minimize shrinks in while a fresh connection still shows the same finding (its key: kind
@@ -402,12 +395,13 @@ func probe(addr string, in *Input, timeout time.Duration) (result, error) {
 func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
 	cur := *in
-	res, err := probe(cp.cfg.Target.Addr, &cur, cp.cfg.Timeout)
+	res, err := probe(cp.cfg.Target.Addr, &cur, analyze(cur.Send), cp.cfg.Timeout)
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
+	over := func() bool { return ctx.Err() != nil || time.Now().After(deadline) }
 	try := func(cand Input) bool {
-		if ctx.Err() != nil && time.Now().After(deadline) || time.Now().After(deadline) {
+		if over() {
 			return false
 		}
 		cand.SplitAt = clipSplits(cand.SplitAt, len(cand.Send))
@@ -417,8 +411,9 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key s
 				return false
 			}
 		}
-		r, err := probe(cp.cfg.Target.Addr, &cand, cp.cfg.Timeout)
-		if err != nil || r.kind != first.kind || findingKey(r, &cand, analyze(cand.Send)) != key {
+		a := analyze(cand.Send)
+		r, err := probe(cp.cfg.Target.Addr, &cand, a, cp.cfg.Timeout)
+		if err != nil || r.kind != first.kind || findingKey(r, &cand, a) != key {
 			return false
 		}
 		cur, res = cand, r
@@ -469,7 +464,7 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key s
 	for _, pass := range []func([]byte) [][]byte{dropRequests, structuralCuts, dropLines} {
 		for i := 0; ; i++ {
 			cands := pass(cur.Send)
-			if i >= len(cands) || time.Now().After(deadline) {
+			if i >= len(cands) || over() {
 				break
 			}
 			if len(cands[i]) >= len(cur.Send) {
@@ -489,7 +484,7 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key s
 			if !try(c) {
 				at += size
 			}
-			if time.Now().After(deadline) {
+			if over() {
 				return &cur, res
 			}
 		}
@@ -571,7 +566,7 @@ func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
 	r := &Repro{Tool: "forkproof", Kind: kind, Detail: detail, Seed: seed}
 	if in != nil {
 		r.Mutation, r.Must, r.Send, r.SplitAt, r.HalfClose = in.Mutation, in.Must, in.Send, in.SplitAt, in.HalfClose
-		r.SendText = escape(in.Send)
+		r.SendText = clients.Escape(in.Send)
 		r.PauseMS = int(in.Pause / time.Millisecond)
 		r.HoldUS = int(in.Hold / time.Microsecond)
 		r.ResetAt, r.Echo = in.ResetAt, in.Echo
@@ -645,31 +640,10 @@ func Replay(addr string, r *Repro, timeout time.Duration) (kind, detail string, 
 	if len(r.Send) == 0 {
 		return "", "", fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
 	}
-	res, err := probe(addr, r.Input(), timeout)
+	in := r.Input()
+	res, err := probe(addr, in, analyze(in.Send), timeout)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 	}
 	return res.kind, res.detail, nil
-}
-
-// escape renders b readably: printable ASCII as is, \r \n \t, everything else as \xNN.
-func escape(b []byte) string {
-	var s strings.Builder
-	for _, c := range b {
-		switch {
-		case c == '\r':
-			s.WriteString(`\r`)
-		case c == '\n':
-			s.WriteString(`\n`)
-		case c == '\t':
-			s.WriteString(`\t`)
-		case c == '\\':
-			s.WriteString(`\\`)
-		case c >= 0x20 && c < 0x7f:
-			s.WriteByte(c)
-		default:
-			fmt.Fprintf(&s, `\x%02x`, c)
-		}
-	}
-	return s.String()
 }

@@ -59,18 +59,14 @@ const (
 	qdtext     = "\t !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 )
 
-// vchar returns every visible character plus obs-text (%x80-FF): what a field value may hold
-// besides interior SP and HTAB.
-var fieldVchar = func() string {
-	var b strings.Builder
-	for c := 0x21; c <= 0x7e; c++ {
-		b.WriteByte(byte(c))
-	}
-	for c := 0x80; c <= 0xff; c++ {
-		b.WriteByte(byte(c))
-	}
-	return b.String()
-}()
+// fieldVchar is every visible character plus obs-text (%x80-FF): what a field value may hold
+// besides interior SP and HTAB. Constants, not built at init: package init runs in every
+// forked child of the reference server.
+const fieldVchar = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
+	"\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f" +
+	"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf\xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe\xbf" +
+	"\xc0\xc1\xc2\xc3\xc4\xc5\xc6\xc7\xc8\xc9\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd3\xd4\xd5\xd6\xd7\xd8\xd9\xda\xdb\xdc\xdd\xde\xdf" +
+	"\xe0\xe1\xe2\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"
 
 // Field is one header or trailer field line as sent: Name, OWS, Value, OWS.
 type Field struct {
@@ -179,11 +175,15 @@ type ReqOptions struct {
 
 var registeredMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
 
-// special names carry semantics a generated field must not change by accident.
-var special = map[string]bool{
-	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
-	"expect": true, "upgrade": true, "te": true, "trailer": true, "keep-alive": true,
-	"proxy-connection": true, "content-encoding": true, "content-range": true,
+// special reports whether a field name carries semantics a generated field must not change
+// by accident.
+func special(name string) bool {
+	switch strings.ToLower(name) {
+	case "host", "content-length", "transfer-encoding", "connection", "expect", "upgrade", "te",
+		"trailer", "keep-alive", "proxy-connection", "content-encoding", "content-range":
+		return true
+	}
+	return false
 }
 
 var commonNames = []string{"Accept", "Accept-Language", "User-Agent", "Cache-Control", "X-Request-Id",
@@ -211,7 +211,7 @@ func genFieldName(s Source) string {
 	}
 	for {
 		n := draw(s, "name-token", tchar, 1, 12)
-		if !special[strings.ToLower(n)] {
+		if !special(n) {
 			return n
 		}
 	}
@@ -397,13 +397,15 @@ func GenRequest(s Source, o ReqOptions) *Request {
 	return r
 }
 
-var allBytes = func() string {
-	b := make([]byte, 256)
-	for i := range b {
-		b[i] = byte(i)
-	}
-	return string(b)
-}()
+// allBytes is every byte value, 0x00 to 0xff.
+const allBytes = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f" +
+	"\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x3a\x3b\x3c\x3d\x3e\x3f" +
+	"\x40\x41\x42\x43\x44\x45\x46\x47\x48\x49\x4a\x4b\x4c\x4d\x4e\x4f\x50\x51\x52\x53\x54\x55\x56\x57\x58\x59\x5a\x5b\x5c\x5d\x5e\x5f" +
+	"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f\x70\x71\x72\x73\x74\x75\x76\x77\x78\x79\x7a\x7b\x7c\x7d\x7e\x7f" +
+	"\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f" +
+	"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf\xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe\xbf" +
+	"\xc0\xc1\xc2\xc3\xc4\xc5\xc6\xc7\xc8\xc9\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd3\xd4\xd5\xd6\xd7\xd8\xd9\xda\xdb\xdc\xdd\xde\xdf" +
+	"\xe0\xe1\xe2\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"
 
 // Plan is how a sequence of requests is delivered on one connection.
 type Plan struct {

@@ -15,13 +15,13 @@ var byteMutations = []struct {
 	name  string
 	apply func(s Source, b []byte) []byte
 }{
-	{"insert-cr", insertByte("\r")},
-	{"insert-lf", insertByte("\n")},
-	{"insert-nul", insertByte("\x00")},
-	{"insert-colon", insertByte(":")},
-	{"insert-tab", insertByte("\t")},
-	{"insert-space", insertByte(" ")},
-	{"insert-high", insertByte("\x80")},
+	{"insert-cr", func(s Source, b []byte) []byte { return insertByte(s, b, "\r") }},
+	{"insert-lf", func(s Source, b []byte) []byte { return insertByte(s, b, "\n") }},
+	{"insert-nul", func(s Source, b []byte) []byte { return insertByte(s, b, "\x00") }},
+	{"insert-colon", func(s Source, b []byte) []byte { return insertByte(s, b, ":") }},
+	{"insert-tab", func(s Source, b []byte) []byte { return insertByte(s, b, "\t") }},
+	{"insert-space", func(s Source, b []byte) []byte { return insertByte(s, b, " ") }},
+	{"insert-high", func(s Source, b []byte) []byte { return insertByte(s, b, "\x80") }},
 	{"delete-byte", func(s Source, b []byte) []byte {
 		i := s.Int(0, len(b)-1, "delete-at")
 		return append(append([]byte{}, b[:i]...), b[i+1:]...)
@@ -47,11 +47,11 @@ var byteMutations = []struct {
 	}},
 }
 
-func insertByte(c string) func(Source, []byte) []byte {
-	return func(s Source, b []byte) []byte {
-		i := s.Int(0, len(b), "insert-at")
-		return append(append(append([]byte{}, b[:i]...), c...), b[i:]...)
-	}
+// insertByte inserts c at a random offset of a copy of b. (The byte mutations above call it
+// from closures that capture nothing, which need no allocation at init.)
+func insertByte(s Source, b []byte, c string) []byte {
+	i := s.Int(0, len(b), "insert-at")
+	return append(append(append([]byte{}, b[:i]...), c...), b[i:]...)
 }
 
 func indexOf(b []byte, sub string) int {
@@ -78,13 +78,10 @@ type InputOptions struct {
 	Echo bool // POST and PUT /echo return the request body, so some inputs check that
 }
 
-// GenInput draws one campaign input for a target about which nothing is known.
-func GenInput(s Source) *Input { return GenInputWith(s, InputOptions{}) }
-
-// GenInputWith draws one campaign input: a few pipelined valid requests, maybe made invalid by
+// genInput draws one campaign input: a few pipelined valid requests, maybe made invalid by
 // a targeted or a byte-level mutation, with a delivery plan (splits, pauses, a withheld last
-// byte, half-close or reset).
-func GenInputWith(s Source, opt InputOptions) *Input {
+// byte, half-close or reset). It returns what the judge makes of the input's bytes with it.
+func genInput(s Source, opt InputOptions) (*Input, analysis) {
 	in := &Input{}
 	depth := 1
 	if chance(s, "pipeline", 30) {
@@ -113,13 +110,16 @@ func GenInputWith(s Source, opt InputOptions) *Input {
 			break
 		}
 	}
+	byteMutated := false
 	if in.Mutation == "" && chance(s, "byte-mutation", 25) {
 		m := byteMutations[s.Int(0, len(byteMutations)-1, "byte-mutation-kind")]
 		in.Send = m.apply(s, in.Send)
 		in.Mutation = m.name
-		if a := analyze(in.Send); a.tail == tailInvalid {
-			in.Must = MustRules[a.rule]
-		}
+		byteMutated = true
+	}
+	a := analyze(in.Send)
+	if byteMutated && a.tail == tailInvalid {
+		in.Must = mustReject(a.rule)
 	}
 	if chance(s, "split", 25) {
 		in.SplitAt = Splits(s, len(in.Send), 3)
@@ -127,7 +127,6 @@ func GenInputWith(s Source, opt InputOptions) *Input {
 			in.Pause = time.Duration(s.Int(1, 3, "pause-ms")) * time.Millisecond
 		}
 	}
-	a := analyze(in.Send)
 	switch {
 	case len(in.Send) > 1 && chance(s, "reset", resetPercent):
 		in.ResetAt = s.Int(1, len(in.Send)-1, "reset-at")
@@ -138,5 +137,5 @@ func GenInputWith(s Source, opt InputOptions) *Input {
 	// instead of waiting for bytes that never come; but not Content-Length with
 	// Transfer-Encoding, after which the target must close by itself (RFC 9112 §6.1).
 	in.HalfClose = in.ResetAt == 0 && (!a.valid() && a.rule != wire.RuleTECL || chance(s, "half-close", 5))
-	return in
+	return in, a
 }

@@ -66,7 +66,7 @@ func (r *Request) lines() []string {
 func (r *Request) ordinary() []int {
 	var is []int
 	for i, f := range r.Header {
-		if !special[strings.ToLower(f.Name)] {
+		if !special(f.Name) {
 			is = append(is, i)
 		}
 	}
@@ -122,15 +122,8 @@ func (r *Request) setHeaderLine(i int, line string) []byte {
 
 var nonTokenNameChars = []string{`"`, "(", ")", ",", "/", ";", "<", "=", ">", "?", "@", "[", `\`, "]", "{", "}", "\x01", "\x7f", "\x80"}
 
-var ctls = func() []string {
-	var cs []string
-	for c := byte(1); c < 0x20; c++ {
-		if c != '\t' && c != '\n' && c != '\r' {
-			cs = append(cs, string(c))
-		}
-	}
-	return append(cs, "\x7f")
-}()
+// ctls are the control characters other than HTAB, LF and CR, and DEL.
+const ctls = "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
 // Mutations lists every targeted mutation.
 var Mutations = []*Mutation{
@@ -167,7 +160,7 @@ var Mutations = []*Mutation{
 	{Name: "ctl-in-value", Rule: wire.RuleFieldValue, Status: []int{400},
 		apply: func(s Source, r *Request) []byte {
 			i := anyField(s, r)
-			return r.setHeaderLine(i, insertInValue(s, r.Header[i], pick(s, "ctl", ctls)).line())
+			return r.setHeaderLine(i, insertInValue(s, r.Header[i], string(ctls[s.Int(0, len(ctls)-1, "ctl")])).line())
 		}},
 	{Name: "bad-name-char", Rule: wire.RuleFieldName, Status: []int{400},
 		apply: func(s Source, r *Request) []byte {
@@ -306,9 +299,14 @@ func GenInvalid(s Source, o ReqOptions) *Invalid {
 	return &Invalid{Base: base, Mutation: m, Bytes: m.apply(s, base.clone())}
 }
 
-// MustRules are the judge's rules whose violation every server must reject (RFC 9112 §3.2,
-// §5.1, §6.1, §6.3, §7.1): a 2xx to a request broken this way is a bug in the target.
-var MustRules = map[string]bool{
-	wire.RuleSpaceColon: true, wire.RuleHost: true, wire.RuleContentLength: true,
-	wire.RuleChunkSize: true, wire.RuleChunkData: true, wire.RuleTENotChunked: true,
+// mustReject reports whether rule is one of the judge's rules whose violation every server
+// must reject (RFC 9112 §3.2, §5.1, §6.1, §6.3, §7.1): a 2xx to a request broken this way is a
+// bug in the target.
+func mustReject(rule string) bool {
+	switch rule {
+	case wire.RuleSpaceColon, wire.RuleHost, wire.RuleContentLength,
+		wire.RuleChunkSize, wire.RuleChunkData, wire.RuleTENotChunked:
+		return true
+	}
+	return false
 }
