@@ -26,10 +26,8 @@ type testServer struct {
 	port int
 	mode string
 
-	mu     sync.Mutex
-	exited bool
-	err    error // Wait's result
-	done   chan struct{}
+	err  error // Wait's result; read it after done is closed
+	done chan struct{}
 }
 
 // startServer runs the real binary with args (mode and more), waits for "listening on",
@@ -46,10 +44,7 @@ func startServer(t *testing.T, mode string, args ...string) *testServer {
 	}
 	s := &testServer{t: t, cmd: cmd, pid: cmd.Process.Pid, mode: mode, done: make(chan struct{})}
 	go func() {
-		err := cmd.Wait()
-		s.mu.Lock()
-		s.exited, s.err = true, err
-		s.mu.Unlock()
+		s.err = cmd.Wait()
 		close(s.done)
 	}()
 	t.Cleanup(func() {

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -160,7 +162,7 @@ func TestChildFDs(t *testing.T) {
 					if !strings.HasPrefix(target, "socket:") {
 						t.Errorf("child fd 3 = %q; want a socket", target)
 					}
-					if mode == "prefork" && !containsString(values(parentFDs), target) {
+					if mode == "prefork" && !slices.Contains(slices.Collect(maps.Values(parentFDs)), target) {
 						t.Errorf("worker fd 3 = %q; want the parent's listening socket", target)
 					}
 				case runtimeFD(target):
@@ -174,23 +176,6 @@ func TestChildFDs(t *testing.T) {
 			}
 		})
 	}
-}
-
-func values(m map[int]string) []string {
-	var v []string
-	for _, x := range m {
-		v = append(v, x)
-	}
-	return v
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestPreforkReplacesDeadWorker(t *testing.T) {
@@ -208,21 +193,12 @@ func TestPreforkReplacesDeadWorker(t *testing.T) {
 	}
 	ok, desc = waitFor(10*time.Second, func() (bool, string) {
 		k := s.children()
-		return len(k) == 3 && !containsInt(k, victim) && len(zombiesOf(s.pid)) == 0, fmt.Sprint(k)
+		return len(k) == 3 && !slices.Contains(k, victim) && len(zombiesOf(s.pid)) == 0, fmt.Sprint(k)
 	})
 	if !ok {
 		t.Fatalf("after killing worker %d: workers %s; want 3 others and no zombie", victim, desc)
 	}
 	warm(t, s)
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func TestShutdownAnswersInFlight(t *testing.T) { run(t, testShutdownAnswersInFlight) }
@@ -254,14 +230,7 @@ func testShutdownAnswersInFlight(t *testing.T, mode string) {
 	if r.status != 200 {
 		t.Errorf("in-flight request after SIGTERM: status %d; want 200", r.status)
 	}
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("server still running 10s after SIGTERM")
-	}
-	if s.err != nil {
-		t.Errorf("server exit: %v; want status 0", s.err)
-	}
+	waitExit0(t, s)
 }
 
 func TestShutdownKillsAfterGrace(t *testing.T) {

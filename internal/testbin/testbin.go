@@ -8,11 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/internal/proc"
 )
 
 var (
@@ -66,21 +66,10 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Children lists the PIDs of the live (and zombie) children of this process.
+// Children lists the PIDs of the live (and zombie) children of this process; none when
+// /proc cannot be read.
 func Children() []int {
-	var kids []int
-	tasks, _ := filepath.Glob("/proc/self/task/*/children")
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				kids = append(kids, pid)
-			}
-		}
-	}
+	kids, _ := proc.Children(os.Getpid())
 	return kids
 }
 
