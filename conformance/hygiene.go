@@ -13,28 +13,34 @@ import (
 	"github.com/forkproof/forkproof/spec"
 )
 
-// Hygiene IDs and their catalogue entries. Both are judged against the target's own baseline.
-var (
-	ZombiesMeta = spec.Meta{
-		ID:          "hygiene/zombies",
-		Category:    spec.Hygiene,
-		Level:       spec.None,
-		Title:       "no zombie children remain after the run",
-		Requirement: "A server that forks must reap its children (SIGCHLD + waitpid); a child that stays a zombie past the settle period is a leak.",
-		Outcomes:    []string{"no child of the target in state Z once the run has settled"},
-	}
-	FDLeakMeta = spec.Meta{
+// ZombiesMeta is the catalogue entry of the end-of-run zombie check; like the fd check it is
+// judged against the target's own baseline.
+var ZombiesMeta = spec.Meta{
+	ID:          "hygiene/zombies",
+	Category:    spec.Hygiene,
+	Level:       spec.None,
+	Title:       "no zombie children remain after the run",
+	Requirement: "A server that forks must reap its children (SIGCHLD + waitpid); a child that stays a zombie past the settle period is a leak.",
+	Outcomes:    []string{"no child of the target in state Z once the run has settled"},
+}
+
+// fdLeakMeta is the catalogue entry of the end-of-run fd check with tolerance tol. It is a
+// function, not a package variable, so the fmt.Sprintf is not paid in init by every child
+// that serve -mode fork re-executes.
+func fdLeakMeta(tol int) spec.Meta {
+	return spec.Meta{
 		ID:          "hygiene/fd-leak",
 		Category:    spec.Hygiene,
 		Level:       spec.None,
 		Title:       "the target's open descriptors return to their baseline",
 		Requirement: "The parent must close its copy of every accepted connection and every other descriptor it opens per request; its fd count must come back to the warm-up baseline.",
-		Outcomes:    []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", DefaultFDTolerance)},
+		Outcomes:    []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", tol)},
 	}
-)
+}
 
-// HygieneMetas lists the hygiene checks run at the end of every run.
-func HygieneMetas() []spec.Meta { return []spec.Meta{ZombiesMeta, FDLeakMeta} }
+// HygieneMetas lists the hygiene checks run at the end of every run (with the default fd
+// tolerance).
+func HygieneMetas() []spec.Meta { return []spec.Meta{ZombiesMeta, fdLeakMeta(DefaultFDTolerance)} }
 
 // DefaultFDTolerance is how many fds above baseline a target may hold after the run: servers
 // legitimately open a log, a timer or an epoll instance lazily.
@@ -43,7 +49,6 @@ const DefaultFDTolerance = 4
 // Snapshot is a picture of a target's process tree at one moment.
 type Snapshot struct {
 	PID      int
-	Taken    time.Time
 	FDs      int            // open fds of the root process
 	FDKinds  map[string]int // fds by kind: socket, pipe, file, anon, other
 	Children []int          // direct children, live or zombie
@@ -52,7 +57,7 @@ type Snapshot struct {
 
 // TakeSnapshot reads /proc for pid: its fds by kind, its children and which are zombies.
 func TakeSnapshot(pid int) (Snapshot, error) {
-	s := Snapshot{PID: pid, Taken: time.Now()}
+	s := Snapshot{PID: pid}
 	kinds, n, err := FDKinds(pid)
 	if err != nil {
 		return s, err
@@ -101,21 +106,6 @@ func fdKind(link string) string {
 // Children lists the direct children of pid (live or zombie), read from
 // /proc/PID/task/*/children, or by scanning every process's parent when the kernel lacks it.
 func Children(pid int) ([]int, error) { return proc.Children(pid) }
-
-// CountZombies returns the children of pid that are zombies right now.
-func CountZombies(pid int) ([]int, error) {
-	kids, err := Children(pid)
-	if err != nil {
-		return nil, err
-	}
-	var z []int
-	for _, k := range kids {
-		if isZombie(k) {
-			z = append(z, k)
-		}
-	}
-	return z, nil
-}
 
 func isZombie(pid int) bool {
 	st, err := proc.ReadStat(pid)
@@ -212,8 +202,7 @@ func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOpt
 	opts = opts.withDefaults()
 	start := time.Now()
 	z := Result{Meta: ZombiesMeta}
-	f := Result{Meta: FDLeakMeta}
-	f.Meta.Outcomes = []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", opts.FDTolerance)}
+	f := Result{Meta: fdLeakMeta(opts.FDTolerance)}
 	if t == nil || t.PID <= 0 || base.PID != t.PID {
 		for _, r := range []*Result{&z, &f} {
 			r.Verdict, r.Detail = spec.Skip, "the target's PID is unknown (give -pid, or let forkproof launch the target)"

@@ -41,31 +41,20 @@ func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 	if err := WarmUp(ctx, env.Target.Addr, baselineSettle); err != nil {
 		return nil, fmt.Errorf("taking the baseline: %v", err)
 	}
-	deadline := time.Now().Add(baselineSettle)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
 	var prev Snapshot
 	var steadySince time.Time
-	for {
-		s, err := TakeSnapshot(pid)
-		if err != nil {
-			return nil, fmt.Errorf("taking the baseline: %v", err)
-		}
-		switch {
-		case prev.PID == 0 || s.FDs != prev.FDs || len(s.Zombies) != len(prev.Zombies):
+	s, err := settle(ctx, pid, HygieneOptions{Settle: baselineSettle}.withDefaults(), func(s Snapshot) bool {
+		defer func() { prev = s }()
+		if prev.PID == 0 || s.FDs != prev.FDs || len(s.Zombies) != len(prev.Zombies) {
 			steadySince = time.Now()
-		case len(s.Zombies) == 0, time.Since(steadySince) >= baselineSteady:
-			return &s, nil
+			return false
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return &s, nil
-		}
-		prev = s
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-		}
+		return len(s.Zombies) == 0 || time.Since(steadySince) >= baselineSteady
+	})
+	if err != nil {
+		return nil, fmt.Errorf("taking the baseline: %v", err)
 	}
+	return &s, nil
 }
 
 // afterStress judges the process tree after a stress that began after base was taken:

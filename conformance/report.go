@@ -26,14 +26,12 @@ type Report struct {
 	TargetStderr string
 }
 
-// NewReport assembles a report; the target's stderr is read now.
+// NewReport assembles a report. TargetStderr is left to the caller, who reads it once the
+// target has stopped and said all it will say.
 func NewReport(t *Target, started time.Time, results []Result) *Report {
 	r := &Report{Version: Version(), Started: started, Duration: time.Since(started), Results: results}
 	if t != nil {
 		r.Target = *t
-		if t.Stderr != nil {
-			r.TargetStderr = t.Stderr()
-		}
 	}
 	return r
 }
@@ -158,8 +156,21 @@ func IsTerminal(f *os.File) bool {
 	return err == nil
 }
 
-var verdictColor = map[spec.Verdict]string{
-	spec.Pass: "\x1b[32m", spec.Fail: "\x1b[31m", spec.Warn: "\x1b[33m", spec.Info: "\x1b[36m", spec.Skip: "\x1b[90m",
+// verdictColor is the ANSI colour of a verdict (a switch, not a map: no init work).
+func verdictColor(v spec.Verdict) string {
+	switch v {
+	case spec.Pass:
+		return "\x1b[32m"
+	case spec.Fail:
+		return "\x1b[31m"
+	case spec.Warn:
+		return "\x1b[33m"
+	case spec.Info:
+		return "\x1b[36m"
+	case spec.Skip:
+		return "\x1b[90m"
+	}
+	return ""
 }
 
 // VerdictLabel is how a result's verdict reads in reports: "fail (quirk: reason)" for a
@@ -179,7 +190,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		if !opts.Color {
 			return s
 		}
-		return verdictColor[v] + s + "\x1b[0m"
+		return verdictColor(v) + s + "\x1b[0m"
 	}
 	for _, res := range r.Results {
 		label := strings.ToUpper(string(res.Verdict))

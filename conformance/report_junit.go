@@ -63,14 +63,17 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 func (r *Report) WriteJUnit(w io.Writer) error {
 	out := junitSuites{Name: "forkproof " + r.Target.Addr, Time: seconds(r.Duration)}
 	index := map[spec.Category]int{}
+	var took []time.Duration // by suite
 	for _, res := range r.Results {
 		i, ok := index[res.Category]
 		if !ok {
 			i = len(out.Suites)
 			index[res.Category] = i
 			out.Suites = append(out.Suites, junitSuite{Name: string(res.Category), Timestamp: r.Started.Format("2006-01-02T15:04:05")})
+			took = append(took, 0)
 		}
 		s := &out.Suites[i]
+		took[i] += res.Duration
 		c := junitCase{
 			Name:      res.ID + ": " + res.Title,
 			Classname: "forkproof." + string(res.Category),
@@ -109,13 +112,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	}
 	for i := range out.Suites {
 		s := &out.Suites[i]
-		var d time.Duration
-		for _, res := range r.Results {
-			if string(res.Category) == s.Name {
-				d += res.Duration
-			}
-		}
-		s.Time = seconds(d)
+		s.Time = seconds(took[i])
 		out.Tests += s.Tests
 		out.Failures += s.Failures
 		out.Skipped += s.Skipped

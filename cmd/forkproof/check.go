@@ -154,8 +154,9 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 
 	started := time.Now()
 	hopts := conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle}
+	// Without a PID there is no baseline, and CheckHygiene skips by itself.
 	var base conformance.Snapshot
-	baseErr := errors.New("the target's PID is unknown (give -pid, or let forkproof launch the target)")
+	var baseErr error
 	if target.PID > 0 {
 		base, baseErr = conformance.Baseline(ctx, target, hopts)
 	}
@@ -166,12 +167,12 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	results := conformance.Execute(ctx, target, cases, conformance.Options{
 		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
 	})
-	if baseErr == nil {
-		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
-	} else {
+	if baseErr != nil {
 		for _, m := range conformance.HygieneMetas() {
 			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "no baseline: " + baseErr.Error()})
 		}
+	} else {
+		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
 	}
 	if quirks != nil {
 		results = append(results, quirks.Apply(results)...)
@@ -206,11 +207,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 // selectsHygiene reports whether the -run pattern names the end-of-run hygiene checks, which
 // always run but are not in the catalogue the runner selects from.
 func selectsHygiene(pattern string) bool {
-	var hs []conformance.Case
-	for _, m := range conformance.HygieneMetas() {
-		hs = append(hs, conformance.Case{Meta: m})
-	}
-	kept, err := conformance.Select(hs, pattern)
+	kept, err := selectMetas(conformance.HygieneMetas(), pattern)
 	return err == nil && len(kept) > 0
 }
 

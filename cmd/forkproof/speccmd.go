@@ -20,20 +20,31 @@ func init() {
 func runSpec(args []string) int { return specCmd(args, os.Stdout, os.Stderr) }
 
 // catalogueMetas lists what `check` runs: every catalogue case, then the end-of-run hygiene
-// checks (unless the catalogue already carries them).
+// checks (which the catalogue does not carry).
 func catalogueMetas() []spec.Meta {
 	var metas []spec.Meta
-	seen := map[string]bool{}
 	for _, c := range conformance.Catalogue() {
 		metas = append(metas, c.Meta)
-		seen[c.ID] = true
 	}
-	for _, m := range conformance.HygieneMetas() {
-		if !seen[m.ID] {
-			metas = append(metas, m)
-		}
+	return append(metas, conformance.HygieneMetas()...)
+}
+
+// selectMetas keeps the metas whose ID the -run pattern selects, as conformance.Select does
+// for cases.
+func selectMetas(metas []spec.Meta, pattern string) ([]spec.Meta, error) {
+	cs := make([]conformance.Case, len(metas))
+	for i, m := range metas {
+		cs[i] = conformance.Case{Meta: m}
 	}
-	return metas
+	kept, err := conformance.Select(cs, pattern)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]spec.Meta, len(kept))
+	for i, c := range kept {
+		out[i] = c.Meta
+	}
+	return out, nil
 }
 
 func specCmd(args []string, stdout, stderr io.Writer) int {
@@ -55,26 +66,12 @@ func specCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkproof spec: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	metas := catalogueMetas()
-	if *run != "" {
-		cs := make([]conformance.Case, len(metas))
-		for i, m := range metas {
-			cs[i] = conformance.Case{Meta: m}
-		}
-		kept, err := conformance.Select(cs, *run)
-		if err != nil {
-			fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
-			return 2
-		}
-		metas = metas[:0]
-		for _, c := range kept {
-			metas = append(metas, c.Meta)
-		}
+	metas, err := selectMetas(catalogueMetas(), *run)
+	if err != nil {
+		fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
+		return 2
 	}
 	if *asJSON {
-		if metas == nil {
-			metas = []spec.Meta{}
-		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
