@@ -49,10 +49,6 @@ type dialConfig struct {
 // the handshake on: with it, a client that reads slowly makes the server block in write.
 func WithRecvBuffer(n int) Option { return func(c *dialConfig) { c.recvBuf = n } }
 
-// WithWriteTimeout bounds every write (default 5s): a server that stops reading cannot block
-// a send forever.
-func WithWriteTimeout(d time.Duration) Option { return func(c *dialConfig) { c.writeTimeout = d } }
-
 // Dial opens a TCP connection to addr. ctx bounds the connect.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 	cfg := dialConfig{writeTimeout: 5 * time.Second}
@@ -86,30 +82,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 	return c, nil
 }
 
-// DialMany opens n connections to addr at once (concurrent connects). The slice always has
-// length n; when some connects fail their slots are nil and the error joins every failure, so
-// a backlog test can count how many got through.
-func DialMany(ctx context.Context, addr string, n int, opts ...Option) ([]*Conn, error) {
-	conns := make([]*Conn, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conns[i], errs[i] = Dial(ctx, addr, opts...)
-		}()
-	}
-	wg.Wait()
-	return conns, errors.Join(errs...)
-}
-
 // NetConn returns the underlying connection, for the rare test that needs a socket option
 // this package does not wrap.
 func (c *Conn) NetConn() *net.TCPConn { return c.nc }
-
-// LocalAddr is the client's side of the connection.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // Send writes b in one write call.
 func (c *Conn) Send(b []byte) error {
@@ -413,7 +388,7 @@ func (k Kind) String() string {
 	case KindResponse:
 		return "response"
 	case KindFIN:
-		return "close"
+		return "close without a response"
 	case KindRST:
 		return "reset"
 	case KindTimeout:
@@ -422,8 +397,10 @@ func (k Kind) String() string {
 		return "ill-framed response"
 	case KindTruncated:
 		return "truncated response"
+	case KindError:
+		return "error"
 	}
-	return "error"
+	return fmt.Sprintf("kind %d", int(k))
 }
 
 // Classify maps an error from ReadResponse (or any read on a Conn) to a Kind; nil is

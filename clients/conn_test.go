@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -310,9 +312,9 @@ func TestSendSplitTranscript(t *testing.T) {
 	if !strings.HasPrefix(sent, "POS⟨split⟩T /echo⟨split⟩ HTTP") {
 		t.Errorf("sent transcript %q; want split markers at 3 and 10", sent)
 	}
-	back, err := Unescape(sent)
+	back, err := unescape(sent)
 	if err != nil || !bytes.Equal(back, append(bytes.Clone(msg), 'x')) {
-		t.Errorf("Unescape(transcript) = %q, %v; want the bytes sent", back, err)
+		t.Errorf("unescape(transcript) = %q, %v; want the bytes sent", back, err)
 	}
 }
 
@@ -448,44 +450,6 @@ func TestDrip(t *testing.T) {
 	}
 }
 
-func TestDialMany(t *testing.T) {
-	addr := testServer(t, func(c *net.TCPConn, done <-chan struct{}) {
-		c.Write([]byte(okResp))
-		<-done
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conns, err := DialMany(ctx, addr, 20)
-	for _, c := range conns {
-		if c != nil {
-			t.Cleanup(func() { c.Close() })
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range conns {
-		if _, err := c.ReadResponse("GET", 5*time.Second); err != nil {
-			t.Errorf("conn %d: %v", i, err)
-		}
-	}
-
-	// A closed port: every slot nil, every failure reported.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
-	conns, err = DialMany(ctx, dead, 3)
-	if err == nil || len(conns) != 3 || conns[0] != nil || conns[1] != nil || conns[2] != nil {
-		t.Errorf("DialMany to a closed port = %v, %v; want 3 nil slots and an error", conns, err)
-	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Errorf("error %v; want ECONNREFUSED", err)
-	}
-}
-
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		err  error
@@ -557,14 +521,14 @@ func TestEscape(t *testing.T) {
 		if got := Escape([]byte(tt.in)); got != tt.want {
 			t.Errorf("Escape(%q) = %q; want %q", tt.in, got, tt.want)
 		}
-		back, err := Unescape(tt.want)
+		back, err := unescape(tt.want)
 		if err != nil || string(back) != tt.in {
-			t.Errorf("Unescape(%q) = %q, %v; want %q", tt.want, back, err, tt.in)
+			t.Errorf("unescape(%q) = %q, %v; want %q", tt.want, back, err, tt.in)
 		}
 	}
 	for _, bad := range []string{`\`, `\q`, `\x1`, `\xzz`, "⟨split"} {
-		if _, err := Unescape(bad); err == nil {
-			t.Errorf("Unescape(%q): no error", bad)
+		if _, err := unescape(bad); err == nil {
+			t.Errorf("unescape(%q): no error", bad)
 		}
 	}
 }
@@ -572,9 +536,56 @@ func TestEscape(t *testing.T) {
 func FuzzEscapeRoundTrip(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\n\x00\xff⟨split⟩\\x41"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := Unescape(Escape(b))
+		got, err := unescape(Escape(b))
 		if err != nil || !bytes.Equal(got, b) {
-			t.Fatalf("Unescape(Escape(%q)) = %q, %v", b, got, err)
+			t.Fatalf("unescape(Escape(%q)) = %q, %v", b, got, err)
 		}
 	})
+}
+
+// unescape reverses Escape, dropping the "⟨…⟩" markers of a transcript: the tests use it to
+// show that Escape loses nothing.
+func unescape(s string) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case strings.HasPrefix(s[i:], "⟨"):
+			end := strings.Index(s[i:], "⟩")
+			if end < 0 {
+				return nil, fmt.Errorf("clients: unterminated marker at %d", i)
+			}
+			i += end + len("⟩") - 1
+		case c == '\\':
+			if i+1 == len(s) {
+				return nil, fmt.Errorf("clients: trailing backslash")
+			}
+			i++
+			switch s[i] {
+			case 'r':
+				out = append(out, '\r')
+			case 'n':
+				out = append(out, '\n')
+			case 't':
+				out = append(out, '\t')
+			case '\\':
+				out = append(out, '\\')
+			case 'x':
+				if i+2 >= len(s) {
+					return nil, fmt.Errorf("clients: short \\x escape at %d", i-1)
+				}
+				v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+				if err != nil {
+					return nil, fmt.Errorf("clients: bad \\x escape at %d", i-1)
+				}
+				out = append(out, byte(v))
+				i += 2
+			default:
+				return nil, fmt.Errorf("clients: unknown escape \\%c at %d", s[i], i-1)
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -22,12 +22,11 @@ func Compile(c spec.Case) Case {
 	if len(meta.Outcomes) == 0 {
 		meta.Outcomes = c.OutcomeNames()
 	}
-	sc := c
 	return Case{
 		Meta:  meta,
 		Needs: c.Needs,
 		Run: func(ctx context.Context, env *Env) Result {
-			return interpret(ctx, env, &sc, meta)
+			return interpret(ctx, env, &c, meta)
 		},
 	}
 }

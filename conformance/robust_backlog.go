@@ -21,14 +21,12 @@ const (
 	backlogMaxConns = 1024 // stop there even if the backlog never overflowed
 )
 
-const backlogID = "robust/backlog/1"
-
 func backlogCases() []Case {
 	return []Case{
-		scenario(robust(backlogID, "connections beyond a full listen backlog get a correct response or a clean refusal",
+		lockedScenario(robust("robust/backlog/1", "connections beyond a full listen backlog get a correct response or a clean refusal",
 			"With the target stopped, more connections are opened than its backlog holds; once it resumes, each connection must get the right response, or be refused or reset cleanly — never a wrong or mixed-up response — and the server must leave no zombie and no leaked fd.",
 			"every connection gets the response GET / gets, or a close, a reset or a timeout (counted); then a probe is served, no zombie, fds back to baseline"),
-			[]spec.Need{spec.NeedPID}, runBacklog),
+			[]spec.Need{spec.NeedPID}, true, runBacklog),
 	}
 }
 
@@ -69,9 +67,7 @@ func runBacklog(ctx context.Context, env *Env) Result {
 	req := reqGet(env, "GET", "/", "Connection: close")
 	want, we := sendWhole(ctx, env, req)
 	if want == nil {
-		r := judged(spec.Fail, "GET / before the overflow: %s", exchangeSays(we))
-		r.Timed = we.Kind == clients.KindTimeout
-		return withWire(r, we)
+		return exchangeFailed(we, "GET / before the overflow: %s", exchangeSays(we))
 	}
 	st, err := stopTree(env.Target.PID)
 	if err != nil {
@@ -125,7 +121,7 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		default:
 			wrong++
 			if firstWrong == nil {
-				firstWrong, firstWhy = e, kindWords(e.Kind)+": "+e.Err.Error()
+				firstWrong, firstWhy = e, e.Kind.String()+": "+e.Err.Error()
 			}
 		}
 	}
@@ -135,9 +131,7 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		return withWire(judged(spec.Fail, "%s; first wrong: %s", counts, firstWhy), firstWrong)
 	}
 	if why, e := probeServed(ctx, env); why != "" {
-		r := withWire(judged(spec.Fail, "%s; then a probe GET / was not served: %s", counts, why), e)
-		r.Timed = e.Kind == clients.KindTimeout
-		return r
+		return exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
 	}
 	if bad, numbers := afterStress(ctx, env, base); bad != "" {
 		return judged(spec.Fail, "%s; then %s", counts, bad)

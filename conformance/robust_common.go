@@ -36,9 +36,15 @@ func hygieneMeta(id, title, requirement string, outcomes ...string) spec.Meta {
 // scenario makes a Case whose results carry m whatever the run function filled in. It runs
 // under the target's pause lock, shared.
 func scenario(m spec.Meta, needs []spec.Need, run func(ctx context.Context, env *Env) Result) Case {
+	return lockedScenario(m, needs, false, run)
+}
+
+// lockedScenario is scenario, holding the target's pause lock exclusively when exclusive is
+// set (for the scenario that pauses the target).
+func lockedScenario(m spec.Meta, needs []spec.Need, exclusive bool, run func(ctx context.Context, env *Env) Result) Case {
 	return Case{Meta: m, Needs: needs, Run: func(ctx context.Context, env *Env) Result {
 		l := pauseLock(env.Target.Addr)
-		if m.ID == backlogID {
+		if exclusive {
 			l.Lock()
 			defer l.Unlock()
 		} else {
@@ -63,6 +69,14 @@ func pauseLock(addr string) *sync.RWMutex {
 
 func judged(v spec.Verdict, format string, args ...any) Result {
 	return Result{Verdict: v, Detail: fmt.Sprintf(format, args...)}
+}
+
+// exchangeFailed fails a case on exchange e: the detail, e's transcript, and Timed when e
+// ended in a timeout, so the runner retries the case with longer waits.
+func exchangeFailed(e *clients.Exchange, format string, args ...any) Result {
+	r := withWire(judged(spec.Fail, format, args...), e)
+	r.Timed = e != nil && e.Kind == clients.KindTimeout
+	return r
 }
 
 // withWire attaches the transcript of one exchange to r.
@@ -138,13 +152,19 @@ func bytesPreview(b []byte) string {
 	return `"` + clients.Escape(b) + `"`
 }
 
-// describe says in words what an exchange that did not complete saw.
+// exchangeSays says in words what an exchange that did not complete saw.
 func exchangeSays(e *clients.Exchange) string {
 	switch {
 	case e.DialErr != nil:
 		return "cannot connect: " + e.DialErr.Error()
 	case e.Premature != clients.EndTimeout:
-		what := map[clients.End]string{clients.EndFIN: "closed", clients.EndRST: "reset", clients.EndData: "answered"}[e.Premature]
+		what := "answered" // EndData
+		switch e.Premature {
+		case clients.EndFIN:
+			what = "closed"
+		case clients.EndRST:
+			what = "reset"
+		}
 		s := fmt.Sprintf("the server %s after only %d bytes of the request", what, e.PrematureAt)
 		if len(e.PrematureData) > 0 {
 			s += ": " + bytesPreview(e.PrematureData)
@@ -153,29 +173,9 @@ func exchangeSays(e *clients.Exchange) string {
 	case e.SendErr != nil:
 		return "sending failed: " + e.SendErr.Error()
 	case e.Err != nil:
-		return fmt.Sprintf("after %d response(s): %s (%v)", len(e.Responses), kindWords(e.Kind), e.Err)
+		return fmt.Sprintf("after %d response(s): %s (%v)", len(e.Responses), e.Kind, e.Err)
 	}
 	return fmt.Sprintf("%d response(s)", len(e.Responses))
-}
-
-func kindWords(k clients.Kind) string {
-	switch k {
-	case clients.KindResponse:
-		return "response"
-	case clients.KindFIN:
-		return "close without a response"
-	case clients.KindRST:
-		return "reset"
-	case clients.KindTimeout:
-		return "timeout"
-	case clients.KindIllFramed:
-		return "ill-framed response"
-	case clients.KindTruncated:
-		return "truncated response"
-	case clients.KindError:
-		return "error"
-	}
-	return fmt.Sprintf("kind %d", int(k))
 }
 
 // probeServed checks that the server still answers GET / promptly on a fresh connection.

@@ -70,18 +70,15 @@ func pattern(n int) []byte {
 // the response to small sent alone; then small must get its own response, which shows the
 // server found where big ended. mayRefuse lets a 4xx refusal of the size pass.
 func runLarge(ctx context.Context, env *Env, big, small clients.Request, mayRefuse bool) Result {
-	want, we := sendWhole(ctx, env, small)
-	if want == nil {
-		r := judged(spec.Fail, "%q (small): %s", requestLine(small.Bytes), exchangeSays(we))
-		r.Timed = we.Kind == clients.KindTimeout
-		return withWire(r, we)
+	wants, res, ok := wantEach(ctx, env, []clients.Request{small})
+	if !ok {
+		return res
 	}
+	want := wants[0]
 	e := clients.Pipeline(ctx, env.Target.Addr, []clients.Request{big, small}, env.Timeout)
 	size := fmt.Sprintf("%q with a %d-byte head", requestLine(big.Bytes), len(big.Bytes))
 	if len(e.Responses) == 0 {
-		r := judged(spec.Fail, "%s: %s", size, exchangeSays(&e))
-		r.Timed = e.Kind == clients.KindTimeout
-		return withWire(r, &e)
+		return exchangeFailed(&e, "%s: %s", size, exchangeSays(&e))
 	}
 	got := e.Responses[0]
 	if mayRefuse && (got.StatusCode == 431 || got.StatusCode == 400 || got.StatusCode == 413) {
@@ -91,10 +88,8 @@ func runLarge(ctx context.Context, env *Env, big, small clients.Request, mayRefu
 		return withWire(judged(spec.Fail, "%s: %s (the request without its large part got %d)", size, why, want.StatusCode), &e)
 	}
 	if len(e.Responses) < 2 {
-		r := judged(spec.Fail, "%s: answered, but the request sent right after it in the same write got %s — the server lost track of where the large request ended",
+		return exchangeFailed(&e, "%s: answered, but the request sent right after it in the same write got %s — the server lost track of where the large request ended",
 			size, exchangeSays(&e))
-		r.Timed = e.Kind == clients.KindTimeout
-		return withWire(r, &e)
 	}
 	if why := sameResponse(e.Responses[1], want); why != "" {
 		return withWire(judged(spec.Fail, "%s: the request sent right after it got %s — the server lost track of where the large request ended", size, why), &e)
@@ -126,9 +121,7 @@ func runEcho(ctx context.Context, env *Env, n int) Result {
 	e := clients.SendWatch(ctx, env.Target.Addr, reqPost(env, "/echo", body), env.Timeout, env.Window)
 	what := fmt.Sprintf("POST /echo with %d body bytes", n)
 	if !e.OK() {
-		r := judged(spec.Fail, "%s: %s", what, exchangeSays(&e))
-		r.Timed = e.Kind == clients.KindTimeout
-		return withWire(r, &e)
+		return exchangeFailed(&e, "%s: %s", what, exchangeSays(&e))
 	}
 	if why := sameResponse(e.Responses[0], &wire.Response{StatusCode: 200, Body: body}); why != "" {
 		if got := e.Responses[0].Body; len(got) == len(body) && !bytes.Equal(got, body) {

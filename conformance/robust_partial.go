@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,20 +77,8 @@ func randomCuts(n int) [][]int {
 }
 
 func sortedUnique(a []int) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, v := range a {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+	slices.Sort(a)
+	return slices.Compact(a)
 }
 
 // runSplits sends every request whole, then cut every way cut gives, and fails on the first
@@ -100,16 +89,14 @@ func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter
 		want *wire.Response
 		at   []int
 	}
+	want, res, ok := wantEach(ctx, env, reqs)
+	if !ok {
+		return res
+	}
 	var jobs []job
-	for _, req := range reqs {
-		want, e := sendWhole(ctx, env, req)
-		if want == nil {
-			r := judged(spec.Fail, "%q sent whole: %s", requestLine(req.Bytes), exchangeSays(e))
-			r.Timed = e.Kind == clients.KindTimeout
-			return withWire(r, e)
-		}
+	for i, req := range reqs {
 		for _, at := range cut(len(req.Bytes)) {
-			jobs = append(jobs, job{req, want, at})
+			jobs = append(jobs, job{req, want[i], at})
 		}
 	}
 	var (

@@ -63,9 +63,7 @@ func wantEach(ctx context.Context, env *Env, reqs []clients.Request) ([]*wire.Re
 	for i, r := range reqs {
 		w, e := sendWhole(ctx, env, r)
 		if w == nil {
-			res := judged(spec.Fail, "%q sent alone: %s", requestLine(r.Bytes), exchangeSays(e))
-			res.Timed = e.Kind == clients.KindTimeout
-			return nil, withWire(res, e), false
+			return nil, exchangeFailed(e, "%q sent alone: %s", requestLine(r.Bytes), exchangeSays(e)), false
 		}
 		want[i] = w
 	}
@@ -104,8 +102,7 @@ func runPipelines(ctx context.Context, env *Env, kinds []clients.Request) Result
 		if why == "" {
 			return
 		}
-		r := withWire(judged(spec.Fail, "pipeline depth %d: %s", depth, why), &e)
-		r.Timed = e.Kind == clients.KindTimeout
+		r := exchangeFailed(&e, "pipeline depth %d: %s", depth, why)
 		mu.Lock()
 		if first == nil || depth < firstDepth { // report the shallowest failure
 			first, firstDepth = &r, depth
@@ -123,12 +120,11 @@ func runPipelines(ctx context.Context, env *Env, kinds []clients.Request) Result
 
 func runPipelineInvalid(ctx context.Context, env *Env) Result {
 	valid := reqGet(env, "GET", "/")
-	want, we := sendWhole(ctx, env, valid)
-	if want == nil {
-		r := judged(spec.Fail, "GET / sent alone: %s", exchangeSays(we))
-		r.Timed = we.Kind == clients.KindTimeout
-		return withWire(r, we)
+	wants, res, ok := wantEach(ctx, env, []clients.Request{valid})
+	if !ok {
+		return res
 	}
+	want := wants[0]
 	invalid := clients.Request{Method: "GET", Bytes: []byte("GET / HTTP/1.1\r\nHost: " + env.Target.Addr + "\r\nBad Header: x\r\n\r\n")}
 	e := clients.Pipeline(ctx, env.Target.Addr, []clients.Request{valid, valid, valid, invalid}, env.Timeout)
 	for i, r := range e.Responses {
@@ -141,19 +137,15 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 	}
 	switch {
 	case len(e.Responses) < 3:
-		r := withWire(judged(spec.Fail, "3 valid requests then an invalid one: %s", exchangeSays(&e)), &e)
-		r.Timed = e.Kind == clients.KindTimeout
-		return r
+		return exchangeFailed(&e, "3 valid requests then an invalid one: %s", exchangeSays(&e))
 	case len(e.Responses) == 4 && e.Responses[3].StatusCode/100 == 4:
 		return judged(spec.Pass, "3 × %d, then %d for the invalid request", want.StatusCode, e.Responses[3].StatusCode)
 	case len(e.Responses) == 4:
 		return withWire(judged(spec.Fail, "the invalid request (field name with a space) got %d; want 4xx", e.Responses[3].StatusCode), &e)
 	case e.Kind == clients.KindFIN || e.Kind == clients.KindRST:
-		return withWire(judged(spec.Warn, "the 3 valid requests were answered, then the connection ended (%s) without an error response to the invalid one", kindWords(e.Kind)), &e)
+		return withWire(judged(spec.Warn, "the 3 valid requests were answered, then the connection ended (%s) without an error response to the invalid one", e.Kind), &e)
 	}
-	r := withWire(judged(spec.Fail, "after the 3 valid responses: %s", exchangeSays(&e)), &e)
-	r.Timed = e.Kind == clients.KindTimeout
-	return r
+	return exchangeFailed(&e, "after the 3 valid responses: %s", exchangeSays(&e))
 }
 
 func runHalfClose(ctx context.Context, env *Env, req clients.Request) Result {
@@ -161,19 +153,15 @@ func runHalfClose(ctx context.Context, env *Env, req clients.Request) Result {
 	if req.Method == "POST" {
 		want = &wire.Response{StatusCode: 200, Body: []byte("half-closed body")}
 	} else {
-		w, we := sendWhole(ctx, env, req)
-		if w == nil {
-			r := judged(spec.Fail, "%q sent alone: %s", requestLine(req.Bytes), exchangeSays(we))
-			r.Timed = we.Kind == clients.KindTimeout
-			return withWire(r, we)
+		wants, res, ok := wantEach(ctx, env, []clients.Request{req})
+		if !ok {
+			return res
 		}
-		want = w
+		want = wants[0]
 	}
 	e := clients.HalfClose(ctx, env.Target.Addr, req, env.Timeout)
 	if !e.OK() {
-		r := withWire(judged(spec.Fail, "%q then shutdown(SHUT_WR): %s", requestLine(req.Bytes), exchangeSays(&e)), &e)
-		r.Timed = e.Kind == clients.KindTimeout
-		return r
+		return exchangeFailed(&e, "%q then shutdown(SHUT_WR): %s", requestLine(req.Bytes), exchangeSays(&e))
 	}
 	if why := sameResponse(e.Responses[0], want); why != "" {
 		return withWire(judged(spec.Fail, "%q then shutdown(SHUT_WR): %s", requestLine(req.Bytes), why), &e)
@@ -240,8 +228,7 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 			return
 		}
 		if first == nil {
-			r := withWire(judged(spec.Fail, "%s", why), &e)
-			r.Timed = e.Kind == clients.KindTimeout
+			r := exchangeFailed(&e, "%s", why)
 			first = &r
 		}
 	})

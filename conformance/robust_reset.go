@@ -66,9 +66,7 @@ func runResets(ctx context.Context, env *Env, p clients.Phase) Result {
 		return judged(spec.Fail, "none of %d connections reached the point of the reset (%s): %v", resetsPerPhase, p, firstErr.Load())
 	}
 	if why, e := probeServed(ctx, env); why != "" {
-		r := withWire(judged(spec.Fail, "after %d resets %s, a probe GET / was not served: %s", resetsPerPhase, p, why), e)
-		r.Timed = e.Kind == clients.KindTimeout
-		return r
+		return exchangeFailed(e, "after %d resets %s, a probe GET / was not served: %s", resetsPerPhase, p, why)
 	}
 	wrong, numbers := afterStress(ctx, env, base)
 	if wrong != "" {

@@ -77,9 +77,7 @@ func runSlow(ctx context.Context, env *Env, what string, slow func(ctx context.C
 	case o.Err != nil:
 		return judged(spec.Fail, "cannot connect: %v", o.Err)
 	case probeWhy != "":
-		r := withWire(judged(spec.Fail, "while a slow client dripped %s, a probe GET / was not served: %s", what, probeWhy), probe)
-		r.Timed = probe.Kind == clients.KindTimeout
-		return r
+		return exchangeFailed(probe, "while a slow client dripped %s, a probe GET / was not served: %s", what, probeWhy)
 	case !o.Cut && ctx.Err() != nil:
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	case !o.Cut:
@@ -99,9 +97,7 @@ func runSlowReader(ctx context.Context, env *Env) Result {
 	req := reqGet(env, "GET", fmt.Sprintf("/bytes/%d", slowReadSize), "Connection: close")
 	want, we := sendWhole(ctx, env, req)
 	if want == nil {
-		r := judged(spec.Fail, "GET /bytes/%d read fast: %s", slowReadSize, exchangeSays(we))
-		r.Timed = we.Kind == clients.KindTimeout
-		return withWire(r, we)
+		return exchangeFailed(we, "GET /bytes/%d read fast: %s", slowReadSize, exchangeSays(we))
 	}
 	if want.StatusCode != 200 || len(want.Body) != slowReadSize {
 		return judged(spec.Skip, "needs GET /bytes/N returning N bytes; GET /bytes/%d got %d with %d bytes", slowReadSize, want.StatusCode, len(want.Body))
@@ -109,9 +105,7 @@ func runSlowReader(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	e := clients.SlowRead(ctx, env.Target.Addr, req, 4096, 4096, time.Millisecond, env.Timeout)
 	if !e.OK() {
-		r := judged(spec.Fail, "GET /bytes/%d read 4 KiB at a time through a 4 KiB receive buffer: %s", slowReadSize, exchangeSays(&e))
-		r.Timed = e.Kind == clients.KindTimeout
-		return withWire(r, &e)
+		return exchangeFailed(&e, "GET /bytes/%d read 4 KiB at a time through a 4 KiB receive buffer: %s", slowReadSize, exchangeSays(&e))
 	}
 	if why := sameResponse(e.Responses[0], want); why != "" {
 		return withWire(judged(spec.Fail, "GET /bytes/%d read slowly: %s (read fast it was intact)", slowReadSize, why), &e)
