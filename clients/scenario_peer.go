@@ -20,17 +20,42 @@ import (
 // PeerUnread returns how many bytes sent on c the server has not read yet, and whether that
 // could be known (false for a server on another host, or without sock_diag).
 func PeerUnread(c *Conn) (int, bool) {
+	fd, ok := openDiag()
+	if !ok {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	return peerUnread(fd, c)
+}
+
+// openDiag opens a sock_diag netlink socket whose reads give up after a second.
+func openDiag() (int, bool) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return 0, false
+	}
+	tv := unix.NsecToTimeval(time.Second.Nanoseconds())
+	if unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv) != nil {
+		unix.Close(fd)
+		return 0, false
+	}
+	return fd, true
+}
+
+// peerUnread asks the sock_diag socket fd for the server's receive queue on c.
+func peerUnread(fd int, c *Conn) (int, bool) {
 	local, ok1 := c.nc.LocalAddr().(*net.TCPAddr)
 	remote, ok2 := c.nc.RemoteAddr().(*net.TCPAddr)
 	if !ok1 || !ok2 {
 		return 0, false
 	}
 	// The server's socket: its source is our remote end, its destination our local end.
-	return diagRecvQueue(remote, local)
+	return diagRecvQueue(fd, remote, local)
 }
 
-// diagRecvQueue asks sock_diag for the TCP socket src→dst and returns its receive queue.
-func diagRecvQueue(src, dst *net.TCPAddr) (int, bool) {
+// diagRecvQueue asks sock_diag (on fd) for the TCP socket src→dst and returns its receive
+// queue.
+func diagRecvQueue(fd int, src, dst *net.TCPAddr) (int, bool) {
 	family := unix.AF_INET
 	s4, d4 := src.IP.To4(), dst.IP.To4()
 	sIP, dIP := []byte(s4), []byte(d4)
@@ -40,15 +65,6 @@ func diagRecvQueue(src, dst *net.TCPAddr) (int, bool) {
 		if sIP == nil || dIP == nil {
 			return 0, false
 		}
-	}
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
-	if err != nil {
-		return 0, false
-	}
-	defer unix.Close(fd)
-	tv := unix.NsecToTimeval(time.Second.Nanoseconds())
-	if unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv) != nil {
-		return 0, false
 	}
 	// struct nlmsghdr (16) + struct inet_diag_req_v2 (56).
 	req := make([]byte, 16+56)
@@ -87,9 +103,14 @@ const sockDiagByFamily = 20
 // reports whether the server was seen to have read it all; false also when that cannot be
 // known (then the caller's pause is all there is).
 func WaitPeerRead(c *Conn, timeout time.Duration) bool {
+	fd, ok := openDiag() // one socket for every poll
+	if !ok {
+		return false
+	}
+	defer unix.Close(fd)
 	deadline := time.Now().Add(timeout)
 	for {
-		n, known := PeerUnread(c)
+		n, known := peerUnread(fd, c)
 		if !known {
 			return false
 		}

@@ -18,6 +18,7 @@
 package proc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -63,7 +64,7 @@ func ReadThreadStat(pid, tid int) (Stat, error) {
 func readStat(pid int, path string) (Stat, error) {
 	// A stat line is about 300 bytes; the comm is at most 64 even for kernel workers.
 	var buf [1024]byte
-	n, err := readSmall(path, buf[:])
+	n, _, err := readGrowing(path, buf[:])
 	if err != nil {
 		return Stat{}, wrap(pid, err)
 	}
@@ -74,37 +75,16 @@ func readStat(pid int, path string) (Stat, error) {
 	return st, nil
 }
 
-// readSmall reads a whole small file into buf and returns how much it read.
-func readSmall(path string, buf []byte) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	n := 0
-	for n < len(buf) {
-		m, err := f.Read(buf[n:])
-		n += m
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-	}
-	return n, &fs.PathError{Op: "read", Path: path, Err: errors.New("longer than expected")}
-}
-
 // parseStat parses a stat line: "pid (comm) state ppid ...". The comm may hold spaces and
 // parentheses, so the fields start after the last ')'.
 func parseStat(b []byte) (Stat, error) {
 	var st Stat
 	open := slices.Index(b, '(')
-	end := lastIndex(b, ')')
+	end := bytes.LastIndexByte(b, ')')
 	if open < 1 || end < open {
 		return st, errors.New("malformed stat: no (comm)")
 	}
-	pid, ok := parseInt(trimSpace(b[:open]))
+	pid, ok := parseInt(bytes.TrimSpace(b[:open]))
 	if !ok {
 		return st, fmt.Errorf("malformed stat: pid %q", b[:open])
 	}
@@ -166,25 +146,6 @@ func nextField(b []byte) (field, rest []byte) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func lastIndex(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
-}
 
 // parseInt parses a decimal integer with an optional minus sign, without allocating.
 func parseInt(b []byte) (int64, bool) {
