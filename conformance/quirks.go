@@ -18,8 +18,9 @@ import (
 //	rfc9112/6.1/2     we answer 501 to unknown codings on purpose
 //	rfc9112/7.1       chunk extensions are not parsed yet   (a prefix selects a group)
 //
-// The first word is a case ID or an ID prefix (matching at a '/' boundary), the rest of the
-// line is the reason, which is required. Blank lines and lines starting with # are ignored.
+// The first word is a case ID or an ID prefix (ending where an ID element or section number
+// ends, as for -run: rfc9112/7 covers rfc9112/7/1 and rfc9112/7.1/2, not rfc9112/70/1), the
+// rest of the line is the reason, which is required. Blank lines and lines starting with # are ignored.
 type Quirks struct {
 	entries []quirk
 }
@@ -98,7 +99,7 @@ func (q *Quirks) match(id string) (quirk, bool) {
 	var best quirk
 	found := false
 	for _, e := range q.entries {
-		if (id == e.id || strings.HasPrefix(id, e.id+"/")) && (!found || len(e.id) > len(best.id)) {
+		if hasGroupPrefix(id, e.id) && (!found || len(e.id) > len(best.id)) {
 			best, found = e, true
 		}
 	}

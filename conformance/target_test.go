@@ -227,6 +227,7 @@ func TestLaunchServesAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { stop() }) // if a check fails first; stop runs once
 	if got := get(t, tgt.Addr); !strings.HasPrefix(got, "HTTP/1.1 200 OK") {
 		t.Errorf("GET / = %q; want a 200", got)
 	}
@@ -264,6 +265,7 @@ func TestLaunchEnvironmentAndShell(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Launch(%q): %v", cmd, err)
 		}
+		t.Cleanup(func() { stop() }) // if a check fails first; stop runs once
 		get(t, tgt.Addr)
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", tgt.PID))
 		if !strings.Contains(string(comm), "forkproof-helper") {
@@ -346,6 +348,7 @@ func TestStopEscalatesToKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { stop() }) // if a check fails first; stop runs once
 	get(t, tgt.Addr)
 	if err := stop(); err == nil || !strings.Contains(err.Error(), "SIGTERM") {
 		t.Errorf("stop of a target ignoring SIGTERM = %v; want a killed-after-grace error", err)
