@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,6 @@ import (
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
-	"github.com/forkproof/forkproof/spec/wire"
 )
 
 // Config sets up a campaign.
@@ -309,7 +309,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		if !cp.claim(key) {
 			continue
 		}
-		min, minRes := cp.minimize(cp.ctx, in, res, key)
+		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
 		f := &Finding{Kind: res.kind, Detail: minRes.detail}
 		f.Repro = newRepro(res.kind, minRes.detail, cp.cfg.Seed, min)
 		if minRes.kind == "" {
@@ -389,13 +389,13 @@ func probe(addr string, in *Input, a analysis, timeout time.Duration) (result, e
 	return exchange(c, in, a, timeout), nil
 }
 
-// minimize shrinks in while a fresh connection still shows the same finding (its key: kind
+// minimize shrinks in (analysed as a) while a fresh connection still shows the same finding (its key: kind
 // and class, so that cutting cannot drift to another bug, such as a 2xx to a request broken in
 // a way servers may accept instead of the one every server must reject).
-func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key string) (*Input, result) {
+func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
 	cur := *in
-	res, err := probe(cp.cfg.Target.Addr, &cur, analyze(cur.Send), cp.cfg.Timeout)
+	res, err := probe(cp.cfg.Target.Addr, &cur, a, cp.cfg.Timeout)
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
@@ -435,33 +435,10 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, first result, key s
 		c.Hold = 0
 		try(c)
 	}
-	// Whole requests, then lines, then ever smaller byte ranges.
 	// Whole requests, then the parts of requests a byte range cannot remove without breaking
 	// the framing (chunks, extensions, trailers, header lines, a Content-Length body), then
 	// lines, then ever smaller byte ranges.
-	dropRequests := func(b []byte) [][]byte {
-		parts := splitRequests(b)
-		if len(parts) < 2 {
-			return nil
-		}
-		var cands [][]byte
-		for i := range parts {
-			cands = append(cands, joinWithout(parts, i))
-		}
-		return cands
-	}
-	dropLines := func(b []byte) [][]byte {
-		parts := splitLines(b)
-		if len(parts) < 2 {
-			return nil
-		}
-		var cands [][]byte
-		for i := range parts {
-			cands = append(cands, joinWithout(parts, i))
-		}
-		return cands
-	}
-	for _, pass := range []func([]byte) [][]byte{dropRequests, structuralCuts, dropLines} {
+	for _, pass := range []func([]byte) [][]byte{structuralCuts, dropLines} {
 		for i := 0; ; i++ {
 			cands := pass(cur.Send)
 			if i >= len(cands) || over() {
@@ -502,28 +479,11 @@ func clipSplits(at []int, n int) []int {
 	return out
 }
 
-// splitRequests cuts b into the complete requests the judge finds, and the rest.
-func splitRequests(b []byte) [][]byte {
+// dropLines returns b without each of its lines in turn (a line ends after an LF).
+func dropLines(b []byte) [][]byte {
 	var parts [][]byte
 	for len(b) > 0 {
-		_, n, err := wire.ParseRequest(b)
-		if err != nil || n == 0 {
-			break
-		}
-		parts = append(parts, b[:n])
-		b = b[n:]
-	}
-	if len(b) > 0 {
-		parts = append(parts, b)
-	}
-	return parts
-}
-
-// splitLines cuts b after every LF.
-func splitLines(b []byte) [][]byte {
-	var parts [][]byte
-	for len(b) > 0 {
-		i := strings.IndexByte(string(b), '\n')
+		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			parts = append(parts, b)
 			break
@@ -531,7 +491,14 @@ func splitLines(b []byte) [][]byte {
 		parts = append(parts, b[:i+1])
 		b = b[i+1:]
 	}
-	return parts
+	if len(parts) < 2 {
+		return nil
+	}
+	cands := make([][]byte, len(parts))
+	for i := range parts {
+		cands[i] = joinWithout(parts, i)
+	}
+	return cands
 }
 
 func joinWithout(parts [][]byte, skip int) []byte {

@@ -166,9 +166,6 @@ func dial(addr string, timeout time.Duration) (*conn, error) {
 
 func (c *conn) close() { c.c.Close() }
 
-// readable reports whether bytes are waiting, without blocking more than a millisecond.
-func (c *conn) readable() bool { return c.readableBy(time.Now().Add(time.Millisecond)) }
-
 // readableBy reports whether bytes arrive before the deadline.
 func (c *conn) readableBy(deadline time.Time) bool {
 	if c.br.Buffered() > 0 {
@@ -304,12 +301,7 @@ func exchange(c *conn, in *Input, a analysis, timeout time.Duration) result {
 	if in.ResetAt > 0 && in.ResetAt < end {
 		end = in.ResetAt
 	}
-	var cuts []int
-	for _, o := range in.SplitAt {
-		if o > 0 && o < end {
-			cuts = append(cuts, o)
-		}
-	}
+	cuts := clipSplits(in.SplitAt, end)
 	hold := in.Hold > 0 && in.ResetAt <= 0 && end > 1 && a.valid()
 	if hold && (len(cuts) == 0 || cuts[len(cuts)-1] < end-1) {
 		cuts = append(cuts, end-1)

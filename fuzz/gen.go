@@ -6,6 +6,7 @@ package fuzz
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type randSource struct{ r *rand.Rand }
 
 func (s randSource) Int(lo, hi int, _ string) int { return lo + s.r.IntN(hi-lo+1) }
 
-func pick(s Source, label string, options []string) string {
+func pick[T any](s Source, label string, options []T) T {
 	return options[s.Int(0, len(options)-1, label)]
 }
 
@@ -120,14 +121,19 @@ func (r *Request) FramedBody() []byte {
 	if !r.Chunked {
 		return r.Body
 	}
-	var b []byte
-	for _, c := range r.Chunks {
+	return appendChunked(nil, r.Chunks, r.LastZ+r.LastExt, r.Trailer)
+}
+
+// appendChunked renders a chunked body: the data chunks, the last chunk's line (its size and
+// extensions), the trailer fields and the empty line.
+func appendChunked(b []byte, chunks []Chunk, last string, trailer []Field) []byte {
+	for _, c := range chunks {
 		b = append(b, c.Size+c.Ext+"\r\n"...)
 		b = append(b, c.Data...)
 		b = append(b, "\r\n"...)
 	}
-	b = append(b, r.LastZ+r.LastExt+"\r\n"...)
-	for _, f := range r.Trailer {
+	b = append(b, last+"\r\n"...)
+	for _, f := range trailer {
 		b = append(b, f.line()+"\r\n"...)
 	}
 	return append(b, "\r\n"...)
@@ -148,16 +154,6 @@ func pairs(fs []Field) [][2]string {
 		p = append(p, [2]string{f.Name, f.Value})
 	}
 	return p
-}
-
-// Get returns the value of the first field named name (case-insensitive).
-func (r *Request) Get(name string) (string, bool) {
-	for _, f := range r.Header {
-		if strings.EqualFold(f.Name, name) {
-			return f.Value, true
-		}
-	}
-	return "", false
 }
 
 // ReqOptions narrows what GenRequest produces.
@@ -407,27 +403,22 @@ const allBytes = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x
 	"\xc0\xc1\xc2\xc3\xc4\xc5\xc6\xc7\xc8\xc9\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd3\xd4\xd5\xd6\xd7\xd8\xd9\xda\xdb\xdc\xdd\xde\xdf" +
 	"\xe0\xe1\xe2\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"
 
-// Plan is how a sequence of requests is delivered on one connection.
+// Plan is how a sequence of requests is delivered on one connection (the write cuts are
+// drawn by Splits once the length is known).
 type Plan struct {
 	Depth     int           // requests pipelined back to back before reading
-	SplitAt   []int         // offsets in the concatenated bytes where writes are cut
 	Pause     time.Duration // between pieces
 	HalfClose bool          // shutdown(SHUT_WR) after the last piece
-	ResetAt   int           // >0: reset the connection after this many bytes instead of finishing
 }
 
-// GenPlan draws a delivery plan for n bytes. maxDepth bounds the pipelining depth; resets
-// are drawn only when allowReset is set.
-func GenPlan(s Source, maxDepth int, allowReset bool) Plan {
+// GenPlan draws a delivery plan; maxDepth bounds the pipelining depth.
+func GenPlan(s Source, maxDepth int) Plan {
 	p := Plan{Depth: s.Int(1, max(1, maxDepth), "depth")}
 	if chance(s, "half-close", 15) {
 		p.HalfClose = true
 	}
 	if chance(s, "pause", 20) {
 		p.Pause = time.Duration(s.Int(1, 3, "pause-ms")) * time.Millisecond
-	}
-	if allowReset && chance(s, "reset", 10) {
-		p.ResetAt = -1 // resolved by Splits once the length is known
 	}
 	return p
 }
@@ -446,14 +437,6 @@ func Splits(s Source, n, k int) []int {
 			at = append(at, o)
 		}
 	}
-	sortInts(at)
+	slices.Sort(at)
 	return at
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }

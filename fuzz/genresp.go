@@ -32,16 +32,7 @@ func (r *Response) Bytes() []byte {
 	if !r.Chunked {
 		return append(b, r.Body...)
 	}
-	for _, c := range r.Chunks {
-		b = append(b, c.Size+c.Ext+"\r\n"...)
-		b = append(b, c.Data...)
-		b = append(b, "\r\n"...)
-	}
-	b = append(b, "0\r\n"...)
-	for _, f := range r.Trailer {
-		b = append(b, f.line()+"\r\n"...)
-	}
-	return append(b, "\r\n"...)
+	return appendChunked(b, r.Chunks, "0", r.Trailer)
 }
 
 // bodiless reports whether the response carries no body whatever its fields say.
@@ -53,7 +44,7 @@ func (r *Response) bodiless() bool {
 func GenResponse(s Source) *Response {
 	r := &Response{
 		Method: pick(s, "resp-method", []string{"GET", "HEAD", "POST"}),
-		Status: pick2(s, "status", []int{200, 201, 204, 206, 301, 304, 400, 404, 408, 413, 500, 501, 503}),
+		Status: pick(s, "status", []int{200, 201, 204, 206, 301, 304, 400, 404, 408, 413, 500, 501, 503}),
 	}
 	if chance(s, "reason", 80) {
 		r.Reason = draw(s, "reason", alpha, 1, 6)
@@ -90,10 +81,6 @@ func GenResponse(s Source) *Response {
 		r.Body = []byte{}
 	}
 	return r
-}
-
-func pick2(s Source, label string, options []int) int {
-	return options[s.Int(0, len(options)-1, label)]
 }
 
 // check says how got differs from what r sent.

@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/forkproof/forkproof/spec/wire"
@@ -37,7 +38,7 @@ var byteMutations = []struct {
 	{"shift-boundary", func(s Source, b []byte) []byte {
 		// Move the end of the header section: drop one CRLF of the empty line and put it
 		// back later, so a body byte becomes part of the head or the head leaks into the body.
-		i := indexOf(b, "\r\n\r\n")
+		i := bytes.Index(b, []byte("\r\n\r\n"))
 		if i < 0 {
 			return b
 		}
@@ -52,15 +53,6 @@ var byteMutations = []struct {
 func insertByte(s Source, b []byte, c string) []byte {
 	i := s.Int(0, len(b), "insert-at")
 	return append(append(append([]byte{}, b[:i]...), c...), b[i:]...)
-}
-
-func indexOf(b []byte, sub string) int {
-	for i := 0; i+len(sub) <= len(b); i++ {
-		if string(b[i:i+len(sub)]) == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // Shares of campaign inputs, in percent, for the delivery checks not drawn for every input.

@@ -25,7 +25,6 @@ type Mutation struct {
 
 // Invalid is a valid request after one targeted mutation.
 type Invalid struct {
-	Base     *Request
 	Mutation *Mutation
 	Bytes    []byte
 }
@@ -38,7 +37,7 @@ func (r *Request) clone() *Request {
 	return &c
 }
 
-// fieldLines renders the request with the header section given as raw lines (no CRLF).
+// renderLines renders the request with the header section given as raw lines (no CRLF).
 func renderLines(r *Request, line string, fields []string, body []byte) []byte {
 	var b []byte
 	for range r.Leading {
@@ -81,7 +80,8 @@ func anyField(s Source, r *Request) int {
 	return s.Int(0, len(r.Header)-1, "field")
 }
 
-// withValue ensures field i has a value of at least two bytes so that a byte can go inside.
+// insertInValue inserts c inside the value of f, which it first makes at least two bytes long
+// so that there is an inside.
 func insertInValue(s Source, f Field, c string) Field {
 	if len(f.Value) < 2 {
 		f.Value = "ab"
@@ -282,21 +282,11 @@ var Mutations = []*Mutation{
 		}},
 }
 
-// MutationNamed returns the mutation called name, or nil.
-func MutationNamed(name string) *Mutation {
-	for _, m := range Mutations {
-		if m.Name == name {
-			return m
-		}
-	}
-	return nil
-}
-
 // GenInvalid draws a valid request and applies one targeted mutation to it.
 func GenInvalid(s Source, o ReqOptions) *Invalid {
-	base := GenRequest(s, o)
+	r := GenRequest(s, o)
 	m := Mutations[s.Int(0, len(Mutations)-1, "mutation")]
-	return &Invalid{Base: base, Mutation: m, Bytes: m.apply(s, base.clone())}
+	return &Invalid{Mutation: m, Bytes: m.apply(s, r)}
 }
 
 // mustReject reports whether rule is one of the judge's rules whose violation every server

@@ -1,10 +1,8 @@
 package fuzz
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -12,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
@@ -23,36 +19,7 @@ import (
 // and says whether to drop the connection without answering.
 func fakeServer(t *testing.T, bug func(*http.Request) bool) string {
 	t.Helper()
-	return fakenet.Start(t, func(c net.Conn) { serveFake(c, bug) }).Addr()
-}
-
-func serveFake(c net.Conn, bug func(*http.Request) bool) {
-	br := bufio.NewReader(c)
-	for {
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			if err != io.EOF {
-				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-			}
-			return
-		}
-		if bug(req) {
-			return // the planted crash: the connection just goes away
-		}
-		if _, err := io.Copy(io.Discard, req.Body); err != nil {
-			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-			return
-		}
-		body := "ok"
-		if req.Method == "HEAD" {
-			body = ""
-		}
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"+body)
-		if req.Close {
-			return
-		}
-	}
+	return startFake(t, &fake{handle: func(c net.Conn, r *http.Request) bool { return !bug(r) && answer(c, r) }})
 }
 
 // highByteInHeader is the planted bug: a header value holding a byte above 0x7e (legal

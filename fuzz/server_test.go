@@ -98,7 +98,7 @@ func TestReferenceReflectsGeneratedRequests(t *testing.T) {
 			tg := reference(t, mode)
 			rapid.Check(t, func(rt *rapid.T) {
 				s := RapidSource(rt)
-				plan := GenPlan(s, 4, false)
+				plan := GenPlan(s, 4)
 				var reqs []*Request
 				var send []byte
 				for range plan.Depth {

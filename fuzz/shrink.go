@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -36,9 +37,12 @@ func structuralCuts(b []byte) [][]byte {
 		off = end
 	}
 	if len(reqs) > 1 {
+		// Whole requests first: the biggest cuts.
+		n := len(cands)
 		for _, r := range reqs {
 			cut(r[0], r[1], "")
 		}
+		cands = slices.Concat(cands[n:], cands[:n])
 	}
 	return cands
 }

@@ -149,3 +149,6 @@ func TestKeepAliveStateMachine(t *testing.T) {
 		})
 	}
 }
+
+// readable reports whether bytes are waiting, without blocking more than a millisecond.
+func (c *conn) readable() bool { return c.readableBy(time.Now().Add(time.Millisecond)) }
