@@ -33,3 +33,28 @@ func BenchmarkReadResponse(b *testing.B) {
 		}
 	}
 }
+
+// A 256 KiB body, framed by Content-Length and by the close: the body bytes are read once
+// into Raw, and Body is the part of Raw they occupy.
+func BenchmarkReadResponseLargeBody(b *testing.B) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 16<<10)
+	for _, tt := range []struct{ name, head string }{
+		{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 262144\r\n\r\n"},
+		{"close-delimited", "HTTP/1.1 200 OK\r\n\r\n"},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			in := append([]byte(tt.head), body...)
+			b.SetBytes(int64(len(in)))
+			rd := bytes.NewReader(in)
+			br := bufio.NewReader(rd)
+			for b.Loop() {
+				rd.Reset(in)
+				br.Reset(rd)
+				resp, err := ReadResponse(br, "GET")
+				if err != nil || len(resp.Body) != len(body) {
+					b.Fatalf("%v, %d body bytes; want %d", err, len(resp.Body), len(body))
+				}
+			}
+		})
+	}
+}

@@ -273,24 +273,28 @@ func (s *bufSrc) line() ([]byte, bool, error) {
 	}
 }
 
+// take reads n body bytes straight into raw and returns the part of raw they occupy (capped,
+// so appending to it copies): body bytes are copied once, not into a buffer and then into raw.
 func (s *bufSrc) take(n int64) ([]byte, error) {
-	// Grow with what arrives, not with what n promises: n may be absurd.
-	out := make([]byte, 0, min(n, 64<<10))
-	for int64(len(out)) < n {
-		if len(out) == cap(out) {
-			out = slices.Grow(out, int(min(n-int64(len(out)), int64(cap(out)))))
+	start := len(s.raw)
+	for int64(len(s.raw)-start) < n {
+		left := n - int64(len(s.raw)-start)
+		if len(s.raw) == cap(s.raw) {
+			// Grow with what arrives, not with what n promises: n may be absurd.
+			s.raw = slices.Grow(s.raw, int(min(left, int64(max(cap(s.raw), 64<<10)))))
 		}
-		k, err := s.r.Read(out[len(out):int(min(int64(cap(out)), n))])
-		s.consume(out[len(out) : len(out)+k])
-		out = out[:len(out)+k]
+		end := len(s.raw) + int(min(left, int64(cap(s.raw)-len(s.raw))))
+		k, err := s.r.Read(s.raw[len(s.raw):end])
+		s.raw = s.raw[:len(s.raw)+k]
+		s.n += k
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return out, err
+			return s.raw[start:len(s.raw):len(s.raw)], err
 		}
 	}
-	return out, nil
+	return s.raw[start:len(s.raw):len(s.raw)], nil
 }
 
 func (s *bufSrc) byte1() (byte, error) {
@@ -305,18 +309,28 @@ func (s *bufSrc) byte1() (byte, error) {
 	return c, nil
 }
 
-// rest reads to the end of the stream; a clean EOF is success.
+// rest reads to the end of the stream straight into raw, like take; a clean EOF is success.
 func (s *bufSrc) rest() ([]byte, error) {
 	start := len(s.raw)
-	var buf [32 << 10]byte
 	for {
-		k, err := s.r.Read(buf[:])
-		s.consume(buf[:k])
-		if err == io.EOF {
-			return bytes.Clone(s.raw[start:]), nil
+		if len(s.raw) == cap(s.raw) {
+			// Grow only when more comes: a body that filled raw exactly ends without a copy.
+			if _, err := s.r.Peek(1); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return s.raw[start:len(s.raw):len(s.raw)], err
+			}
+			s.raw = slices.Grow(s.raw, max(cap(s.raw), 32<<10))
 		}
+		k, err := s.r.Read(s.raw[len(s.raw):cap(s.raw)])
+		s.raw = s.raw[:len(s.raw)+k]
+		s.n += k
 		if err != nil {
-			return bytes.Clone(s.raw[start:]), err
+			if err == io.EOF {
+				err = nil
+			}
+			return s.raw[start:len(s.raw):len(s.raw)], err
 		}
 	}
 }
