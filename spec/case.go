@@ -50,15 +50,30 @@ type Meta struct {
 	Title       string   `json:"title"`       // one line
 	Requirement string   `json:"requirement"` // the requirement in our own words
 	Outcomes    []string `json:"outcomes"`    // every acceptable outcome, in words
+	// Sentences are the RFC sentences the case checks, the deciding one first: its keyword is
+	// the case's Level. A case with no sentence states the Policy it applies instead, and then
+	// grades at most warn (hygiene's zombies and fd leaks excepted: see PRODUCT.md).
+	Sentences []Sentence `json:"sentences,omitempty"`
+	Policy    string     `json:"policy,omitempty"`
 }
 
+// Sentence is one RFC sentence a case rests on, quoted (shortened with … where the rest does
+// not bear on the case).
+type Sentence struct {
+	Ref     string `json:"ref"`     // "RFC 9112 §2.2"
+	Keyword Level  `json:"keyword"` // MUST (also MUST NOT), SHOULD (also SHOULD NOT), MAY
+	Text    string `json:"text"`
+}
+
+func (s Sentence) String() string { return s.Ref + ": \u201c" + s.Text + "\u201d" }
+
 // MissVerdict is the verdict when no acceptable outcome matched: a broken MUST fails, a
-// broken SHOULD warns, anything weaker is recorded as info.
+// broken SHOULD or a missed policy warns, a MAY is recorded as info.
 func (m Meta) MissVerdict() Verdict {
 	switch m.Level {
 	case MUST:
 		return Fail
-	case SHOULD:
+	case SHOULD, None:
 		return Warn
 	default:
 		return Info
@@ -72,6 +87,17 @@ const (
 	NeedEcho    Need = "echo"    // POST|PUT /echo returns the request body
 	NeedReflect Need = "reflect" // ANY /reflect returns the parsed request as JSON
 	NeedPID     Need = "pid"     // the target's root PID is known
+	NeedStatus  Need = "status"  // GET /status/N answers with status N
+	NeedBytes   Need = "bytes"   // GET /bytes/N answers with N body bytes
+	NeedSleep   Need = "sleep"   // GET /sleep/MS answers after MS milliseconds
+	// NeedPersist: the server keeps an HTTP/1.1 connection open after answering a request
+	// without "Connection: close" (it serves a second request on it).
+	NeedPersist Need = "persist"
+	// NeedHTTP11: the server answers an HTTP/1.1 request with HTTP/1.1 (not an HTTP/1.0 server).
+	NeedHTTP11 Need = "http11"
+	// NeedPostRoot: POST / with a small body gets a response whose framing is known (any
+	// status), so POST can carry body-framing cases without an echo endpoint.
+	NeedPostRoot Need = "post-root"
 )
 
 // Case is one executable requirement: a conversation on one or more connections.

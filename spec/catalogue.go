@@ -51,6 +51,20 @@ func tc(level Level, title, requirement string, steps ...Step) Case {
 	return Case{Meta: Meta{Level: level, Title: title, Requirement: requirement}, Steps: steps}
 }
 
+// rule builds a case resting on RFC sentences, the deciding one first: its keyword is the
+// case's level (MUST → fail on a miss, SHOULD → warn, MAY → info).
+func rule(s Sentence, title, requirement string, steps ...Step) Case {
+	return Case{Meta: Meta{Level: s.Keyword, Title: title, Requirement: requirement,
+		Sentences: []Sentence{s}}, Steps: steps}
+}
+
+// citing adds sentences that bear on the case without deciding its grade (the general rule a
+// more specific deciding sentence overrides, a MAY that makes an outcome legal).
+func (c Case) citing(more ...Sentence) Case {
+	c.Sentences = append(c.Sentences, more...)
+	return c
+}
+
 // needing marks what the case needs of the target.
 func (c Case) needing(n ...Need) Case {
 	c.Needs = append(c.Needs, n...)
