@@ -40,6 +40,9 @@ type session struct {
 	sent    []string
 	recv    []string
 	sendErr error // first failed write: the server may legitimately close before reading all
+	// last is the last response read on the current connection (nil before the first): when
+	// the server closes after it, what the case still wanted is no longer owed.
+	last *wire.Response
 }
 
 func (s *session) dial() error {
@@ -106,7 +109,7 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 		switch {
 		case st.Reconnect:
 			s.hangUp()
-			s.sendErr = nil
+			s.sendErr, s.last = nil, nil
 			if err := s.dial(); err != nil {
 				res.Verdict = meta.MissVerdict()
 				res.Detail = fmt.Sprintf("%scannot reconnect to %s: %v", where, env.Target.Addr, err)
@@ -115,6 +118,14 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 		case st.Expect != nil:
 			obs := s.observe(st.Expect)
 			m, why := judge(st.Expect, obs)
+			if m < 0 && s.closedEarly(st.Expect, obs) {
+				res.Verdict = spec.Skip
+				res.Detail = where + closedEarlyDetail(s.last, obs)
+				return res
+			}
+			if len(obs.responses) > 0 {
+				s.last = obs.responses[len(obs.responses)-1]
+			}
 			if m < 0 {
 				res.Verdict = meta.MissVerdict()
 				res.Detail = where + missDetail(st.Expect, obs, why, s.sendErr)
@@ -150,6 +161,87 @@ func (s *session) send(st spec.Step) {
 	if err != nil && s.sendErr == nil {
 		s.sendErr = err
 	}
+}
+
+// closedEarly reports whether a miss is only the server ending the connection after a
+// response, before everything the case wanted was asked or answered: each response read in
+// this step agrees with the start of some outcome that wanted more, and the connection then
+// closed (or refused the rest of what was sent). RFC 9112 §9.6: a server that announced
+// "close" "MUST NOT process any further requests received on that connection", and §9.5: a
+// server "MAY close the transport connection at any time" — so the rest is not owed, and the
+// case's question is unanswered rather than answered wrongly. Whether the server persists at
+// all, and announces its closes, is graded once, by rfc9112/9.3 and rfc9112/9.6.
+func (s *session) closedEarly(e *spec.Expect, obs observation) bool {
+	if obs.end != endFIN && obs.end != endRST {
+		return false
+	}
+	k := len(obs.responses)
+	if k == 0 && s.last == nil {
+		return false // no response at all on this connection: nothing excuses the close
+	}
+	if k > 0 {
+		s.last = obs.responses[k-1]
+	}
+	for i := range e.Any {
+		o := &e.Any[i]
+		if len(o.Responses) <= k {
+			continue
+		}
+		agrees := true
+		for j := 0; j < k && agrees; j++ {
+			w, r := o.Responses[j], obs.responses[j]
+			agrees = w.Status.Has(r.StatusCode) && (w.Check == nil || runCheck(w.Check, r) == nil)
+		}
+		if agrees {
+			return true
+		}
+	}
+	return false
+}
+
+// closedEarlyDetail says why a case was skipped by closedEarly.
+func closedEarlyDetail(last *wire.Response, obs observation) string {
+	how := "closed the connection"
+	if obs.end == endRST {
+		how = "reset the connection"
+	}
+	if AnnouncesClose(last) {
+		return fmt.Sprintf("not judged: got %s; the server announced close (%s) and %s, so it owes no further response (RFC 9112 §9.6); the rest of this case cannot be judged on this server",
+			obs, closeAnnouncement(last), how)
+	}
+	return fmt.Sprintf("not judged: got %s; the server %s after a response without announcing close (RFC 9112 §9.5 allows a close at any time; §9.6 asks for the announcement, graded by rfc9112/9.6), so the rest of this case cannot be judged on this server",
+		obs, how)
+}
+
+// AnnouncesClose reports whether a response tells the client that the connection ends after
+// it: a "close" connection option, or an HTTP/1.0 response without "keep-alive" (RFC 9112
+// §9.3).
+func AnnouncesClose(r *wire.Response) bool {
+	if r == nil {
+		return false
+	}
+	if hasConnToken(r, "close") {
+		return true
+	}
+	return r.Version == "HTTP/1.0" && !hasConnToken(r, "keep-alive")
+}
+
+func closeAnnouncement(r *wire.Response) string {
+	if hasConnToken(r, "close") {
+		return "Connection: close"
+	}
+	return r.Version + " without keep-alive"
+}
+
+func hasConnToken(r *wire.Response, token string) bool {
+	for _, v := range r.Get("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // endKind is how the connection behaved after the responses that were read.

@@ -24,6 +24,9 @@ type Report struct {
 	// TargetStderr is what a launched target wrote (its tail); shown in the text and HTML
 	// reports, not in JSON (whose schema is fixed).
 	TargetStderr string
+	// Probe is what the opening capability probe found (nil when none ran); every report
+	// shows it in its header, since it decides which cases could run.
+	Probe *Probed
 }
 
 // NewReport assembles a report. TargetStderr is left to the caller, who reads it once the
@@ -95,6 +98,7 @@ type jsonReport struct {
 	Started    string       `json:"started"`
 	DurationMS int64        `json:"duration_ms"`
 	Summary    Summary      `json:"summary"`
+	Probe      *Probed      `json:"probe,omitempty"`
 	Results    []jsonResult `json:"results"`
 }
 
@@ -126,6 +130,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Started:    r.Started.Format(time.RFC3339),
 		DurationMS: r.Duration.Milliseconds(),
 		Summary:    r.Summary(),
+		Probe:      r.Probe,
 		Results:    make([]jsonResult, 0, len(r.Results)),
 	}
 	for _, res := range r.Results {
@@ -191,6 +196,9 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 			return s
 		}
 		return verdictColor(v) + s + "\x1b[0m"
+	}
+	if r.Probe != nil {
+		ew.printf("%s", r.Probe.Header())
 	}
 	for _, res := range r.Results {
 		label := strings.ToUpper(string(res.Verdict))

@@ -2,14 +2,11 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
-	"github.com/forkproof/forkproof/spec/wire"
 )
 
 // Options tune Execute. Zero fields take the defaults.
@@ -23,6 +20,9 @@ type Options struct {
 	// that hold slow clients longer warn unless it is raised.
 	SlowBound time.Duration
 	OnResult  func(Result) // called as each case finishes, one call at a time (progress output)
+	// Capabilities, when set, are the target's probed capabilities, shared with the caller
+	// (who shows them in the report header); nil probes afresh, lazily.
+	Capabilities *Capabilities
 }
 
 // Defaults of Options.
@@ -119,11 +119,16 @@ type runner struct {
 	t   *Target
 	opt Options
 
-	echoOnce, reflectOnce sync.Once
-	echoErr, reflectErr   error
+	caps *Capabilities
 }
 
-func newRunner(t *Target, opt Options) *runner { return &runner{t: t, opt: opt} }
+func newRunner(t *Target, opt Options) *runner {
+	caps := opt.Capabilities
+	if caps == nil {
+		caps = NewCapabilities(t, opt.Timeout)
+	}
+	return &runner{t: t, opt: opt, caps: caps}
+}
 
 // run runs one case with its needs checked, retries applied and its Result completed.
 func (r *runner) run(ctx context.Context, c Case) Result {
@@ -182,71 +187,9 @@ func safeRun(ctx context.Context, c Case, env *Env) (res Result) {
 // unmet says why the target cannot serve needs, or "" when it can.
 func (r *runner) unmet(ctx context.Context, needs []spec.Need) string {
 	for _, n := range needs {
-		switch n {
-		case spec.NeedPID:
-			if r.t.PID <= 0 {
-				return "needs the target's PID (give -pid, or launch the target with -target-cmd)"
-			}
-		case spec.NeedEcho:
-			r.echoOnce.Do(func() { r.echoErr = probeEcho(ctx, r.t.Addr, r.opt.Timeout) })
-			if r.echoErr != nil {
-				return "needs an echo endpoint (POST /echo returns the body); probe: " + r.echoErr.Error()
-			}
-		case spec.NeedReflect:
-			r.reflectOnce.Do(func() { r.reflectErr = probeReflect(ctx, r.t.Addr, r.opt.Timeout) })
-			if r.reflectErr != nil {
-				return "needs a reflect endpoint (ANY /reflect returns the request as JSON); probe: " + r.reflectErr.Error()
-			}
-		default:
-			return fmt.Sprintf("needs %q, which this runner does not know", n)
+		if err := r.caps.Has(ctx, n); err != nil {
+			return fmt.Sprintf("needs %s; probe: %v", needWords(n), err)
 		}
 	}
 	return ""
-}
-
-const probeBody = "forkproof-echo-probe"
-
-func probeEcho(ctx context.Context, addr string, timeout time.Duration) error {
-	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-		addr, len(probeBody), probeBody)
-	resp, err := roundTrip(ctx, addr, req, "POST", timeout)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 || string(resp.Body) != probeBody {
-		return fmt.Errorf("POST /echo: got %d with %d body bytes; want 2xx with the %d bytes sent",
-			resp.StatusCode, len(resp.Body), len(probeBody))
-	}
-	return nil
-}
-
-func probeReflect(ctx context.Context, addr string, timeout time.Duration) error {
-	req := fmt.Sprintf("GET /reflect HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
-	resp, err := roundTrip(ctx, addr, req, "GET", timeout)
-	if err != nil {
-		return err
-	}
-	var got map[string]any
-	if resp.StatusCode/100 != 2 || json.Unmarshal(resp.Body, &got) != nil || got["method"] != "GET" {
-		return fmt.Errorf("GET /reflect: got %d with %d body bytes; want 2xx with a JSON object whose method is GET",
-			resp.StatusCode, len(resp.Body))
-	}
-	return nil
-}
-
-// roundTrip sends one request on a fresh connection and reads one response.
-func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
-	c, err := clients.Dial(ctx, addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %v", addr, err)
-	}
-	defer c.Close()
-	if err := c.Send([]byte(req)); err != nil {
-		return nil, fmt.Errorf("sending: %v", err)
-	}
-	r, err := c.ReadResponse(method, timeout)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %v", err)
-	}
-	return r, nil
 }

@@ -164,8 +164,15 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if retries <= 0 {
 		retries = -1 // the runner reads 0 as "default"
 	}
+	caps := conformance.NewCapabilities(target, timeout)
+	probe := caps.Probe(ctx)
+	if !probe.Answers() && ctx.Err() == nil {
+		stopTarget()
+		return usageErr(fmt.Errorf("target %s does not answer HTTP: %s", target.Addr, probe.Root))
+	}
 	results := conformance.Execute(ctx, target, cases, conformance.Options{
 		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
+		Capabilities: caps,
 	})
 	if baseErr != nil {
 		for _, m := range conformance.HygieneMetas() {
@@ -178,6 +185,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		results = append(results, quirks.Apply(results)...)
 	}
 	report := conformance.NewReport(target, started, results)
+	report.Probe = probe
 	stopTarget()
 	if target.Stderr != nil {
 		report.TargetStderr = target.Stderr()

@@ -1,0 +1,312 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Capabilities is what the opening probe found a target to offer. Cases declare what they
+// need (spec.Need); a case whose need the target lacks is skipped with the probe's reason,
+// never failed. Each capability is probed on its own, once, the first time a case or the
+// report header asks for it.
+type Capabilities struct {
+	target  *Target
+	timeout time.Duration
+
+	mu     sync.Mutex
+	probes map[spec.Need]*capProbe
+}
+
+type capProbe struct {
+	once sync.Once
+	err  error // nil: the target has it
+}
+
+// Probed is the capability probe's findings as the reports show them.
+type Probed struct {
+	// Root is what GET / HTTP/1.1 got: "200 HTTP/1.1", or why nothing usable came back.
+	Root string `json:"root"`
+	// Version is the HTTP version of the response to an HTTP/1.1 request ("" if none).
+	Version string `json:"version,omitempty"`
+	// Persistence: "keep-alive", "announced close" or "closes without announcing".
+	Persistence string `json:"persistence,omitempty"`
+	// Needs maps each capability a case can need to "yes" or the reason it is missing.
+	Needs map[spec.Need]string `json:"needs"`
+}
+
+// NewCapabilities prepares the probes of target; nothing is sent until a need is asked.
+func NewCapabilities(target *Target, timeout time.Duration) *Capabilities {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Capabilities{target: target, timeout: timeout, probes: map[spec.Need]*capProbe{}}
+}
+
+// probed is every capability the probe knows how to find.
+var probed = []spec.Need{spec.NeedHTTP11, spec.NeedPersist, spec.NeedEcho, spec.NeedReflect,
+	spec.NeedStatus, spec.NeedBytes, spec.NeedSleep, spec.NeedPostRoot}
+
+// Has probes need (once) and returns nil when the target offers it, else why not. NeedPID is
+// a property of the target description, not probed.
+func (c *Capabilities) Has(ctx context.Context, need spec.Need) error {
+	if need == spec.NeedPID {
+		if c.target.PID <= 0 {
+			return fmt.Errorf("the target's PID is unknown (give -pid, or launch the target with -target-cmd)")
+		}
+		return nil
+	}
+	c.mu.Lock()
+	p := c.probes[need]
+	if p == nil {
+		p = &capProbe{}
+		c.probes[need] = p
+	}
+	c.mu.Unlock()
+	p.once.Do(func() { p.err = c.probe(ctx, need) })
+	return p.err
+}
+
+// Probe runs every probe (concurrently) and summarises them for a report header.
+func (c *Capabilities) Probe(ctx context.Context) *Probed {
+	var wg sync.WaitGroup
+	for _, n := range probed {
+		wg.Go(func() { _ = c.Has(ctx, n) })
+	}
+	var root *wire.Response
+	var rootErr error
+	wg.Go(func() { root, rootErr = c.get(ctx, "/", false) })
+	wg.Wait()
+	p := &Probed{Needs: map[spec.Need]string{}}
+	for _, n := range probed {
+		if err := c.Has(ctx, n); err != nil {
+			p.Needs[n] = err.Error()
+		} else {
+			p.Needs[n] = "yes"
+		}
+	}
+	switch {
+	case rootErr != nil:
+		p.Root = "GET / got no response: " + rootErr.Error()
+	default:
+		p.Root = fmt.Sprintf("GET / → %d %s", root.StatusCode, root.Version)
+		if root.StatusCode/100 != 2 {
+			p.Root += " (no 2xx resource at /: cases that fetch / cannot pass)"
+		}
+		p.Version = root.Version
+	}
+	switch err := c.Has(ctx, spec.NeedPersist); {
+	case err == nil:
+		p.Persistence = "keep-alive"
+	case rootErr == nil:
+		p.Persistence = err.Error()
+	}
+	return p
+}
+
+// Answers reports whether the target answered the opening GET / with any HTTP response.
+func (p *Probed) Answers() bool { return p.Version != "" }
+
+// NeedNames lists the probed needs in a stable order, for reports.
+func (p *Probed) NeedNames() []spec.Need {
+	ns := make([]spec.Need, 0, len(p.Needs))
+	for n := range p.Needs {
+		ns = append(ns, n)
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
+	return ns
+}
+
+func (c *Capabilities) probe(ctx context.Context, need spec.Need) error {
+	switch need {
+	case spec.NeedHTTP11:
+		r, err := c.get(ctx, "/", false)
+		if err != nil {
+			return fmt.Errorf("GET / HTTP/1.1: %v", err)
+		}
+		if r.Version != "HTTP/1.1" {
+			return fmt.Errorf("GET / HTTP/1.1 was answered with %s: the server speaks an earlier version", r.Version)
+		}
+		return nil
+	case spec.NeedPersist:
+		return c.probePersist(ctx)
+	case spec.NeedEcho:
+		return probeEcho(ctx, c.target.Addr, c.timeout)
+	case spec.NeedReflect:
+		return probeReflect(ctx, c.target.Addr, c.timeout)
+	case spec.NeedStatus:
+		r, err := c.get(ctx, "/status/203", true)
+		if err != nil || r.StatusCode != 203 {
+			return probeMiss("GET /status/203", "203", r, err)
+		}
+		return nil
+	case spec.NeedBytes:
+		r, err := c.get(ctx, "/bytes/37", true)
+		if err != nil || r.StatusCode/100 != 2 || len(r.Body) != 37 {
+			return probeMiss("GET /bytes/37", "2xx with 37 body bytes", r, err)
+		}
+		return nil
+	case spec.NeedSleep:
+		r, err := c.get(ctx, "/sleep/1", true)
+		if err != nil || r.StatusCode/100 != 2 {
+			return probeMiss("GET /sleep/1", "2xx", r, err)
+		}
+		return nil
+	case spec.NeedPostRoot:
+		req := fmt.Sprintf("POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", c.target.Addr)
+		if _, err := roundTrip(ctx, c.target.Addr, req, "POST", c.timeout); err != nil {
+			return fmt.Errorf("POST / with a 5-byte body: %v", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("needs %q, which this runner does not know", need)
+}
+
+// probeMiss says why an endpoint probe did not find the endpoint.
+func probeMiss(what, want string, r *wire.Response, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %v", what, err)
+	}
+	return fmt.Errorf("%s: got %d with %d body bytes; want %s", what, r.StatusCode, len(r.Body), want)
+}
+
+// get sends GET path on a fresh connection (with "Connection: close" when closing) and reads
+// the response.
+func (c *Capabilities) get(ctx context.Context, path string, closing bool) (*wire.Response, error) {
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n"
+	if closing {
+		req += "Connection: close\r\n"
+	}
+	return roundTrip(ctx, c.target.Addr, req+"\r\n", "GET", c.timeout)
+}
+
+// probePersist asks GET / twice on one connection: a server that persists answers both.
+func (c *Capabilities) probePersist(ctx context.Context) error {
+	conn, err := clients.Dial(ctx, c.target.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot connect to %s: %v", c.target.Addr, err)
+	}
+	defer conn.Close()
+	req := []byte("GET / HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n\r\n")
+	if err := conn.Send(req); err != nil {
+		return fmt.Errorf("sending GET /: %v", err)
+	}
+	r, err := conn.ReadResponse("GET", c.timeout)
+	if err != nil {
+		return fmt.Errorf("GET /: %v", err)
+	}
+	if AnnouncesClose(r) {
+		return fmt.Errorf("announced close (%s): the server does not keep connections open", closeAnnouncement(r))
+	}
+	if err := conn.Send(req); err != nil {
+		return fmt.Errorf("closes without announcing: a second GET / on the connection could not be sent (%v)", err)
+	}
+	if _, err := conn.ReadResponse("GET", c.timeout); err != nil {
+		return fmt.Errorf("closes without announcing: a second GET / on the connection got no response (%v)", err)
+	}
+	return nil
+}
+
+const probeBody = "forkproof-echo-probe"
+
+func probeEcho(ctx context.Context, addr string, timeout time.Duration) error {
+	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		addr, len(probeBody), probeBody)
+	resp, err := roundTrip(ctx, addr, req, "POST", timeout)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 || string(resp.Body) != probeBody {
+		return fmt.Errorf("POST /echo: got %d with %d body bytes; want 2xx with the %d bytes sent",
+			resp.StatusCode, len(resp.Body), len(probeBody))
+	}
+	return nil
+}
+
+func probeReflect(ctx context.Context, addr string, timeout time.Duration) error {
+	req := fmt.Sprintf("GET /reflect HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+	resp, err := roundTrip(ctx, addr, req, "GET", timeout)
+	if err != nil {
+		return err
+	}
+	var got map[string]any
+	if resp.StatusCode/100 != 2 || json.Unmarshal(resp.Body, &got) != nil || got["method"] != "GET" {
+		return fmt.Errorf("GET /reflect: got %d with %d body bytes; want 2xx with a JSON object whose method is GET",
+			resp.StatusCode, len(resp.Body))
+	}
+	return nil
+}
+
+// roundTrip sends one request on a fresh connection and reads one response.
+func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
+	c, err := clients.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %v", addr, err)
+	}
+	defer c.Close()
+	if err := c.Send([]byte(req)); err != nil {
+		return nil, fmt.Errorf("sending: %v", err)
+	}
+	r, err := c.ReadResponse(method, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %v", err)
+	}
+	return r, nil
+}
+
+// needWords names a need for a skip reason.
+func needWords(n spec.Need) string {
+	switch n {
+	case spec.NeedEcho:
+		return "an echo endpoint (POST /echo returns the body)"
+	case spec.NeedReflect:
+		return "a reflect endpoint (ANY /reflect returns the request as JSON)"
+	case spec.NeedStatus:
+		return "a status endpoint (GET /status/N answers N)"
+	case spec.NeedBytes:
+		return "a bytes endpoint (GET /bytes/N answers N bytes)"
+	case spec.NeedSleep:
+		return "a sleep endpoint (GET /sleep/MS answers after MS ms)"
+	case spec.NeedPersist:
+		return "persistent connections (a second request answered on one connection)"
+	case spec.NeedHTTP11:
+		return "an HTTP/1.1 server (HTTP/1.1 responses)"
+	case spec.NeedPostRoot:
+		return "POST / answered (any status)"
+	case spec.NeedPID:
+		return "the target's PID"
+	}
+	return strings.TrimSpace(string(n))
+}
+
+// Header is the probe's findings as the text report's first lines.
+func (p *Probed) Header() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "probe: %s", p.Root)
+	if p.Persistence != "" {
+		fmt.Fprintf(&b, "; persistence: %s", p.Persistence)
+	}
+	b.WriteString("\n")
+	var have, lack []string
+	for _, n := range p.NeedNames() {
+		if n == spec.NeedPersist {
+			continue
+		}
+		if p.Needs[n] == "yes" {
+			have = append(have, string(n))
+		} else {
+			lack = append(lack, string(n))
+		}
+	}
+	fmt.Fprintf(&b, "probe: has [%s]; lacks [%s] (cases needing what it lacks are skipped)\n\n",
+		strings.Join(have, " "), strings.Join(lack, " "))
+	return b.String()
+}
