@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Response is one response as read by the strict reader.
@@ -163,6 +164,13 @@ func (p *parser) toEOF(resp *Response) error {
 	resp.CloseDelimited = true
 	b, err := p.src.(*bufSrc).rest()
 	resp.Body = b
+	if errors.Is(err, syscall.ECONNRESET) {
+		// The body runs to the end of the connection, and a reset is an end: servers reset
+		// when they close with our unread bytes in their buffer (after a 400, say). The
+		// response is complete as far as anyone can tell; the body may be cut short.
+		p.warn("body delimited by close ended with a reset: it may be cut short")
+		return nil
+	}
 	return err
 }
 

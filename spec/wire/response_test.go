@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 )
@@ -226,6 +229,33 @@ func TestReadResponseReaderError(t *testing.T) {
 	}
 	if _, err := ReadResponse(bufio.NewReader(iotest.ErrReader(boom)), "GET"); !errors.Is(err, boom) {
 		t.Errorf("err %v; want the reader's error", err)
+	}
+}
+
+// A body delimited by the close may end with a reset (a server closing with our unread bytes
+// in its buffer): the response is returned, with a warning. A reset inside a body of known
+// length is still an error.
+func TestReadResponseCloseDelimitedReset(t *testing.T) {
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	for _, tt := range []struct {
+		head, body string
+		wantErr    bool
+	}{
+		{"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n", "", false},
+		{"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", "400 Bad Request", false},
+		{"HTTP/1.1 400 Bad Request\r\nContent-Length: 20\r\n\r\n", "400 Bad Request", true},
+	} {
+		rd := io.MultiReader(strings.NewReader(tt.head+tt.body), iotest.ErrReader(reset))
+		resp, err := ReadResponse(bufio.NewReader(rd), "GET")
+		if tt.wantErr {
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("For %q, err = %v; want the reset", tt.head, err)
+			}
+			continue
+		}
+		if err != nil || resp == nil || string(resp.Body) != tt.body || len(resp.Warnings) == 0 {
+			t.Errorf("For %q, got %+v, %v; want the response with body %q and a warning", tt.head, resp, err, tt.body)
+		}
 	}
 }
 
