@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,6 +149,9 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 }
 
 func (s *session) send(st spec.Step) {
+	if p := s.env.Target.Path; p != "" && p != "/" {
+		st.Send, st.SplitAt = Retarget(st.Send, st.SplitAt, p)
+	}
 	var err error
 	switch {
 	case len(st.Send) > 0 && len(st.SplitAt) > 0:
@@ -161,6 +165,53 @@ func (s *session) send(st spec.Step) {
 	if err != nil && s.sendErr == nil {
 		s.sendErr = err
 	}
+}
+
+// Retarget rewrites every request line of b whose target is exactly "/" (a method token at
+// a line start, SP, "/", then SP or the end of b) to target path instead, moving the split
+// offsets after each rewrite by the length it added.
+func Retarget(b []byte, at []int, path string) ([]byte, []int) {
+	var out []byte
+	orig, at := at, slices.Clone(at)
+	delta := 0
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && isTchar(b[j]) {
+			j++
+		}
+		if j > i && j+1 < len(b) && b[j] == ' ' && b[j+1] == '/' && (j+2 == len(b) || b[j+2] == ' ') {
+			slash := j + 1
+			out = append(out, b[i:slash]...)
+			out = append(out, path...)
+			for k, o := range orig {
+				if o > slash {
+					at[k] += len(path) - 1
+				}
+			}
+			delta += len(path) - 1
+			i = slash + 1
+		}
+		nl := bytes.IndexByte(b[i:], '\n')
+		if nl < 0 {
+			out = append(out, b[i:]...)
+			break
+		}
+		out = append(out, b[i:i+nl+1]...)
+		i += nl + 1
+	}
+	if delta == 0 {
+		return b, orig
+	}
+	return out, at
+}
+
+// isTchar reports whether c may appear in a token (RFC 9110 §5.6.2): a method name.
+func isTchar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // closedEarly reports whether a miss is only the server ending the connection after a

@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,5 +195,29 @@ func TestCompileFillsOutcomes(t *testing.T) {
 	c.Outcomes = []string{"written by hand"}
 	if got := Compile(c); !reflect.DeepEqual(got.Outcomes, c.Outcomes) {
 		t.Errorf("Outcomes = %q; want the catalogue's own %q", got.Outcomes, c.Outcomes)
+	}
+}
+
+func TestRetarget(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		at    []int
+		out   string
+		outAt []int
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", []int{7, 16}, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n", []int{17, 26}},
+		{"GET / HT", nil, "GET /index.html HT", nil},
+		{"GET /", []int{3}, "GET /index.html", []int{3}},
+		// pipelined: both lines, offsets after each moved by what came before
+		{"GET / HTTP/1.1\r\n\r\nHEAD / HTTP/1.1\r\n\r\n", []int{5, 20, 30}, "GET /index.html HTTP/1.1\r\n\r\nHEAD /index.html HTTP/1.1\r\n\r\n", []int{15, 30, 50}},
+		// not a request-line target of exactly "/"
+		{"GET /x HTTP/1.1\r\nX-A: / b\r\n\r\n", []int{4}, "GET /x HTTP/1.1\r\nX-A: / b\r\n\r\n", []int{4}},
+		{"GET  / HTTP/1.1\r\n\r\n", nil, "GET  / HTTP/1.1\r\n\r\n", nil},
+		{"POST /echo HTTP/1.1\r\n\r\n", nil, "POST /echo HTTP/1.1\r\n\r\n", nil},
+	} {
+		out, at := Retarget([]byte(tt.in), tt.at, "/index.html")
+		if string(out) != tt.out || !slices.Equal(at, tt.outAt) {
+			t.Errorf("For %q at %v, Retarget = %q at %v; want %q at %v", tt.in, tt.at, out, at, tt.out, tt.outAt)
+		}
 	}
 }

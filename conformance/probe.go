@@ -41,6 +41,8 @@ type Probed struct {
 	Persistence string `json:"persistence,omitempty"`
 	// Needs maps each capability a case can need to "yes" or the reason it is missing.
 	Needs map[spec.Need]string `json:"needs"`
+
+	rootOK bool
 }
 
 // NewCapabilities prepares the probes of target; nothing is sent until a need is asked.
@@ -83,7 +85,7 @@ func (c *Capabilities) Probe(ctx context.Context) *Probed {
 	}
 	var root *wire.Response
 	var rootErr error
-	wg.Go(func() { root, rootErr = c.get(ctx, "/", false) })
+	wg.Go(func() { root, rootErr = c.get(ctx, c.target.RootPath(), false) })
 	wg.Wait()
 	p := &Probed{Needs: map[spec.Need]string{}}
 	for _, n := range probed {
@@ -95,13 +97,14 @@ func (c *Capabilities) Probe(ctx context.Context) *Probed {
 	}
 	switch {
 	case rootErr != nil:
-		p.Root = "GET / got no response: " + rootErr.Error()
+		p.Root = "GET " + c.target.RootPath() + " got no response: " + rootErr.Error()
 	default:
-		p.Root = fmt.Sprintf("GET / → %d %s", root.StatusCode, root.Version)
+		p.Root = fmt.Sprintf("GET %s → %d %s", c.target.RootPath(), root.StatusCode, root.Version)
 		if root.StatusCode/100 != 2 {
-			p.Root += " (no 2xx resource at /: cases that fetch / cannot pass)"
+			p.Root += fmt.Sprintf(" (no 2xx resource at %s: cases that fetch it cannot pass; name one with -path)", c.target.RootPath())
 		}
 		p.Version = root.Version
+		p.rootOK = root.StatusCode/100 == 2
 	}
 	switch err := c.Has(ctx, spec.NeedPersist); {
 	case err == nil:
@@ -114,6 +117,10 @@ func (c *Capabilities) Probe(ctx context.Context) *Probed {
 
 // Answers reports whether the target answered the opening GET / with any HTTP response.
 func (p *Probed) Answers() bool { return p.Version != "" }
+
+// Serves reports whether the opening GET of the root path got a 2xx: nearly every case
+// fetches it and wants one.
+func (p *Probed) Serves() bool { return p.rootOK }
 
 // NeedNames lists the probed needs in a stable order, for reports.
 func (p *Probed) NeedNames() []spec.Need {
@@ -128,12 +135,12 @@ func (p *Probed) NeedNames() []spec.Need {
 func (c *Capabilities) probe(ctx context.Context, need spec.Need) error {
 	switch need {
 	case spec.NeedHTTP11:
-		r, err := c.get(ctx, "/", false)
+		r, err := c.get(ctx, c.target.RootPath(), false)
 		if err != nil {
-			return fmt.Errorf("GET / HTTP/1.1: %v", err)
+			return fmt.Errorf("GET %s HTTP/1.1: %v", c.target.RootPath(), err)
 		}
 		if r.Version != "HTTP/1.1" {
-			return fmt.Errorf("GET / HTTP/1.1 was answered with %s: the server speaks an earlier version", r.Version)
+			return fmt.Errorf("GET %s HTTP/1.1 was answered with %s: the server speaks an earlier version", c.target.RootPath(), r.Version)
 		}
 		return nil
 	case spec.NeedPersist:
@@ -195,22 +202,22 @@ func (c *Capabilities) probePersist(ctx context.Context) error {
 		return fmt.Errorf("cannot connect to %s: %v", c.target.Addr, err)
 	}
 	defer conn.Close()
-	req := []byte("GET / HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n\r\n")
+	req := []byte("GET " + c.target.RootPath() + " HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n\r\n")
 	if err := conn.Send(req); err != nil {
-		return fmt.Errorf("sending GET /: %v", err)
+		return fmt.Errorf("sending GET %s: %v", c.target.RootPath(), err)
 	}
 	r, err := conn.ReadResponse("GET", c.timeout)
 	if err != nil {
-		return fmt.Errorf("GET /: %v", err)
+		return fmt.Errorf("GET %s: %v", c.target.RootPath(), err)
 	}
 	if AnnouncesClose(r) {
 		return fmt.Errorf("announced close (%s): the server does not keep connections open", closeAnnouncement(r))
 	}
 	if err := conn.Send(req); err != nil {
-		return fmt.Errorf("closes without announcing: a second GET / on the connection could not be sent (%v)", err)
+		return fmt.Errorf("closes without announcing: a second request on the connection could not be sent (%v)", err)
 	}
 	if _, err := conn.ReadResponse("GET", c.timeout); err != nil {
-		return fmt.Errorf("closes without announcing: a second GET / on the connection got no response (%v)", err)
+		return fmt.Errorf("closes without announcing: a second request on the connection got no response (%v)", err)
 	}
 	return nil
 }

@@ -56,8 +56,19 @@ type Env struct {
 // Target is a server under test.
 type Target struct {
 	Addr string // host:port
+	// Path is the resource the cases fetch where the catalogue says "/" (a request-line target
+	// of exactly "/"): for a server whose / is not a 2xx resource. Empty means "/".
+	Path string
 	PID  int    // root process, 0 when unknown
 	Cmd  string // the command forkproof launched, if any
 	// Stderr returns what a launched target wrote on stderr so far (nil when not launched).
 	Stderr func() string
+}
+
+// RootPath is the resource cases fetch where the catalogue says "/": Path, or "/".
+func (t *Target) RootPath() string {
+	if t.Path == "" {
+		return "/"
+	}
+	return t.Path
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,6 +77,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		fdTolerance         int
 		settle              time.Duration
 		retries             int
+		path                string
 	)
 	tf.register(fs)
 	fs.StringVar(&run, "run", "", "run only the cases whose ID has this `PREFIX` (e.g. rfc9112/6.1) or matches this REGEX")
@@ -86,6 +88,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.DurationVar(&window, "window", conformance.DefaultWindow, "how long to watch that a server waits (stays silent/open)")
 	fs.DurationVar(&slowBound, "slow-bound", conformance.DefaultSlowBound, "how long a slow client (slowloris, slow body) may be held before the server is said to wait too long")
 	fs.IntVar(&retries, "retries", conformance.DefaultRetries, "re-runs, with longer waits, of a verdict resting on a timed observation (0: none)")
+	fs.StringVar(&path, "path", "/", "the 2xx `resource` to fetch where cases request / (for a server whose / is not a 2xx resource)")
 	fs.IntVar(&parallel, "parallel", conformance.DefaultParallel, "cases run at once")
 	fs.StringVar(&quirksPath, "quirks", "", "`FILE` of expected failures: lines 'ID-or-prefix reason…', # comments")
 	fs.IntVar(&fdTolerance, "fd-tolerance", conformance.DefaultFDTolerance, "open fds a target may gain over its baseline")
@@ -112,6 +115,9 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	}
 	if err := tf.validate(); err != nil {
 		return usageErr(err)
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n") {
+		return usageErr(fmt.Errorf("-path %q: want an origin-form path starting with / and without whitespace", path))
 	}
 	if parallel <= 0 || timeout <= 0 || window <= 0 || slowBound <= 0 || fdTolerance < 0 || settle <= 0 {
 		return usageErr(errors.New("-parallel, -timeout, -window, -slow-bound and -settle must be positive, -fd-tolerance not negative"))
@@ -164,11 +170,18 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if retries <= 0 {
 		retries = -1 // the runner reads 0 as "default"
 	}
+	target.Path = path
 	caps := conformance.NewCapabilities(target, timeout)
 	probe := caps.Probe(ctx)
 	if !probe.Answers() && ctx.Err() == nil {
 		stopTarget()
 		return usageErr(fmt.Errorf("target %s does not answer HTTP: %s", target.Addr, probe.Root))
+	}
+	if !probe.Serves() && ctx.Err() == nil {
+		// Nearly every case fetches this resource and wants a 2xx: judging the target
+		// without one would only pile up wrong failures.
+		stopTarget()
+		return usageErr(fmt.Errorf("target %s: %s", target.Addr, probe.Root))
 	}
 	results := conformance.Execute(ctx, target, cases, conformance.Options{
 		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,

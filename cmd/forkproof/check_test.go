@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/internal/fakenet"
 	"github.com/forkproof/forkproof/internal/testbin"
 )
 
@@ -221,6 +222,7 @@ func TestCheckBadUsage(t *testing.T) {
 		{[]string{"-run", "rfc(("}, "bad case pattern"},
 		{[]string{"-run", "no/such/case"}, "selects no case"},
 		{[]string{"-parallel", "0"}, "must be positive"},
+		{[]string{"-path", "index.html"}, "want an origin-form path"},
 		{[]string{"-quirks", filepath.Join(dir, "missing.txt")}, "quirks file"},
 		{[]string{"-quirks", badQuirks}, "bad.txt:2: quirk \"rfc9112/3/1\" has no reason"},
 		{[]string{"-target-cmd", "srv --port 80"}, "no {port} placeholder"},
@@ -244,6 +246,31 @@ func TestCheckUnreachableAddr(t *testing.T) {
 	_, errs, code := forkproof(t, "check", "-addr", addr)
 	if code != 2 || !strings.Contains(errs, "unreachable") {
 		t.Errorf("check -addr %s (closed): exit %d, stderr %q; want 2 naming it unreachable", addr, code, errs)
+	}
+}
+
+// A target that accepts connections but answers nothing, or answers but has no 2xx resource
+// to fetch, is not judged case by case (hundreds of made-up failures): check stops with
+// exit 2 and says why.
+func TestCheckTargetWithoutHTTP(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		handle func(c net.Conn)
+		args   []string
+		want   string
+	}{
+		{"silent", func(c net.Conn) { c.Read(make([]byte, 4096)); c.Read(make([]byte, 1)) },
+			[]string{"-timeout", "300ms"}, "does not answer HTTP"},
+		{"404 at /", func(c net.Conn) {
+			c.Read(make([]byte, 4096))
+			c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		}, nil, "name one with -path"},
+	} {
+		srv := fakenet.Start(t, tt.handle)
+		_, errs, code := forkproof(t, append([]string{"check", "-addr", srv.Addr(), "-run", "rfc9112/2.1/1"}, tt.args...)...)
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tt.name, code, errs, tt.want)
+		}
 	}
 }
 
