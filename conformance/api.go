@@ -77,8 +77,13 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 		t.Fatalf("conformance.Run: no case selected (pattern %q)", cfg.run)
 	}
 	opt := cfg.opt.withDefaults()
-	r := newRunner(target, opt)
 	ctx := t.Context()
+	// A target that answers no HTTP at all fails once, not once per case.
+	opt.Capabilities = NewCapabilities(target, opt.Timeout)
+	if p := opt.Capabilities.Probe(ctx); !p.Answers() && ctx.Err() == nil {
+		t.Fatalf("conformance.Run: target %s does not answer HTTP: %s", target.Addr, p.Root)
+	}
+	r := newRunner(target, opt)
 
 	jobs := make(chan Case)
 	var wg sync.WaitGroup

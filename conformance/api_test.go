@@ -2,12 +2,14 @@ package conformance
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/internal/fakenet"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -93,4 +95,25 @@ func TestRunAPIWithRun(t *testing.T) {
 	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}})
 	// Only the passing case is selected, so this test passes only if WithRun selects.
 	Run(t, f.target(), WithCases(apiCases()...), WithRun("rfc9112/6.1/1"), WithWindow(100*time.Millisecond))
+}
+
+// TestRunAPIDeadChild runs the API against a target that accepts and never answers; it only
+// runs when TestRunAPIDead starts this test binary again.
+func TestRunAPIDeadChild(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") != "1" {
+		t.Skip("run by TestRunAPIDead in a child process")
+	}
+	srv := fakenet.Start(t, func(c net.Conn) { c.Read(make([]byte, 4096)); c.Read(make([]byte, 1)) })
+	Run(t, &Target{Addr: srv.Addr()}, WithCases(apiCases()...), WithTimeout(300*time.Millisecond))
+}
+
+// A dead target is one failure that says so, not one per case.
+func TestRunAPIDead(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") == "1" {
+		t.Skip("child process")
+	}
+	out, ok := runChild(t, "^TestRunAPIDeadChild$")
+	if ok || !strings.Contains(out, "does not answer HTTP") || strings.Contains(out, "TestRunAPIDeadChild/") {
+		t.Errorf("child output:\n%s\nwant one failure saying the target does not answer HTTP, and no subtests", out)
+	}
 }
