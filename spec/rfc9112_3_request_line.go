@@ -39,11 +39,18 @@ func nonConformantVersion() Outcome {
 // RFC 9112 §3: the request line — method, request-target, HTTP-version, single SP separators.
 func rfc9112RequestLine() []Case {
 	line := func(l string) string { return raw(l, "Host: forkproof.test") }
+	// processed and otherRefusal are the answers to an invalid request line that RFC 9112
+	// §3.2's SHOULD does not name: a 404 shows the line was read and its target looked up as
+	// it came (the SHOULD NOT), another 4xx/5xx refuses it with another status. Both warn.
+	processed := warned(anyEnd(want(Status(404))), "404: the line was read and its target looked up as it came (SHOULD 400 or 301; SHOULD NOT process)")
+	otherRefusal := warned(anyEnd(want(Range(400, 599))), "refused with another status (RFC 9112 §3.2 SHOULD names 400 or 301)")
 	// invalidLine: an invalid request-line gets 400 (or a 301 to the encoded target); 2xx is
 	// an autocorrection (SHOULD NOT). extra lists more acceptable outcomes.
 	invalidLine := func(title, requirement, l string, extra ...Outcome) Case {
+		os := append(rejected(), anyEnd(want(Status(301))))
+		os = append(os, extra...)
 		return rule(s9112InvalidRequestLine, title, requirement,
-			send(line(l)), expect(append(append(rejected(), anyEnd(want(Status(301)))), extra...)...)).
+			send(line(l)), expect(append(os, processed, otherRefusal)...)).
 			citing(s9112Invalid400, s9112NoAutocorrect)
 	}
 	// A method slot that holds no method the server implements is also an unrecognized
@@ -58,7 +65,7 @@ func rfc9112RequestLine() []Case {
 	badVersion := func(v, why string) Case {
 		return rule(s9112InvalidRequestLine, "invalid HTTP-version "+why,
 			"HTTP-version is exactly \"HTTP/\" DIGIT \".\" DIGIT, case-sensitive; anything else makes the request line invalid: 400 (or 505).",
-			send(line("GET / "+v)), expect(append(rejected(400, 505), nonConformantVersion())...)).
+			send(line("GET / "+v)), expect(append(rejected(400, 505), nonConformantVersion(), otherRefusal)...)).
 			citing(s9112Invalid400, s9112NoAutocorrect, s9110VersionMustNot)
 	}
 	badTarget := func(t, why string) Case {
