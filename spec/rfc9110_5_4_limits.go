@@ -46,7 +46,7 @@ func rfc9110Limits() []Case {
 		policy("No RFC sentence sets a minimum field size; a 4 KiB field (a cookie) is ordinary, and refusing it is warned.",
 			"field value of 4 KiB is served",
 			"A 4 KiB cookie-sized field is within every reasonable limit.",
-			send(get("/", "Cookie: c="+repeat("c", 4096))), expect(served()...)).citing(s9110FieldTooLarge),
+			send(get("/", "Cookie: c="+repeat("c", 4096))), expect(served()...)).quoting(s9110FieldTooLarge),
 		overLimit(s9112LongTarget414, "request line of 9000 bytes",
 			"A request line over 8 KiB is either served or refused with a 4xx (414 for a long target); the server survives.",
 			get("/"+repeat("a", 9000))),
@@ -73,6 +73,6 @@ func rfc9110Limits() []Case {
 			"A flood of empty lines is ignored or refused, or the connection closed; the server survives and does not spin.",
 			send(repeat("\r\n", 10000)+get("/")),
 			expect(anyEnd(want(Class(4))), anyEnd(ok()), closed()),
-			reconnect(), send(get("/")), expect(served()...)).citing(s9112LeadingCRLF, s9112CloseAnyTime),
+			reconnect(), send(get("/")), expect(served()...)).quoting(s9112LeadingCRLF, s9112CloseAnyTime),
 	)
 }

@@ -39,6 +39,15 @@ func policy(text, title, requirement string, steps ...Step) Case {
 	return Case{Meta: Meta{Level: SHOULD, Title: title, Requirement: requirement, Policy: text}, Steps: steps}
 }
 
+// quoting adds to a policy case the sentences that bear on it without a keyword to decide it:
+// they are quoted in the policy itself, since a case's Sentences start with the deciding one.
+func (c Case) quoting(more ...Sentence) Case {
+	for _, s := range more {
+		c.Policy += " " + s.String()
+	}
+	return c
+}
+
 // anyStatus matches every final status: the answer to POST / differs from server to server
 // (200, 405, 501…), and framing cases judge what follows it, not the status itself.
 var anyStatus = Range(200, 599)
@@ -247,7 +256,7 @@ func rfc9112Body() []Case {
 			"A request with neither field has a zero-length body (or gets 411).",
 			send(req("POST", "/echo")+get("/")),
 			expect(anyEnd(ok(bodyLen(0)), ok()), closed(want(Status(411))), anyEnd(want(Status(411)), ok()))).
-			citing(s9112NoFramingZero, s9112LengthRequired).needing(NeedEcho),
+			quoting(s9112NoFramingZero, s9112LengthRequired).needing(NeedEcho),
 	)
 
 	badCL := func(v, why string) Case {
