@@ -40,9 +40,10 @@ func rfc9112Chunked() []Case {
 	// answer before reading (a static resource does not need the body): 400 then close; an
 	// answer, then close without reading on; an answer, then 400 for the body, then close.
 	refusals := func(also ...Outcome) []Outcome {
-		return then(append([]Outcome{closed(want(Status(400))), closed(want(anyStatus)),
+		return append(then(append([]Outcome{closed(want(Status(400))), closed(want(anyStatus)),
 			closed(want(anyStatus), want(Status(400))),
-			warned(open(want(Status(400))), "400 but the connection stays open after a syntax error")}, also...)...)
+			warned(open(want(Status(400))), "400 but the connection stays open after a syntax error")}, also...)...),
+			closedAfterPost(Pass, "close without a response"))
 	}
 	// broken sends a broken chunked body on POST / after a valid POST / (afterPost), so the
 	// answer to POST itself is not mistaken for the answer to the body; a server that stays
