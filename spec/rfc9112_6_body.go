@@ -20,7 +20,7 @@ var (
 		"All transfer-coding names are case-insensitive and ought to be registered within the HTTP Transfer Coding registry, as defined in Section 7.3.")
 	s9112OWSExcluded = r9112("5", None,
 		"The field line value does not include that leading or trailing whitespace: OWS occurring before the first non-whitespace octet of the field line value, or after the last non-whitespace octet of the field line value, is excluded by parsers when extracting the field line value from a field line.")
-	s9112ChunkedTwice = r9112("7", MUST,
+	s9112ChunkedTwice = r9112("6.1", MUST,
 		"A sender MUST NOT apply the chunked transfer coding more than once to a message body (i.e., chunking an already chunked message is not allowed).")
 	s9112CLFrames = r9112("6.3", MUST,
 		"If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets. If the sender closes the connection or the recipient times out before the indicated number of octets are received, the recipient MUST consider the message to be incomplete and close the connection.")
