@@ -65,6 +65,34 @@ func proofNaive(c net.Conn) {
 	}
 }
 
+// proofConnCloses persists by default but closes, unannounced, after answering any request
+// carrying a Connection field: the learner server that treats "Connection:" as "close".
+func proofConnCloses(c net.Conn) {
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, ok := proofRead(c, buf)
+		pending = append(pending, buf[:n]...)
+		for {
+			i := bytes.Index(pending, []byte("\r\n\r\n"))
+			if i < 0 {
+				break
+			}
+			head := pending[:i]
+			pending = pending[i+4:]
+			if _, err := c.Write([]byte(proofOK)); err != nil {
+				return
+			}
+			if bytes.Contains(bytes.ToLower(head), []byte("\nconnection:")) {
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+	}
+}
+
 // proofPerRead answers one 200 per read, whatever arrived: the classic one-recv() server, but
 // persistent.
 func proofPerRead(c net.Conn) {

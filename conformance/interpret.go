@@ -120,8 +120,12 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 			obs := s.observe(st.Expect)
 			m, why := judge(st.Expect, obs)
 			if m < 0 && s.closedEarly(st.Expect, obs) {
-				res.Verdict = spec.Skip
-				res.Detail = where + closedEarlyDetail(s.last, obs)
+				// What earlier steps found stands (a warning is still a finding); otherwise the
+				// case's question went unanswered.
+				if res.Verdict != spec.Warn && res.Verdict != spec.Fail {
+					res.Verdict = spec.Skip
+				}
+				res.Detail = strings.Join(append(notes, where+closedEarlyDetail(s.last, obs)), "; ")
 				return res
 			}
 			if len(obs.responses) > 0 {

@@ -39,7 +39,7 @@ var (
 // policy builds a case that no RFC keyword decides: it states the policy it applies, cites the
 // sentences that bear on it, and a miss warns (../shared/GRADING.md, "Policies").
 func policy(text, title, requirement string, steps ...Step) Case {
-	return Case{Meta: Meta{Level: SHOULD, Title: title, Requirement: requirement, Policy: text}, Steps: steps}
+	return Case{Meta: Meta{Level: None, Title: title, Requirement: requirement, Policy: text}, Steps: steps}
 }
 
 // quoting adds to a policy case the sentences that bear on it without a keyword to decide it:

@@ -72,7 +72,9 @@ func rfc9112Connection() []Case {
 		// keeps it, so a server that never persists skips it.
 		rule(s9112PersistShould, "explicit keep-alive persists",
 			"\"Connection: keep-alive\" on HTTP/1.1 keeps the default persistence.",
-			send(get("/", "Connection: keep-alive")), expect(served()...), send(simple), expect(served()...)).needing(NeedPersist),
+			send(get("/", "Connection: keep-alive")),
+			expect(open(ok()), warned(closed(ok()), "closed after \"Connection: keep-alive\" although it persists by default")),
+			send(simple), expect(served()...)).needing(NeedPersist),
 		rule(s9112CloseAnnounce, "a closing server says so",
 			"If the server closes after a response to HTTP/1.1 without close from the client, the response says so: Connection: close, or HTTP/1.0 without keep-alive.",
 			send(simple), expect(open(ok()), closed(ok(announcesClose())))).citing(s9112NoPersistClose),
