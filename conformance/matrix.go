@@ -120,6 +120,24 @@ func (m *Matrix) groupCounts(g, c int) counts {
 	return n
 }
 
+// portless is the target's command with the port forkproof chose shown as {port} (a page
+// regenerated on another run then differs only where verdicts do), else its address.
+func portless(t Target) string {
+	_, port, err := net.SplitHostPort(t.Addr)
+	if t.Cmd == "" || err != nil || port == "" {
+		return t.Addr
+	}
+	words := strings.Fields(t.Cmd)
+	for i, w := range words {
+		if w == port {
+			words[i] = "{port}"
+		} else {
+			words[i] = strings.ReplaceAll(w, ":"+port, ":{port}")
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 // ColumnName is the name a report's column gets when the user gives none: the word of the
 // target's command that names the server ("nginx" in "serve.sh nginx 8080", "prefork" in
 // "forkproof serve -addr 127.0.0.1:8080 -mode prefork"), else the target's address.
@@ -274,10 +292,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	ew.printf("# forkproof interop matrix\n\n")
 	for _, col := range m.Columns {
 		r := col.Report
-		target := r.Target.Cmd
-		if target == "" {
-			target = r.Target.Addr
-		}
+		target := portless(r.Target)
 		s := r.Summary()
 		ew.printf("- **%s**: `%s` — %d pass, %d fail, %d warn, %d info, %d skip (forkproof %s, %s)\n",
 			mdText(col.Name), strings.ReplaceAll(mdPlain(target), "`", "'"), s.Pass, s.Fail, s.Warn, s.Info, s.Skip,

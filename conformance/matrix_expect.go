@@ -196,24 +196,10 @@ func (e Expectations) Update(runs ...*Report) Expectations {
 	for _, x := range e {
 		old[x.ID] = x
 	}
-	latest := map[string]*Result{}
-	for i := range runs[0].Results {
-		latest[runs[0].Results[i].ID] = &runs[0].Results[i]
-	}
-	differed := map[string]bool{}
-	for _, d := range e.Compare(runs[0]) {
-		differed[d.ID] = true
-	}
-	for _, rerun := range runs[1:] {
-		for i := range rerun.Results {
-			if res := &rerun.Results[i]; differed[res.ID] {
-				latest[res.ID] = res
-			}
-		}
-	}
+	merged := e.Merge(runs...)
 	var out Expectations
-	for _, r0 := range runs[0].Results {
-		res := latest[r0.ID]
+	for i := range merged.Results {
+		res := &merged.Results[i]
 		if res.Verdict == spec.Pass || res.Verdict == spec.Info {
 			continue
 		}
@@ -232,6 +218,32 @@ func (e Expectations) Update(runs ...*Report) Expectations {
 		out = append(out, x)
 	}
 	return out
+}
+
+// Merge is the whole run (runs[0]) with, for each case that differed from the expectations,
+// the result of its latest re-run: what the server does once timing noise is set aside, for
+// Update and for the published matrix.
+func (e Expectations) Merge(runs ...*Report) *Report {
+	merged := *runs[0]
+	merged.Results = append([]Result(nil), runs[0].Results...)
+	at := map[string]int{}
+	for i, res := range merged.Results {
+		at[res.ID] = i
+	}
+	for _, d := range e.Compare(runs[0]) {
+		i, ok := at[d.ID]
+		if !ok {
+			continue
+		}
+		for _, rerun := range runs[1:] {
+			for _, res := range rerun.Results {
+				if res.ID == d.ID {
+					merged.Results[i] = res
+				}
+			}
+		}
+	}
+	return &merged
 }
 
 // draftReason is a one-line reason made from a result: its section (or category), its level,

@@ -129,7 +129,8 @@ func TestMatrixMarkdown(t *testing.T) {
 	page := buf.String()
 	for _, want := range []string{
 		"| section | a | b |",
-		"| [RFC 9112 §2.2](#rfc-9112-22) | 1/2 🔴1 | 1/2 🔵1 |", // b: info counts apart
+		"- **a**: `serve.sh a {port}` — 2 pass, 1 fail, 1 warn, 0 info, 1 skip", // the chosen port is not news
+		"| [RFC 9112 §2.2](#rfc-9112-22) | 1/2 🔴1 | 1/2 🔵1 |",                   // b: info counts apart
 		"| `rfc9112/2.2/2` | MUST | title of rfc9112/2.2/2 | [🔴 fail](#c0-rfc9112-2-2-2) | – |",
 		"| `rfc9112/2.2/1` | MUST | title of rfc9112/2.2/1 | 🟢 | [🔵 info](#c1-rfc9112-2-2-1) |",
 		"\n### RFC 9112 §2.2\n", "\n### a\n", "\n#### 🔴 fail (1)\n",
@@ -350,6 +351,14 @@ func TestUpdate(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Update =\n%s\nwant\n%s", fmtExp(got), fmtExp(want))
+	}
+	merged := exp.Merge(full, rerun)
+	var verdicts []string
+	for _, r := range merged.Results {
+		verdicts = append(verdicts, string(r.Verdict))
+	}
+	if got, want := strings.Join(verdicts, " "), "fail fail pass warn fail skip skip pass info"; got != want {
+		t.Errorf("Merge verdicts %q; want %q (the re-run's pass for rfc9112/5/1 only)", got, want)
 	}
 	if len(exp.Update()) != 0 {
 		t.Error("Update without runs lists something")

@@ -28,7 +28,8 @@ or -html the Markdown goes to stdout.
 The second form compares one server's runs with an expect file (lines "ID verdict reason";
 an unlisted case must pass or be info). REPORT.json is the whole run; each RERUN.json re-ran
 the cases that still differed, and a difference counts only when every run that has the case
-shows it. Exit status 1 when a difference remains. -retry writes the -run pattern of the cases
+shows it. Exit status 1 when a difference remains. -merged writes the whole run with the
+re-runs' results in place of those cases (what to publish). -retry writes the -run pattern of the cases
 still differing (empty when none) for the next re-run; -update rewrites the expect file from
 the runs instead, keeping the reasons of unchanged lines and marking new ones TODO.
 
@@ -42,6 +43,7 @@ func matrixCmd(args []string, stdout, stderr io.Writer) int {
 	expect := fs.String("expect", "", "compare the runs with the expected verdicts in `FILE`")
 	update := fs.Bool("update", false, "with -expect: rewrite FILE from the runs instead of comparing")
 	retry := fs.String("retry", "", "with -expect: write the -run pattern of the cases still differing to `FILE`")
+	merged := fs.String("merged", "", "with -expect: write the whole run with the re-runs' results for the cases that differed, as a JSON report, to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, matrixUsage)
 		fs.PrintDefaults()
@@ -59,8 +61,8 @@ func matrixCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		return fail("no report given (see forkproof matrix -h)")
 	}
-	if *expect == "" && (*update || *retry != "") {
-		return fail("-update and -retry need -expect")
+	if *expect == "" && (*update || *retry != "" || *merged != "") {
+		return fail("-update, -retry and -merged need -expect")
 	}
 	if *expect != "" && (*md != "" || *htmlOut != "") {
 		return fail("-expect compares; it does not render (-md, -html)")
@@ -80,7 +82,7 @@ func matrixCmd(args []string, stdout, stderr io.Writer) int {
 		cols = append(cols, conformance.Column{Name: name, Report: r})
 	}
 	if *expect != "" {
-		return expectCmd(*expect, *update, *retry, cols, stdout, stderr)
+		return expectCmd(*expect, *update, *retry, *merged, cols, stdout, stderr)
 	}
 	for i, n := range conformance.UniqueNames(names) {
 		cols[i].Name = n
@@ -138,7 +140,7 @@ must pass or be info. ci/interop.sh fails on any difference.
 Regenerate with: ci/interop.sh -update  (unchanged lines keep their reason; a new or changed
 fail or warn says TODO until a person has checked it against its RFC sentence and the transcript)`
 
-func expectCmd(path string, update bool, retry string, cols []conformance.Column, stdout, stderr io.Writer) int {
+func expectCmd(path string, update bool, retry, merged string, cols []conformance.Column, stdout, stderr io.Writer) int {
 	var exp conformance.Expectations
 	f, err := os.Open(path)
 	switch {
@@ -158,6 +160,12 @@ func expectCmd(path string, update bool, retry string, cols []conformance.Column
 	runs := make([]*conformance.Report, len(cols))
 	for i, c := range cols {
 		runs[i] = c.Report
+	}
+	if merged != "" {
+		if err := writeFile(merged, exp.Merge(runs...).WriteJSON); err != nil {
+			fmt.Fprintf(stderr, "forkproof matrix: %v\n", err)
+			return 2
+		}
 	}
 	if update {
 		name := cols[0].Name
