@@ -251,7 +251,7 @@ func mdID(id string) string {
 
 // mdTranscriptLimit bounds each direction of a transcript in Markdown: the page stays
 // readable; the JSON report and the HTML matrix keep the whole transcript.
-const mdTranscriptLimit = 600
+const mdTranscriptLimit = 300
 
 // mdCode puts s in a fenced block that s cannot close (the fence is longer than any run of
 // backticks in s).
@@ -285,8 +285,9 @@ func mdPlain(s string) string {
 }
 
 // WriteMarkdown writes the matrix as Markdown: a summary of sections × servers with counts,
-// the cases × servers (every non-passing cell linking to its entry), then per server the
-// fails, warns, skips and infos with their details, sentences and (fails and warns) transcripts.
+// the cases × servers (every non-passing cell linking to its entry) with the sentences of the
+// cases that do not pass everywhere, then per server the fails, warns, skips and infos with
+// their details and (fails and warns) transcripts, cut short: the HTML page has them whole.
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("# forkproof interop matrix\n\n")
@@ -345,13 +346,27 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 			}
 			ew.printf("\n")
 		}
+		// What the grades rest on, once per case that does not pass everywhere (the per-server
+		// entries name the sentence; its words are here).
+		first := true
+		for _, row := range grp.Rows {
+			if !row.deviates() {
+				continue
+			}
+			for _, g := range Grounds(row.Meta) {
+				if first {
+					ew.printf("\n")
+					first = false
+				}
+				ew.printf("- %s %s\n", mdID(row.Meta.ID), mdText(g))
+			}
+		}
 	}
 
 	ew.printf("\n## Per server\n")
 	for c, col := range m.Columns {
 		ew.printf("\n### %s\n", mdText(col.Name))
 		for _, v := range verdictOrder[:4] { // fail, warn, skip, info: all a cell links to
-
 			var list []*Result
 			for i := range col.Report.Results {
 				if res := &col.Report.Results[i]; res.Verdict == v {
@@ -367,16 +382,13 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 				if res.Detail != "" {
 					ew.printf("  - actual: %s\n", mdText(res.Detail))
 				}
-				if v == spec.Skip {
+				if v == spec.Skip || v == spec.Info {
 					continue
 				}
-				for _, g := range Grounds(res.Meta) {
-					ew.printf("  - %s\n", mdText(g))
+				if refs := groundRefs(res.Meta); refs != "" {
+					ew.printf("  - rests on: %s ([quoted](#%s))\n", mdText(refs), mdSlug(groupName(res.Meta)))
 				}
-				if len(res.Outcomes) > 0 {
-					ew.printf("  - acceptable: %s\n", mdText(strings.Join(res.Outcomes, "; ")))
-				}
-				if res.Wire != nil && v != spec.Info {
+				if res.Wire != nil {
 					ew.printf("\n  <details><summary>wire transcript</summary>\n\n%s\n%s\n  </details>\n\n",
 						indent(mdCode("sent:     "+res.Wire.Sent), "  "), indent(mdCode("received: "+res.Wire.Received), "  "))
 				}
@@ -384,6 +396,29 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	return ew.err
+}
+
+// deviates reports whether any server's result for the row is not a pass.
+func (row MatrixRow) deviates() bool {
+	for _, res := range row.Cells {
+		if res != nil && res.Verdict != spec.Pass {
+			return true
+		}
+	}
+	return false
+}
+
+// groundRefs names what a grade rests on, briefly: "RFC 9112 §6.1 MUST; RFC 9110 §8.6 MAY", or
+// "policy".
+func groundRefs(m spec.Meta) string {
+	var refs []string
+	for _, s := range m.Sentences {
+		refs = append(refs, s.Ref+" "+string(s.Keyword))
+	}
+	if m.Policy != "" {
+		refs = append(refs, "policy")
+	}
+	return strings.Join(refs, "; ")
 }
 
 // mdCounts is one summary cell: "12/15 🔴2 🟠1".

@@ -134,7 +134,10 @@ func TestMatrixMarkdown(t *testing.T) {
 		"| `rfc9112/2.2/2` | MUST | title of rfc9112/2.2/2 | [🔴 fail](#c0-rfc9112-2-2-2) | – |",
 		"| `rfc9112/2.2/1` | MUST | title of rfc9112/2.2/1 | 🟢 | [🔵 info](#c1-rfc9112-2-2-1) |",
 		"\n### RFC 9112 §2.2\n", "\n### a\n", "\n#### 🔴 fail (1)\n",
-		"- <a id=\"c0-rfc9112-2-2-2\"></a>`rfc9112/2.2/2` title of rfc9112/2.2/2 — fail\n  - actual: detail of rfc9112/2.2/2\n  - RFC 9112 §2.2 MUST: “A server MUST do rfc9112/2.2/2.”\n",
+		"- <a id=\"c0-rfc9112-2-2-2\"></a>`rfc9112/2.2/2` title of rfc9112/2.2/2 — fail\n  - actual: detail of rfc9112/2.2/2\n  - rests on: RFC 9112 §2.2 MUST ([quoted](#rfc-9112-22))\n",
+		// the sentences, once per case that does not pass everywhere, under its section's table
+		"| [🔵 info](#c1-rfc9112-2-2-1) |\n| `rfc9112/2.2/2` | MUST | title of rfc9112/2.2/2 | [🔴 fail](#c0-rfc9112-2-2-2) | – |\n| `rfc9112/2.2/3` | MUST | title of rfc9112/2.2/3 | – | 🟢 |\n\n" +
+			"- `rfc9112/2.2/1` RFC 9112 §2.2 MUST: “A server MUST do rfc9112/2.2/1.”\n- `rfc9112/2.2/2` RFC 9112 §2.2 MUST: “A server MUST do rfc9112/2.2/2.”\n\n###",
 		"```\n  sent:     GET / HTTP/1.1\\r\\n\n  ```",
 	} {
 		if !strings.Contains(page, want) {
