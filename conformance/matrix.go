@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
 )
@@ -253,12 +254,25 @@ func mdID(id string) string {
 // readable; the JSON report and the HTML matrix keep the whole transcript.
 const mdTranscriptLimit = 300
 
+// mdDetailLimit bounds what happened, in Markdown (long lists of acceptable outcomes).
+const mdDetailLimit = 400
+
+// cut shortens s to n bytes (at a rune boundary), saying how much was left out.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + fmt.Sprintf("… [%d more bytes]", len(s)-i)
+}
+
 // mdCode puts s in a fenced block that s cannot close (the fence is longer than any run of
 // backticks in s).
 func mdCode(s string) string {
-	if len(s) > mdTranscriptLimit {
-		s = s[:mdTranscriptLimit] + fmt.Sprintf("… [%d more bytes]", len(s)-mdTranscriptLimit)
-	}
+	s = cut(s, mdTranscriptLimit)
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	fence, run := 3, 0
 	for _, r := range s {
@@ -287,7 +301,7 @@ func mdPlain(s string) string {
 // WriteMarkdown writes the matrix as Markdown: a summary of sections × servers with counts,
 // the cases × servers (every non-passing cell linking to its entry) with the sentences of the
 // cases that do not pass everywhere, then per server the fails, warns, skips and infos with
-// their details and (fails and warns) transcripts, cut short: the HTML page has them whole.
+// their details and (fails) transcripts, cut short: the HTML page has them all, whole.
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("# forkproof interop matrix\n\n")
@@ -380,7 +394,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 			for _, res := range list {
 				ew.printf("- <a id=\"%s\"></a>%s %s — %s\n", anchor(c, res.ID), mdID(res.ID), mdText(res.Title), mdText(VerdictLabel(*res)))
 				if res.Detail != "" {
-					ew.printf("  - actual: %s\n", mdText(res.Detail))
+					ew.printf("  - actual: %s\n", mdText(cut(res.Detail, mdDetailLimit)))
 				}
 				if v == spec.Skip || v == spec.Info {
 					continue
@@ -388,7 +402,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 				if refs := groundRefs(res.Meta); refs != "" {
 					ew.printf("  - rests on: %s ([quoted](#%s))\n", mdText(refs), mdSlug(groupName(res.Meta)))
 				}
-				if res.Wire != nil {
+				if res.Wire != nil && v == spec.Fail { // the MUSTs; the HTML page has every transcript
 					ew.printf("\n  <details><summary>wire transcript</summary>\n\n%s\n%s\n  </details>\n\n",
 						indent(mdCode("sent:     "+res.Wire.Sent), "  "), indent(mdCode("received: "+res.Wire.Received), "  "))
 				}

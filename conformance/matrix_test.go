@@ -373,3 +373,20 @@ func fmtExp(e Expectations) string {
 	e.Write(&b, "")
 	return b.String()
 }
+
+func TestCut(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijkl", 4, "abcd… [8 more bytes]"},
+		{"ab§cd", 3, "ab… [4 more bytes]"}, // § is 2 bytes: not split
+	} {
+		if got := cut(tc.s, tc.n); got != tc.want {
+			t.Errorf("cut(%q, %d) = %q; want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
