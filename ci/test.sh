@@ -10,3 +10,15 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 20m ./...
+
+# The interop matrix: the whole check against eight real servers, every verdict compared with
+# testdata/interop/*.expect (ci/interop.sh installs the servers it lacks with apt-get). CI runs
+# it; FORKPROOF_INTEROP=0 turns it off, and outside CI it is skipped where the servers can be
+# neither found nor installed.
+if [ "${FORKPROOF_INTEROP:-}" = 0 ]; then
+	echo "interop matrix: skipped (FORKPROOF_INTEROP=0)"
+elif [ -z "${CI:-}" ] && [ "${FORKPROOF_INTEROP:-}" != 1 ] && ! command -v apt-get >/dev/null && ! PATH="$PATH:/usr/sbin" command -v nginx >/dev/null; then
+	echo "interop matrix: skipped (no apt-get to install the servers; FORKPROOF_INTEROP=1 forces it)"
+else
+	timeout 30m bash ci/interop.sh
+fi

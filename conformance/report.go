@@ -90,7 +90,10 @@ func (r *Report) ExitCode() int {
 	return 0
 }
 
-// The JSON report, field for field as in PRODUCT.md ("quirk" is added on quirked results).
+// The JSON report, field for field as in PRODUCT.md, plus fields PRODUCT.md does not name:
+// "quirk" on quirked results, and the case's requirement, acceptable outcomes and the RFC
+// sentences (or policy) its grade rests on, so a report stands on its own (forkproof matrix
+// renders reports without the catalogue that made them).
 type jsonReport struct {
 	Tool       string       `json:"tool"`
 	Version    string       `json:"version"`
@@ -119,6 +122,11 @@ type jsonResult struct {
 	DurationMS int64         `json:"duration_ms"`
 	Wire       *Wire         `json:"wire,omitempty"`
 	Quirk      string        `json:"quirk,omitempty"`
+
+	Requirement string          `json:"requirement,omitempty"`
+	Outcomes    []string        `json:"outcomes,omitempty"`
+	Sentences   []spec.Sentence `json:"sentences,omitempty"`
+	Policy      string          `json:"policy,omitempty"`
 }
 
 // WriteJSON writes the report in the JSON schema of PRODUCT.md.
@@ -138,12 +146,63 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			ID: res.ID, Category: res.Category, Section: res.Section, Level: res.Level,
 			Title: res.Title, Verdict: res.Verdict, Detail: res.Detail,
 			DurationMS: res.Duration.Milliseconds(), Wire: res.Wire, Quirk: res.Quirk,
+			Requirement: res.Requirement, Outcomes: res.Outcomes, Sentences: res.Sentences, Policy: res.Policy,
 		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
+}
+
+// ReadJSON reads back a report WriteJSON wrote (by this version or an older one: fields it
+// lacks stay empty). The summary is recomputed from the results; the target's stderr, which
+// JSON does not carry, is empty.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	var in jsonReport
+	if err := json.NewDecoder(rd).Decode(&in); err != nil {
+		return nil, fmt.Errorf("not a forkproof JSON report: %v", err)
+	}
+	if in.Tool != "forkproof" {
+		return nil, fmt.Errorf("not a forkproof JSON report: tool %q; want \"forkproof\"", in.Tool)
+	}
+	r := &Report{
+		Version:  in.Version,
+		Target:   Target{Addr: in.Target.Addr, Cmd: in.Target.Cmd, PID: in.Target.PID},
+		Duration: time.Duration(in.DurationMS) * time.Millisecond,
+		Results:  make([]Result, 0, len(in.Results)),
+	}
+	if in.Started != "" {
+		t, err := time.Parse(time.RFC3339, in.Started)
+		if err != nil {
+			return nil, fmt.Errorf("report start time: %v", err)
+		}
+		r.Started = t
+	}
+	for _, jr := range in.Results {
+		r.Results = append(r.Results, Result{
+			Meta: spec.Meta{ID: jr.ID, Category: jr.Category, Section: jr.Section, Level: jr.Level,
+				Title: jr.Title, Requirement: jr.Requirement, Outcomes: jr.Outcomes,
+				Sentences: jr.Sentences, Policy: jr.Policy},
+			Verdict: jr.Verdict, Detail: jr.Detail, Duration: time.Duration(jr.DurationMS) * time.Millisecond,
+			Wire: jr.Wire, Quirk: jr.Quirk,
+		})
+	}
+	return r, nil
+}
+
+// Grounds are the lines that say what a result's grade rests on: each RFC sentence
+// ("RFC 9112 §6.1 MUST: “…”"), or the policy applied ("policy: …"). Reports print them under
+// every fail and warn, so a reader can judge the verdict by its sentence.
+func Grounds(m spec.Meta) []string {
+	var lines []string
+	for _, s := range m.Sentences {
+		lines = append(lines, s.Ref+" "+string(s.Keyword)+": \u201c"+s.Text+"\u201d")
+	}
+	if m.Policy != "" {
+		lines = append(lines, "policy: "+m.Policy)
+	}
+	return lines
 }
 
 // TextOptions tunes the text report.
@@ -223,6 +282,12 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		}
 		if res.Requirement != "" {
 			ew.printf("    requirement: %s\n", res.Requirement)
+		}
+		if g := Grounds(res.Meta); len(g) > 0 {
+			ew.printf("    rests on:\n")
+			for _, line := range g {
+				ew.printf("      %s\n", line)
+			}
 		}
 		if len(res.Outcomes) > 0 {
 			ew.printf("    acceptable:\n")

@@ -96,6 +96,7 @@ func writeHTMLRow(b *strings.Builder, res Result) {
 		b.WriteString("<p>" + esc(res.Requirement) + "</p>")
 	}
 	b.WriteString("\n")
+	writeHTMLGrounds(b, res.Meta)
 	if len(res.Outcomes) > 0 {
 		b.WriteString("<div>acceptable:<ul>")
 		for _, o := range res.Outcomes {
@@ -113,6 +114,16 @@ func writeHTMLRow(b *strings.Builder, res Result) {
 			`</pre><pre class="received">received: ` + esc(res.Wire.Received) + "</pre></details>")
 	}
 	b.WriteString("\n</details></td>\n<td>" + strconv.FormatInt(res.Duration.Milliseconds(), 10) + "</td>\n</tr>\n")
+}
+
+// writeHTMLGrounds writes the sentences (or the policy) a case's grade rests on.
+func writeHTMLGrounds(b *strings.Builder, m spec.Meta) {
+	for _, s := range m.Sentences {
+		b.WriteString(`<blockquote class="rfc"><b>` + esc(s.Ref) + " " + esc(string(s.Keyword)) + "</b>: \u201c" + esc(s.Text) + "\u201d</blockquote>\n")
+	}
+	if m.Policy != "" {
+		b.WriteString(`<blockquote class="rfc"><b>policy</b>: ` + esc(m.Policy) + "</blockquote>\n")
+	}
 }
 
 // esc escapes s for HTML text and for a double- or single-quoted attribute value.
@@ -147,6 +158,7 @@ code,pre{font-family:ui-monospace,monospace;font-size:.9em}
 pre{white-space:pre-wrap;word-break:break-all;background:#fafafa;border:1px solid #eee;padding:.4em;margin:.3em 0}
 details summary{cursor:pointer}
 tr.hidden{display:none}
+blockquote.rfc{margin:.3em 0;padding:.2em .6em;border-left:3px solid #999;background:#f7f7f7}
 </style>
 </head>
 <body>

@@ -84,6 +84,16 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			fmt.Fprintf(&sysout, "%s, %s\n", res.Section, res.Level)
 		}
 		fmt.Fprintf(&sysout, "verdict: %s\n", VerdictLabel(res))
+		grounds := ""
+		if res.Verdict == spec.Fail || res.Verdict == spec.Warn {
+			for _, g := range Grounds(res.Meta) {
+				grounds += "  " + g + "\n"
+			}
+			if grounds != "" {
+				grounds = "rests on:\n" + grounds
+			}
+		}
+		sysout.WriteString(grounds)
 		if res.Detail != "" {
 			fmt.Fprintf(&sysout, "detail: %s\n", res.Detail)
 		}
@@ -95,7 +105,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Skipped = &junitSkipped{Message: "known failure (quirk): " + res.Quirk}
 			s.Skipped++
 		case res.Verdict == spec.Fail:
-			text := "acceptable:\n"
+			text := grounds + "acceptable:\n"
 			for _, o := range res.Outcomes {
 				text += "  - " + o + "\n"
 			}

@@ -21,9 +21,16 @@ import (
 // sampleReport has one result of every kind, with bytes that need escaping everywhere.
 func sampleReport() *Report {
 	meta := func(id, sec string, lvl spec.Level, title string) spec.Meta {
-		return spec.Meta{ID: id, Category: spec.Conformance, Section: sec, Level: lvl, Title: title,
+		m := spec.Meta{ID: id, Category: spec.Conformance, Section: sec, Level: lvl, Title: title,
 			Requirement: "the server must <reject> it", Outcomes: []string{"400 then close", "close without a response"}}
+		if sec != "" {
+			m.Sentences = []spec.Sentence{{Ref: sec, Keyword: lvl, Text: "A server " + string(lvl) + " <reject> " + title + "."}}
+		}
+		return m
 	}
+	// A case with no sentence states its policy instead.
+	policy := meta("rfc9110/9.3/1", "RFC 9110 §9.3", spec.SHOULD, "date")
+	policy.Sentences, policy.Policy = nil, "a slow client is cut within <10 s>"
 	started := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	return &Report{
 		Version:  "devel",
@@ -37,7 +44,7 @@ func sampleReport() *Report {
 				Wire: &Wire{Sent: `POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩</script>"&`, Received: `HTTP/1.1 200 OK\r\n\r\n⟨close⟩`}},
 			{Meta: meta("rfc9112/7.1/1", "RFC 9112 §7.1", spec.MUST, "chunk ext"), Verdict: spec.Fail, Quirk: "not parsed yet",
 				Detail: "got 200"},
-			{Meta: meta("rfc9110/9.3/1", "RFC 9110 §9.3", spec.SHOULD, "date"), Verdict: spec.Warn, Detail: "no Date"},
+			{Meta: policy, Verdict: spec.Warn, Detail: "no Date"},
 			{Meta: meta("rfc9110/15/1", "", spec.MAY, "reason phrase"), Verdict: spec.Info, Detail: "empty reason"},
 			{Meta: ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
 		},
@@ -97,10 +104,14 @@ func TestReportJSONSchema(t *testing.T) {
 	if len(results) != 6 {
 		t.Fatalf("%d results; want 6", len(results))
 	}
-	base := []string{"id", "category", "section", "level", "title", "verdict", "detail", "duration_ms"}
-	checkKeys("pass result", results[0], base...)
-	checkKeys("fail result", results[1], append(base, "wire")...)
-	checkKeys("quirked result", results[2], append(base, "quirk")...)
+	// PRODUCT.md's fields, then what a report adds so that it stands on its own: the case's
+	// requirement, outcomes, and the sentences (or the policy) its grade rests on.
+	base := []string{"id", "category", "section", "level", "title", "verdict", "detail", "duration_ms",
+		"requirement", "outcomes"}
+	checkKeys("pass result", results[0], append(base, "sentences")...)
+	checkKeys("fail result", results[1], append(base, "sentences", "wire")...)
+	checkKeys("quirked result", results[2], append(base, "sentences", "quirk")...)
+	checkKeys("policy result", results[3], append(base, "policy")...)
 	fail := results[1].(map[string]any)
 	wire := fail["wire"].(map[string]any)
 	if fail["id"] != "rfc9112/6.1/2" || fail["verdict"] != "fail" || fail["section"] != "RFC 9112 §6.1" ||
@@ -201,6 +212,8 @@ func TestReportHTML(t *testing.T) {
 		"fail (quirk: not parsed yet)",
 		"panic: &lt;oops&gt;",
 		"<li>close without a response</li>",
+		`<blockquote class="rfc"><b>RFC 9112 §6.1 MUST</b>: “A server MUST &lt;reject&gt; CL &amp; TE &lt;smuggle&gt;.”</blockquote>`,
+		`<blockquote class="rfc"><b>policy</b>: a slow client is cut within &lt;10 s&gt;</blockquote>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("HTML report lacks %q", want)
@@ -231,7 +244,9 @@ func TestReportText(t *testing.T) {
 		"PASS   rfc9112/3/1", "FAIL   rfc9112/6.1/2", "QUIRK  rfc9112/7.1/1", "WARN   rfc9110/9.3/1", "SKIP   hygiene/zombies",
 		"--- fail rfc9112/6.1/2: CL & TE <smuggle>", "      - 400 then close", "    actual: got 200 then close",
 		`    sent:     POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩`, "--- fail (quirk: not parsed yet) rfc9112/7.1/1",
-		"--- warn rfc9110/9.3/1", "target stderr (srv -p 8080):\n  listening on",
+		"    rests on:\n      RFC 9112 §6.1 MUST: \u201cA server MUST <reject> CL & TE <smuggle>.\u201d\n    acceptable:",
+		"--- warn rfc9110/9.3/1: date\n    RFC 9110 §9.3, SHOULD\n    requirement: the server must <reject> it\n    rests on:\n      policy: a slow client is cut within <10 s>\n",
+		"target stderr (srv -p 8080):\n  listening on",
 		"6 cases against 127.0.0.1:8080: 1 pass, 2 fail (1 quirk), 1 warn, 1 info, 1 skip in 1.234s",
 	} {
 		if !strings.Contains(out, want) {
@@ -267,6 +282,8 @@ func hostileReport() *Report {
 		res.ID, res.Title, res.Requirement, res.Detail = h("id"), h("title"), h("req"), h("detail")
 		res.Level = spec.Level(h("level"))
 		res.Outcomes = []string{h("outcome")}
+		res.Sentences = []spec.Sentence{{Ref: h("ref"), Keyword: spec.MUST, Text: h("sentence")}}
+		res.Policy = h("policy")
 		res.Wire = &Wire{Sent: h("sent"), Received: h("received")}
 		if res.Section != "" {
 			res.Section = h("section")
@@ -352,8 +369,9 @@ func TestReportJUnitHostileContent(t *testing.T) {
 	}
 	check("failure message", fail.Failure.Message, res.Detail)
 	check("failure type", fail.Failure.Type, string(res.Level))
-	check("failure text", fail.Failure.Text, "acceptable:\n  - "+res.Outcomes[0]+"\nactual: "+res.Detail+"\n")
-	check("system-out", fail.SystemOut, res.Section+", "+string(res.Level)+"\nverdict: fail\ndetail: "+res.Detail+
+	grounds := "rests on:\n  " + res.Sentences[0].Ref + " MUST: \u201c" + res.Sentences[0].Text + "\u201d\n  policy: " + res.Policy + "\n"
+	check("failure text", fail.Failure.Text, grounds+"acceptable:\n  - "+res.Outcomes[0]+"\nactual: "+res.Detail+"\n")
+	check("system-out", fail.SystemOut, res.Section+", "+string(res.Level)+"\nverdict: fail\n"+grounds+"detail: "+res.Detail+
 		"\nsent:     "+res.Wire.Sent+"\nreceived: "+res.Wire.Received+"\n")
 	quirked := doc.Suites[0].Cases[2]
 	if quirked.Skipped == nil {
@@ -427,7 +445,8 @@ func TestReportHTMLHostileContent(t *testing.T) {
 	allowedTags := map[string]bool{"!DOCTYPE": true, "html": true, "head": true, "meta": true, "title": true, "style": true,
 		"body": true, "h1": true, "div": true, "code": true, "br": true, "span": true, "label": true, "input": true,
 		"select": true, "option": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
-		"details": true, "summary": true, "p": true, "ul": true, "li": true, "pre": true, "script": true}
+		"details": true, "summary": true, "p": true, "ul": true, "li": true, "pre": true, "script": true,
+		"blockquote": true, "b": true}
 	allowedAttrs := map[string]bool{"html": true, "lang": true, "charset": true, "class": true, "id": true, "type": true,
 		"value": true, "checked": true, "data-verdict": true, "data-section": true, "open": true}
 	tagRE := regexp.MustCompile(`<(/?)([^\s>/]+)([^>]*)>`)
@@ -456,12 +475,39 @@ func TestReportHTMLHostileContent(t *testing.T) {
 		t.Errorf("data-section values %v; want the hostile section and the category", sections)
 	}
 	// Text decodes back to the data.
-	for _, want := range []string{"title" + hostile, "sent" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")"} {
+	for _, want := range []string{"title" + hostile, "sent" + hostile, "sentence" + hostile, "policy" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")"} {
 		if !strings.Contains(html.UnescapeString(page), want) {
 			t.Errorf("page text lacks %q", want)
 		}
 	}
 	if n := strings.Count(page, `<tr class="case"`); n != 6 {
 		t.Errorf("%d case rows; want 6", n)
+	}
+}
+
+// A JSON report reads back as the report that wrote it (what JSON carries of it).
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := sampleReport()
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *r
+	want.TargetStderr = "" // not in JSON
+	want.Results = append([]Result(nil), r.Results...)
+	for i := range want.Results {
+		want.Results[i].Duration = want.Results[i].Duration.Truncate(time.Millisecond)
+	}
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("ReadJSON(WriteJSON(r)) =\n%+v\nwant\n%+v", got, &want)
+	}
+	for _, bad := range []string{``, `{"tool":"other"}`, `{"tool":"forkproof","started":"yesterday"}`, `[1,2]`} {
+		if _, err := ReadJSON(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadJSON(%q) = nil error; want one", bad)
+		}
 	}
 }

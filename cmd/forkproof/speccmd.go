@@ -50,7 +50,7 @@ func selectMetas(metas []spec.Meta, pattern string) ([]spec.Meta, error) {
 func specCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("spec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the catalogue as JSON (id, category, section, level, title, requirement, outcomes)")
+	asJSON := fs.Bool("json", false, "print the catalogue as JSON (id, category, section, level, title, requirement, outcomes, sentences or policy)")
 	run := fs.String("run", "", "only the cases whose ID has this `PREFIX` or matches this REGEX")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkproof spec [-json] [-run PREFIX|REGEX]\n\nflags:")
@@ -89,6 +89,10 @@ func specCmd(args []string, stdout, stderr io.Writer) int {
 			sec = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Level, sec, m.Title)
+		// What the grade rests on, under the case: lines without a tab do not widen the columns.
+		for _, g := range conformance.Grounds(m) {
+			fmt.Fprintf(tw, "    %s\n", g)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		fmt.Fprintf(stderr, "forkproof spec: %v\n", err)
