@@ -23,7 +23,7 @@ var (
 	s9110NoContent304 = r9110("15.4.5", None,
 		"A 304 response is terminated by the end of the header section; it cannot contain content or trailers.")
 	s9110Expect100 = r9110("10.1.1", MUST,
-		"An origin server MUST, upon receiving an HTTP/1.1 (or later) request that has a method, target URI, and complete header section that contains a 100-continue expectation and indicates a request message body will follow, either send an immediate response with a final status code, if that status can be determined by examining just the method, target URI, and header fields, or send an immediate 100 (Continue) response to encourage the client to send the request content.")
+		"Upon receiving an HTTP/1.1 (or later) request that has a method, target URI, and complete header section that contains a 100-continue expectation and an indication that request content will follow, an origin server MUST send either: an immediate response with a final status code, if that status can be determined by examining just the method, target URI, and header fields, or an immediate 100 (Continue) response to encourage the client to send the request content.")
 	s9110ExpectCase = r9110("10.1.1", None,
 		"The Expect field value is case-insensitive.")
 	s9110ExpectOmit100 = r9110("10.1.1", MAY,
@@ -31,7 +31,7 @@ var (
 	s9110Expect10 = r9110("10.1.1", MUST,
 		"A server that receives a 100-continue expectation in an HTTP/1.0 request MUST ignore that expectation.")
 	s9110OptionsStar = r9110("9.3.7", None,
-		"An OPTIONS request with an asterisk (\"*\") as the request-target (Section 7.1 of [HTTP/1.1]) applies to the server in general rather than to a specific resource.")
+		"An OPTIONS request with an asterisk (\"*\") as the request target (Section 7.1) applies to the server in general rather than to a specific resource.")
 )
 
 // versionIs: the response's version is exactly v.

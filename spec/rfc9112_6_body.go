@@ -11,14 +11,14 @@ import (
 // Sentences of RFC 9112 §6 (and RFC 9110 §8.6) the body cases rest on, beyond sentences.go.
 var (
 	s9112ParseChunkedTE = r9112("6.1", MUST,
-		"A recipient MUST be able to parse the chunked transfer coding because it plays a crucial role in framing messages when the content size is not known in advance.")
+		"A recipient MUST be able to parse the chunked transfer coding (Section 7.1) because it plays a crucial role in framing messages when the content size is not known in advance.")
 	s9112TEinHTTP10 = r9112("6.1", MUST,
 		"A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if a Content-Length is present, and close the connection after processing the message.")
 	s9112ChunkedFinalFrames = r9112("6.3", None,
 		"If a Transfer-Encoding header field is present and the chunked transfer coding (Section 7.1) is the final encoding, the message body length is determined by reading and decoding the chunked data until the transfer coding indicates the data is complete.")
 	s9112CodingNamesCase = r9112("7", None,
 		"All transfer-coding names are case-insensitive and ought to be registered within the HTTP Transfer Coding registry, as defined in Section 7.3.")
-	s9112OWSExcluded = r9112("5", None,
+	s9112OWSExcluded = r9112("5.1", None,
 		"The field line value does not include that leading or trailing whitespace: OWS occurring before the first non-whitespace octet of the field line value, or after the last non-whitespace octet of the field line value, is excluded by parsers when extracting the field line value from a field line.")
 	s9112ChunkedTwice = r9112("6.1", MUST,
 		"A sender MUST NOT apply the chunked transfer coding more than once to a message body (i.e., chunking an already chunked message is not allowed).")
@@ -31,7 +31,7 @@ var (
 	s9110CLSameList = r9110("8.6", MAY,
 		"Likewise, a sender MUST NOT forward a message with a Content-Length header field value that does not match the ABNF above, with one exception: a recipient of a Content-Length header field value consisting of the same decimal value repeated as a comma-separated list (e.g, \"Content-Length: 42, 42\") MAY either reject the message as invalid or replace that invalid field value with a single instance of the decimal value, since this likely indicates that a duplicate was generated or combined by an upstream message processor.")
 	s9110CLLarge = r9110("8.6", MUST,
-		"Since there is no predefined limit to the length of content, a recipient MUST anticipate potentially large decimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation (see Section 17.5).")
+		"Since there is no predefined limit to the length of content, a recipient MUST anticipate potentially large decimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer conversion (Section 17.5).")
 	s9110ContentTooLarge = r9110("15.5.14", None,
 		"The 413 (Content Too Large) status code indicates that the server is refusing to process a request because the request content is larger than the server is willing or able to process.")
 )

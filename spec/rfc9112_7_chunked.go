@@ -11,11 +11,11 @@ var (
 	s9112DecodeChunked = r9112("7.1", MUST,
 		"A recipient MUST be able to parse and decode the chunked transfer coding.")
 	s9112ChunkSizeOverflow = r9112("7.1", MUST,
-		"Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.")
+		"Therefore, recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.")
 	s9112ChunkExtIgnore = r9112("7.1.1", MUST,
 		"A recipient MUST ignore unrecognized chunk extensions.")
 	s9110BWS = r9110("5.6.3", MUST,
-		"Recipients MUST parse for such bad whitespace and remove it before interpreting the protocol element.")
+		"A recipient MUST parse for such bad whitespace and remove it before interpreting the protocol element.")
 	s9112TrailerNoMerge = r9112("7.1.2", MUST,
 		"A recipient MUST NOT merge a received trailer field into the header section unless its corresponding header field definition explicitly permits and instructs how the trailer field value can be safely merged.")
 )

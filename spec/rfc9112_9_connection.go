@@ -18,7 +18,7 @@ var (
 	s9112CloseReceivedAnnounce = r9112("9.6", SHOULD,
 		"The server SHOULD send a \"close\" connection option in its final response on that connection.")
 	s9112PersistRules = r9112("9.3", None,
-		"If the received protocol is HTTP/1.0, the \"keep-alive\" connection option is present, either the recipient is not a proxy or the message is a response, and the recipient wishes to honor the HTTP/1.0 \"keep-alive\" mechanism, the connection will persist after the current response; otherwise, the connection will close after the current response.")
+		"If the received protocol is HTTP/1.0, the \"keep-alive\" connection option is present, either the recipient is not a proxy or the message is a response, and the recipient wishes to honor the HTTP/1.0 \"keep-alive\" mechanism, the connection will persist after the current response; otherwise, The connection will close after the current response.")
 	s9112NoTEto10 = r9112("6.1", MUST,
 		"A server MUST NOT send a response containing Transfer-Encoding unless the corresponding request indicates HTTP/1.1 (or later minor revisions).")
 )
