@@ -6,11 +6,11 @@ import "time"
 var (
 	s9112Octets = r9112("2.2", MUST,
 		"A recipient MUST parse an HTTP message as a sequence of octets in an encoding that is a superset of US-ASCII [USASCII].")
-	// UNVERIFIED: this is RFC 7230 §2.5 (obsoleted), not in RFC 9110; the nearest RFC 9110 text
-	// is §2.3 "A recipient SHOULD parse a received protocol element defensively, …" (SHOULD).
-	// Left as is for the lead: replacing it changes the level of every case it decides.
-	s9110ParseGrammar = r9110("2.2", MUST,
-		"When a received protocol element is parsed, the recipient MUST be able to parse any value of reasonable length that is applicable to the recipient's role and that matches the grammar defined by the corresponding ABNF rules.")
+	// Refusing a valid request: RFC 7230 §2.5 had "the recipient MUST be able to parse any value
+	// of reasonable length … that matches the grammar", but RFC 9110 dropped that sentence. What
+	// remains is §2.3's SHOULD, so a server that refuses a valid element is warned, not failed.
+	s9110ParseGrammar = r9110("2.3", SHOULD,
+		"A recipient SHOULD parse a received protocol element defensively, with only marginal expectations that the element will conform to its ABNF grammar and fit within a reasonable buffer size.")
 )
 
 // RFC 9112 §2.1 (a message is a byte stream: segmentation means nothing) and §2.2 (parsing:
