@@ -61,7 +61,8 @@ func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 // zombies, fd growth and children born since that are still alive. It returns what is wrong ("" when
 // nothing) and a summary of the numbers. The checks poll side by side, so a target failing
 // several of them costs one settle period, not one each.
-func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers string) {
+// more makes further connections of the stress's kind for the pool test (see lingeringAfter).
+func afterStress(ctx context.Context, env *Env, base *Snapshot, more moreConns) (wrong, numbers string) {
 	if base == nil {
 		return "", "hygiene not checked (PID unknown)"
 	}
@@ -69,7 +70,7 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers 
 	lingered := make(chan struct{})
 	go func() {
 		defer close(lingered)
-		lw, ln = lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
+		lw, ln = lingeringAfter(ctx, env.Target.PID, *base, stressSettle, more)
 	}()
 	var problems []string
 	for _, r := range CheckHygiene(ctx, env.Target, *base, HygieneOptions{Settle: stressSettle}) {
@@ -112,11 +113,29 @@ func liveChildren(pid int) ([]child, error) {
 	return out, nil
 }
 
+// moreConns makes n more connections of the kind a stress made, one at a time, and says how
+// many were served (reached the point the stress aimed at). lingeringAfter uses it to tell a
+// pool from a leak.
+type moreConns func(ctx context.Context, n int) (served int)
+
+// poolProbeConns is how many connections, one at a time, the pool test makes; a target whose
+// live children grow by poolGrowthLimit or more over them grows with connections: a leak.
+const (
+	poolProbeConns  = 12
+	poolGrowthLimit = poolProbeConns / 4
+)
+
 // lingeringAfter polls until no child born since the baseline is alive beyond the baseline's
 // number of children, or settle passes. A pool that keeps its size (prefork, including workers
 // that were replaced) is not lingering: only growth over the baseline is. Children are told
 // apart by PID, not start time: /proc's boot time has a resolution of one second.
-func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration) (wrong, numbers string) {
+//
+// Children still there after settle may be a pool that grew under the stress and shrinks at
+// its own pace (Apache prefork retires one idle worker a second): when more is given, the
+// target is asked for poolProbeConns more connections of the same kind, one at a time. A pool
+// serves them with the workers it has and does not grow; a server whose children outlive
+// their connections grows by about one child each. Only growth that scales so is a leak.
+func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration, more moreConns) (wrong, numbers string) {
 	baseLive := len(base.Children) - len(base.Zombies)
 	old := map[int]bool{}
 	for _, c := range base.Children {
@@ -125,11 +144,13 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 	deadline := time.Now().Add(settle)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	peak := 0
 	for {
 		live, err := liveChildren(pid)
 		if err != nil {
 			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
 		}
+		peak = max(peak, len(live))
 		var young []child
 		for _, c := range live {
 			if !old[c.PID] {
@@ -140,8 +161,46 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 			return "", fmt.Sprintf("live children: baseline %d, after %d", baseLive, len(live))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Sprintf("%d children born during the stress are still alive %v after it (live children: baseline %d, after %d): %s",
-				len(young), settle, baseLive, len(live), describeChildren(young, 8)), ""
+			stayed := fmt.Sprintf("%d children born during the stress are still alive %v after it (live children: baseline %d, peak %d, after %d)",
+				len(young), settle, baseLive, peak, len(live))
+			if more == nil || ctx.Err() != nil {
+				return stayed + ": " + describeChildren(young, 8), ""
+			}
+			return judgePool(ctx, pid, len(live), more, settle, stayed, young)
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+}
+
+// judgePool makes more connections one at a time against a target holding before live
+// children, and says whether its children grew with them (a leak) or not (a pool).
+func judgePool(ctx context.Context, pid, before int, more moreConns, settle time.Duration, stayed string, young []child) (wrong, numbers string) {
+	served := more(ctx, poolProbeConns)
+	if served < poolProbeConns/2 {
+		return fmt.Sprintf("%s; only %d of %d further connections were served, so a pool cannot be told from a leak: %s",
+			stayed, served, poolProbeConns, describeChildren(young, 8)), ""
+	}
+	// The children of the last connections may take a moment to exit: poll until the growth
+	// is under the limit or settle passes.
+	deadline := time.Now().Add(settle)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		live, err := liveChildren(pid)
+		if err != nil {
+			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
+		}
+		growth := len(live) - before
+		if growth < poolGrowthLimit {
+			return "", fmt.Sprintf("%s, a pool: %d more connections one at a time left %d live children (%+d, limit +%d) — it does not grow with connections",
+				stayed, served, len(live), growth, poolGrowthLimit)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Sprintf("%s, and %d more connections one at a time grew them from %d to %d (limit +%d %v after): children that grow with the connections made: %s",
+				stayed, served, before, len(live), poolGrowthLimit, settle, describeChildren(young, 8)), ""
 		}
 		select {
 		case <-ctx.Done():

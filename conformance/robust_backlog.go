@@ -3,6 +3,9 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,9 +26,12 @@ const (
 
 func backlogCases() []Case {
 	return []Case{
-		lockedScenario(robust("robust/backlog/1", "connections beyond a full listen backlog get a correct response or a clean refusal",
+		lockedScenario(robustPolicy("robust/backlog/1", "connections beyond a full listen backlog get a correct response or a clean refusal",
 			"With the target stopped, more connections are opened than its backlog holds; once it resumes, each connection must get the right response, or be refused or reset cleanly — never a wrong or mixed-up response — and the server must leave no zombie and no leaked fd.",
-			"every connection gets the response GET / gets, or a close, a reset or a timeout (counted); then a probe is served, no zombie, fds back to baseline"),
+			"No RFC sentence covers a full listen backlog: it is the kernel's, and a server MAY close any connection (RFC 9112 §9.5). We expect every connection answered right or ended cleanly, and the server serving a probe afterwards (warn otherwise). Connections that time out are counted, not judged: with SYN cookies (net.ipv4.tcp_syncookies) or TCP_DEFER_ACCEPT (Apache's default) the kernel completes handshakes the accept queue has no room for, and drops what it cannot queue, so those clients wait for TCP retransmissions the server never sees. "+hygienePolicy,
+			"every connection gets the response GET / gets, or a close, a reset, a 5xx or a timeout (counted); then a probe is served, no zombie, fds back to baseline, no leaked child",
+			"warn: a wrong response, or no probe served after",
+			"fail: a zombie, a leaked fd or a leaked child (hygiene)"),
 			[]spec.Need{spec.NeedPID}, true, runBacklog),
 	}
 }
@@ -59,27 +65,55 @@ func (s *stopped) resume() {
 	})
 }
 
+// listenOverflows reads the kernel's count of connections a full accept queue could not take
+// (TcpExt ListenOverflows in /proc/net/netstat: SYNs dropped, or handshakes completed by the
+// client whose final ACK was dropped). It is system-wide; false when it cannot be read.
+func listenOverflows() (int64, bool) {
+	b, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		return 0, false
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
+			continue
+		}
+		for j, n := range names {
+			if n == "ListenOverflows" {
+				v, err := strconv.ParseInt(values[j], 10, 64)
+				return v, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
 func runBacklog(ctx context.Context, env *Env) Result {
 	base, err := stressBaseline(ctx, env)
 	if err != nil {
-		return judged(spec.Fail, "%v", err)
+		return judged(spec.Warn, "%v", err)
 	}
 	req := reqGet(env, "GET", "/", "Connection: close")
 	want, we := sendWhole(ctx, env, req)
 	if want == nil {
-		return exchangeFailed(we, "GET / before the overflow: %s", exchangeSays(we))
+		return withWire(judged(spec.Warn, "GET / before the overflow: %s", exchangeSays(we)), we)
 	}
 	st, err := stopTree(env.Target.PID)
 	if err != nil {
-		return judged(spec.Fail, "cannot pause the target: %v", err)
+		return judged(spec.Warn, "cannot pause the target: %v", err)
 	}
 	defer st.resume()
-	// Dial in batches until some connections no longer complete their handshake: the backlog
-	// is full and the kernel drops their SYNs.
+	// Dial in batches until the accept queue is full: some connections no longer complete
+	// their handshake (the kernel drops their SYNs), or, with SYN cookies, the kernel counts
+	// overflows (it drops the final ACKs it has no room for, while the clients think they are
+	// connected).
 	dialTimeout := max(250*time.Millisecond, env.Window)
 	var conns []*clients.Conn
 	dropped := 0
-	for len(conns)+dropped < backlogMaxConns && dropped == 0 && ctx.Err() == nil {
+	over0, counted := listenOverflows()
+	var overflows int64
+	for len(conns)+dropped < backlogMaxConns && dropped == 0 && overflows == 0 && ctx.Err() == nil {
 		cs, errs := clients.DialEach(ctx, env.Target.Addr, backlogBatch, dialTimeout)
 		for i, c := range cs {
 			if errs[i] != nil {
@@ -87,6 +121,9 @@ func runBacklog(ctx context.Context, env *Env) Result {
 			} else {
 				conns = append(conns, c)
 			}
+		}
+		if n, ok := listenOverflows(); ok && counted {
+			overflows = n - over0
 		}
 	}
 	sendErrs := clients.SendEach(conns, req)
@@ -103,6 +140,8 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		switch {
 		case sendErrs[i] != nil:
 			reset++
+		case e.Err == nil && e.Responses[0].StatusCode/100 == 5 && want.StatusCode/100 != 5:
+			refused++ // 503 and the like: a clean refusal under load
 		case e.Err == nil:
 			if why := sameResponse(e.Responses[0], want); why != "" {
 				wrong++
@@ -125,17 +164,38 @@ func runBacklog(ctx context.Context, env *Env) Result {
 			}
 		}
 	}
-	counts := fmt.Sprintf("%d connections completed the handshake while the target was stopped, %d more were dropped (backlog full: %v); served %d, refused %d, reset %d, timed out %d, wrong %d",
-		len(conns), dropped, dropped > 0, served, refused, reset, timedOut, wrong)
+	if n, ok := listenOverflows(); ok && counted {
+		overflows = n - over0 // including the requests that found the accept queue full
+	}
+	full := "no"
+	switch {
+	case dropped > 0:
+		full = fmt.Sprintf("yes, %d more connections could not complete their handshake", dropped)
+	case overflows > 0:
+		full = fmt.Sprintf("yes, the kernel counted %d listen-queue overflows (system-wide)", overflows)
+	case !counted:
+		full = "unknown: /proc/net/netstat unreadable"
+	}
+	counts := fmt.Sprintf("%d connections completed the handshake while the target was stopped; backlog full: %s; served %d, refused %d, reset %d, timed out %d (not judged: see the policy), wrong %d",
+		len(conns), full, served, refused, reset, timedOut, wrong)
 	if wrong > 0 {
-		return withWire(judged(spec.Fail, "%s; first wrong: %s", counts, firstWhy), firstWrong)
+		return withWire(judged(spec.Warn, "%s; first wrong: %s", counts, firstWhy), firstWrong)
 	}
 	if why, e := probeServed(ctx, env); why != "" {
-		return exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
+		r := exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
+		r.Verdict = spec.Warn // a policy
+		return r
 	}
-	if bad, numbers := afterStress(ctx, env, base); bad != "" {
+	bad, numbers := afterStress(ctx, env, base, func(ctx context.Context, n int) (ok int) {
+		for range n {
+			if e := clients.PartialSend(ctx, env.Target.Addr, req, nil, 0, env.Timeout); e.OK() {
+				ok++
+			}
+		}
+		return ok
+	})
+	if bad != "" {
 		return judged(spec.Fail, "%s; then %s", counts, bad)
-	} else {
-		return judged(spec.Pass, "%s; a probe was served after; %s", counts, numbers)
 	}
+	return judged(spec.Pass, "%s; a probe was served after; %s", counts, numbers)
 }
