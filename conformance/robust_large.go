@@ -94,7 +94,11 @@ func runLarge(ctx context.Context, env *Env, big, small clients.Request, refused
 	}
 	got := e.Responses[0]
 	if sizeRefusal(got.StatusCode) && want.StatusCode != got.StatusCode {
-		return withWire(judged(refused, "%s: refused with %d", size, got.StatusCode), &e)
+		then := ""
+		if e.Kind == clients.KindRST {
+			then = ", then reset (the refusal arrived here; on a slower network a reset can destroy it: RFC 9112 §9.6 on closing in stages)"
+		}
+		return withWire(judged(refused, "%s: refused with %d%s", size, got.StatusCode, then), &e)
 	}
 	if why := sameResponse(got, want); why != "" {
 		return withWire(judged(spec.Fail, "%s: %s (the request without its large part got %d)", size, why, want.StatusCode), &e)
