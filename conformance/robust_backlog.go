@@ -3,9 +3,6 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -65,30 +62,6 @@ func (s *stopped) resume() {
 	})
 }
 
-// listenOverflows reads the kernel's count of connections a full accept queue could not take
-// (TcpExt ListenOverflows in /proc/net/netstat: SYNs dropped, or handshakes completed by the
-// client whose final ACK was dropped). It is system-wide; false when it cannot be read.
-func listenOverflows() (int64, bool) {
-	b, err := os.ReadFile("/proc/net/netstat")
-	if err != nil {
-		return 0, false
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i+1 < len(lines); i++ {
-		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
-		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
-			continue
-		}
-		for j, n := range names {
-			if n == "ListenOverflows" {
-				v, err := strconv.ParseInt(values[j], 10, 64)
-				return v, err == nil
-			}
-		}
-	}
-	return 0, false
-}
-
 func runBacklog(ctx context.Context, env *Env) Result {
 	base, err := stressBaseline(ctx, env)
 	if err != nil {
@@ -104,16 +77,16 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		return judged(spec.Warn, "cannot pause the target: %v", err)
 	}
 	defer st.resume()
-	// Dial in batches until the accept queue is full: some connections no longer complete
-	// their handshake (the kernel drops their SYNs), or, with SYN cookies, the kernel counts
-	// overflows (it drops the final ACKs it has no room for, while the clients think they are
-	// connected).
+	// Dial in batches until the accept queue is full (the kernel says so for a target on
+	// this host) or some connections no longer complete their handshake. Completing the
+	// handshake does not mean being queued: with SYN cookies, or TCP_DEFER_ACCEPT (Apache's
+	// default: a connection is queued when its first data arrives), the kernel finishes
+	// handshakes it has no room to queue.
 	dialTimeout := max(250*time.Millisecond, env.Window)
 	var conns []*clients.Conn
-	dropped := 0
-	over0, counted := listenOverflows()
-	var overflows int64
-	for len(conns)+dropped < backlogMaxConns && dropped == 0 && overflows == 0 && ctx.Err() == nil {
+	dropped, queued, backlog := 0, 0, 0
+	known := false
+	for len(conns)+dropped < backlogMaxConns && dropped == 0 && !(known && queued >= backlog) && ctx.Err() == nil {
 		cs, errs := clients.DialEach(ctx, env.Target.Addr, backlogBatch, dialTimeout)
 		for i, c := range cs {
 			if errs[i] != nil {
@@ -122,11 +95,12 @@ func runBacklog(ctx context.Context, env *Env) Result {
 				conns = append(conns, c)
 			}
 		}
-		if n, ok := listenOverflows(); ok && counted {
-			overflows = n - over0
-		}
+		queued, backlog, known = clients.ListenQueue(env.Target.Addr)
 	}
 	sendErrs := clients.SendEach(conns, req)
+	if q, b, ok := clients.ListenQueue(env.Target.Addr); ok {
+		queued, backlog, known = q, b, true // with the requests sent, deferred connections are queued too
+	}
 	st.resume()
 	ex := clients.ReadEach(ctx, conns, "GET", env.Timeout)
 	if ctx.Err() != nil {
@@ -164,17 +138,17 @@ func runBacklog(ctx context.Context, env *Env) Result {
 			}
 		}
 	}
-	if n, ok := listenOverflows(); ok && counted {
-		overflows = n - over0 // including the requests that found the accept queue full
-	}
-	full := "no"
+	var full string
 	switch {
-	case dropped > 0:
-		full = fmt.Sprintf("yes, %d more connections could not complete their handshake", dropped)
-	case overflows > 0:
-		full = fmt.Sprintf("yes, the kernel counted %d listen-queue overflows (system-wide)", overflows)
-	case !counted:
-		full = "unknown: /proc/net/netstat unreadable"
+	case known && queued >= backlog:
+		full = fmt.Sprintf("yes, accept queue %d of %d", queued, backlog)
+	case known:
+		full = fmt.Sprintf("no, accept queue %d of %d", queued, backlog)
+	default:
+		full = "unknown (the target is not on this host)"
+	}
+	if dropped > 0 {
+		full += fmt.Sprintf("; %d more connections could not complete their handshake", dropped)
 	}
 	counts := fmt.Sprintf("%d connections completed the handshake while the target was stopped; backlog full: %s; served %d, refused %d, reset %d, timed out %d (not judged: see the policy), wrong %d",
 		len(conns), full, served, refused, reset, timedOut, wrong)
