@@ -39,6 +39,12 @@ type miniFault struct {
 	// dieAfterResets stops accepting (closes the listener) once this many connections have
 	// ended in a reset: the server that crashes after enough ECONNRESETs.
 	dieAfterResets int
+	// closeEach answers every request with Connection: close and closes: a server that does
+	// not persist, as RFC 9112 §9.3 lets it (not a fault).
+	closeEach bool
+	// closeSilently closes after every response without announcing it (RFC 9112 §9.6's
+	// SHOULD, graded elsewhere).
+	closeSilently bool
 }
 
 // miniIdle bounds every wait of a mini fake for a client's bytes.
@@ -191,6 +197,7 @@ func miniServe(c net.Conn, fault miniFault) error {
 			}
 		}
 		for _, r := range batch {
+			r.close = r.close || fault.closeEach
 			echo := r.body
 			if fault.staleEcho && r.method == "POST" {
 				if firstBody == nil {
@@ -201,6 +208,9 @@ func miniServe(c net.Conn, fault miniFault) error {
 			c.SetWriteDeadline(time.Now().Add(miniIdle))
 			if err := miniAnswer(c, r, echo); err != nil {
 				return err
+			}
+			if fault.closeSilently {
+				return nil
 			}
 			if r.bad || r.close {
 				if fault.dieAfterResets > 0 {
@@ -229,6 +239,40 @@ func TestRobustMiniFakeClean(t *testing.T) {
 		if r.Verdict != spec.Pass {
 			t.Errorf("%s against the clean mini fake: %s (%s); want pass", id, r.Verdict, r.Detail)
 		}
+	}
+}
+
+// A server that does not persist (it announces close after each response, or closes without
+// announcing it) fails none of the scenarios that pipeline or reuse connections: nothing is
+// owed after the close, and what it leaves unanswered is answered another way or skipped.
+func TestRobustNonPersistentServerDoesNotFail(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault miniFault
+	}{
+		{"announces close", miniFault{closeEach: true}},
+		{"closes without announcing", miniFault{closeSilently: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := runRobust(t, miniFake(t, tc.fault), "^robust/(large|pipeline|concurrency)/", Options{Timeout: 2 * time.Second})
+			want := map[string]spec.Verdict{
+				"robust/large/1": spec.Pass, "robust/large/2": spec.Pass, "robust/large/3": spec.Pass,
+				"robust/pipeline/1": spec.Skip, "robust/pipeline/3": spec.Skip, "robust/concurrency/1": spec.Pass,
+			}
+			for id, v := range want {
+				if r := got[id]; r.Verdict != v {
+					t.Errorf("%s against a server that %s: %s (%s); want %s", id, tc.name, r.Verdict, r.Detail, v)
+				} else {
+					t.Logf("%s: %s", id, r.Detail)
+				}
+			}
+			for id, r := range got {
+				if r.Verdict == spec.Fail {
+					t.Errorf("%s against a server that %s: fail (%s)", id, tc.name, r.Detail)
+				}
+			}
+		})
 	}
 }
 
