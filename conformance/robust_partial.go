@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -138,7 +139,8 @@ func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter
 			first = &r
 			// A 408 or a reset may come from a pause stretched past the server's timeout.
 			timed = e.Kind == clients.KindTimeout || e.Kind == clients.KindRST ||
-				(len(e.Responses) == 1 && e.Responses[0].StatusCode == 408)
+				(len(e.Responses) == 1 && e.Responses[0].StatusCode == 408) ||
+				is408(e.PrematureData) // a 408 sent during a pause stretched by a loaded machine
 		}
 		mu.Unlock()
 	})
@@ -163,4 +165,11 @@ func requestLine(b []byte) string {
 		b = b[:40]
 	}
 	return fmt.Sprintf("%s…", b)
+}
+
+// is408 reports whether data starts with a 408 status line.
+func is408(data []byte) bool {
+	line, _, _ := bytes.Cut(data, []byte("\r\n"))
+	f := bytes.Fields(line)
+	return len(f) >= 2 && bytes.HasPrefix(f[0], []byte("HTTP/")) && string(f[1]) == "408"
 }

@@ -18,7 +18,7 @@ import (
 var pipelineDepths = []int{1, 2, 3, 5, 8, 16, 32, 64}
 
 // pipelineOwed is what the pipelining scenarios assume beyond RFC 9112 §9.3.2's MUST.
-const pipelineOwed = "Responses are owed until one announces close (RFC 9112 §9.6); after an unannounced close the rest cannot be judged (graded by rfc9112/9.6). A connection left open with requests received and unanswered is a response the server never sent."
+const pipelineOwed = "Responses are owed until one announces close (RFC 9112 §9.6); after an unannounced close the rest cannot be judged (graded by rfc9112/9.6). A connection left open with requests sent and never answered owes their responses still."
 
 func pipelineCases() []Case {
 	return []Case{
@@ -123,7 +123,7 @@ func runPipelines(ctx context.Context, env *Env, kinds []clients.Request) Result
 		if why == "" && cut == "" && !e.OK() {
 			why = fmt.Sprintf("%d requests in one write: %s", depth, exchangeSays(&e))
 			if e.Kind == clients.KindTimeout {
-				why += " — the connection stayed open with requests received and unanswered"
+				why += " — the connection stayed open with the requests sent and unanswered"
 			}
 		}
 		mu.Lock()
@@ -177,7 +177,7 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 	case len(e.Responses) < 3:
 		r := exchangeFailed(&e, "3 valid requests then an invalid one: %s", exchangeSays(&e))
 		if e.Kind == clients.KindTimeout {
-			r.Detail += " — the connection stayed open with requests received and unanswered"
+			r.Detail += " — the connection stayed open with the requests sent and unanswered"
 		}
 		return r
 	case announcesClose(e.Responses[2]):
