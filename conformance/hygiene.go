@@ -14,7 +14,7 @@ import (
 )
 
 // hygienePolicy is what every hygiene judgement assumes; no RFC sentence speaks of processes.
-const hygienePolicy = "Hygiene is judged against the target's own baseline, taken after a warm-up request once its numbers hold still. A zombie is a child that stays in state Z, under the same PID, for the zombie grace (half the settle period, at least 1.5 s): a child reaped and replaced is not the same zombie. Open fds of the root process may end at most the tolerance above baseline. Children born during a stress must exit within the settle bound (5 s), unless 12 more connections made one at a time leave the live children growing by fewer than 3: a pool within its own bounds is not a leak, children that grow with connections are. A zombie, a leaked fd or a leaked child fails (PRODUCT.md: a hygiene failure)."
+const hygienePolicy = "Hygiene is judged against the target's own baseline, taken after a warm-up request once its numbers hold still. A zombie is a child that stays in state Z, under the same PID, for the zombie grace (half the settle period, at least 1.5 s): a child reaped and replaced is not the same zombie. Open fds of the root process may end at most the tolerance above baseline. Children born during a stress must exit within the settle bound (5 s), unless 12 more connections made one at a time leave fewer than 3 new children alive: a pool within its own bounds serves them with the workers it has and is not a leak; children that grow with connections are. A zombie, a leaked fd or a leaked child fails (PRODUCT.md: a hygiene failure)."
 
 // ZombiesMeta is the catalogue entry of the end-of-run zombie check; like the fd check it is
 // judged against the target's own baseline.

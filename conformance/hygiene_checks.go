@@ -21,7 +21,7 @@ func hygieneCases() []Case {
 			"Once every client connection has closed — cleanly or by reset — the children that served them must exit; the number of live children comes back to the baseline (a prefork pool keeps its size and is not a leak).",
 			hygienePolicy,
 			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count", stressSettle),
-			fmt.Sprintf("children still alive, but %d more connections one at a time do not grow them by %d or more (a pool)", poolProbeConns, poolGrowthLimit)),
+			fmt.Sprintf("children still alive, but %d more connections one at a time leave fewer than %d new children alive (a pool)", poolProbeConns, poolGrowthLimit)),
 			pid, runLingering),
 		scenario(hygieneMeta("hygiene/idle-cpu", "no process of the target burns CPU when no client is connected",
 			"After clients have gone (some by reset), the server and its children must be idle: a child that spins after a read error burns a core for nothing.",

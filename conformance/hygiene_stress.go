@@ -118,8 +118,8 @@ func liveChildren(pid int) ([]child, error) {
 // pool from a leak.
 type moreConns func(ctx context.Context, n int) (served int)
 
-// poolProbeConns is how many connections, one at a time, the pool test makes; a target whose
-// live children grow by poolGrowthLimit or more over them grows with connections: a leak.
+// poolProbeConns is how many connections, one at a time, the pool test makes; a target left
+// with poolGrowthLimit or more children born during them grows with connections: a leak.
 const (
 	poolProbeConns  = 12
 	poolGrowthLimit = poolProbeConns / 4
@@ -133,8 +133,8 @@ const (
 // Children still there after settle may be a pool that grew under the stress and shrinks at
 // its own pace (Apache prefork retires one idle worker a second): when more is given, the
 // target is asked for poolProbeConns more connections of the same kind, one at a time. A pool
-// serves them with the workers it has and does not grow; a server whose children outlive
-// their connections grows by about one child each. Only growth that scales so is a leak.
+// serves them with the workers it has; a server whose children outlive their connections is
+// left with about one new child for each. Only growth that scales so is a leak.
 func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration, more moreConns) (wrong, numbers string) {
 	baseLive := len(base.Children) - len(base.Zombies)
 	old := map[int]bool{}
@@ -166,7 +166,7 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 			if more == nil || ctx.Err() != nil {
 				return stayed + ": " + describeChildren(young, 8), ""
 			}
-			return judgePool(ctx, pid, len(live), more, settle, stayed, young)
+			return judgePool(ctx, pid, more, settle, stayed, young)
 		}
 		select {
 		case <-ctx.Done():
@@ -175,16 +175,27 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 	}
 }
 
-// judgePool makes more connections one at a time against a target holding before live
-// children, and says whether its children grew with them (a leak) or not (a pool).
-func judgePool(ctx context.Context, pid, before int, more moreConns, settle time.Duration, stayed string, young []child) (wrong, numbers string) {
+// judgePool makes more connections one at a time against a target and says whether they
+// left children of their own alive (a leak: about one per connection) or were served by the
+// children already there (a pool). Children born before the probe are not counted: a fork
+// server whose earlier children are still on their way out would otherwise look like a pool
+// shrinking.
+func judgePool(ctx context.Context, pid int, more moreConns, settle time.Duration, stayed string, young []child) (wrong, numbers string) {
+	before := map[int]bool{}
+	live, err := liveChildren(pid)
+	if err != nil {
+		return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
+	}
+	for _, c := range live {
+		before[c.PID] = true
+	}
 	served := more(ctx, poolProbeConns)
 	if served < poolProbeConns/2 {
 		return fmt.Sprintf("%s; only %d of %d further connections were served, so a pool cannot be told from a leak: %s",
 			stayed, served, poolProbeConns, describeChildren(young, 8)), ""
 	}
-	// The children of the last connections may take a moment to exit: poll until the growth
-	// is under the limit or settle passes.
+	// The children of the last connections may take a moment to exit: poll until fewer than
+	// the limit are left or settle passes.
 	deadline := time.Now().Add(settle)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -193,14 +204,19 @@ func judgePool(ctx context.Context, pid, before int, more moreConns, settle time
 		if err != nil {
 			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
 		}
-		growth := len(live) - before
-		if growth < poolGrowthLimit {
-			return "", fmt.Sprintf("%s, a pool: %d more connections one at a time left %d live children (%+d, limit +%d) — it does not grow with connections",
-				stayed, served, len(live), growth, poolGrowthLimit)
+		var born []child
+		for _, c := range live {
+			if !before[c.PID] {
+				born = append(born, c)
+			}
+		}
+		if len(born) < poolGrowthLimit {
+			return "", fmt.Sprintf("%s, a pool: %d more connections one at a time left %d new children alive (limit %d) and %d live in all — it does not grow with connections",
+				stayed, served, len(born), poolGrowthLimit, len(live))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Sprintf("%s, and %d more connections one at a time grew them from %d to %d (limit +%d %v after): children that grow with the connections made: %s",
-				stayed, served, before, len(live), poolGrowthLimit, settle, describeChildren(young, 8)), ""
+			return fmt.Sprintf("%s, and %d more connections one at a time left %d new children alive %v after (limit %d): children that grow with the connections made: %s",
+				stayed, served, len(born), settle, poolGrowthLimit, describeChildren(born, 8)), ""
 		}
 		select {
 		case <-ctx.Done():

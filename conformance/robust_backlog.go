@@ -155,19 +155,23 @@ func runBacklog(ctx context.Context, env *Env) Result {
 	if wrong > 0 {
 		return withWire(judged(spec.Warn, "%s; first wrong: %s", counts, firstWhy), firstWrong)
 	}
-	if why, e := probeServed(ctx, env); why != "" {
-		r := exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
-		r.Verdict = spec.Warn // a policy
-		return r
-	}
-	bad, numbers := afterStress(ctx, env, base, func(ctx context.Context, n int) (ok int) {
+	more := func(ctx context.Context, n int) (ok int) {
 		for range n {
 			if e := clients.PartialSend(ctx, env.Target.Addr, req, nil, 0, env.Timeout); e.OK() {
 				ok++
 			}
 		}
 		return ok
-	})
+	}
+	if why, e := probeServed(ctx, env); why != "" {
+		r := exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
+		r.Verdict = spec.Warn // a policy, unless the server's processes say why
+		if bad, _ := afterStress(ctx, env, base, more); bad != "" {
+			r.Verdict, r.Detail = spec.Fail, r.Detail+"; "+bad
+		}
+		return r
+	}
+	bad, numbers := afterStress(ctx, env, base, more)
 	if bad != "" {
 		return judged(spec.Fail, "%s; then %s", counts, bad)
 	}

@@ -68,19 +68,23 @@ func runResets(ctx context.Context, env *Env, p clients.Phase) Result {
 	if n := setupErrs.Load(); n == resetsPerPhase {
 		return judged(spec.Warn, "none of %d connections reached the point of the reset (%s): %v", resetsPerPhase, p, firstErr.Load())
 	}
-	if why, e := probeServed(ctx, env); why != "" {
-		r := exchangeFailed(e, "after %d resets %s, a probe GET / was not served: %s", resetsPerPhase, p, why)
-		r.Verdict = spec.Warn // a policy; the hygiene below is not judged on a server that stopped serving
-		return r
-	}
-	wrong, numbers := afterStress(ctx, env, base, func(ctx context.Context, n int) (served int) {
+	more := func(ctx context.Context, n int) (served int) {
 		for range n {
 			if clients.ResetAt(ctx, env.Target.Addr, req, p, env.Timeout) == nil {
 				served++
 			}
 		}
 		return served
-	})
+	}
+	if why, e := probeServed(ctx, env); why != "" {
+		r := exchangeFailed(e, "after %d resets %s, a probe GET / was not served: %s", resetsPerPhase, p, why)
+		r.Verdict = spec.Warn // a policy, unless the server's processes say why
+		if wrong, _ := afterStress(ctx, env, base, more); wrong != "" {
+			r.Verdict, r.Detail = spec.Fail, r.Detail+"; "+wrong
+		}
+		return r
+	}
+	wrong, numbers := afterStress(ctx, env, base, more)
 	if wrong != "" {
 		return judged(spec.Fail, "after %d resets %s: %s", resetsPerPhase, p, wrong)
 	}

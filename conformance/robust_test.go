@@ -125,6 +125,10 @@ func TestRobustCatchesFaults(t *testing.T) {
 		// other hygiene checks, TestRobustMiniFakesFail the probe after them.)
 		{[]string{"-fault", "spin-after-reset"}, "^hygiene/(idle-cpu|lingering-children)$",
 			map[string]spec.Verdict{"hygiene/idle-cpu": spec.Fail, "hygiene/lingering-children": spec.Fail}},
+		// Children that outlive their connection by a minute are left behind by every
+		// connection: the pool test finds one new child per further connection.
+		{[]string{"-fault", "linger-child"}, "^hygiene/lingering-children$",
+			map[string]spec.Verdict{"hygiene/lingering-children": spec.Fail}},
 	} {
 		t.Run(strings.Join(tc.args, " ")+" "+tc.pattern, func(t *testing.T) {
 			t.Parallel() // each fault is its own target; the cases mostly wait for timeouts
