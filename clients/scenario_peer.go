@@ -56,6 +56,34 @@ func peerUnread(fd int, c *Conn) (int, bool) {
 // diagRecvQueue asks sock_diag (on fd) for the TCP socket src→dst and returns its receive
 // queue.
 func diagRecvQueue(fd int, src, dst *net.TCPAddr) (int, bool) {
+	rq, _, ok := diagQueues(fd, src, dst)
+	return rq, ok
+}
+
+// ListenQueue returns how many finished connections wait in the accept queue of the
+// listening socket at addr (a host:port on this host) and the backlog that bounds it, as
+// ss -lt shows them (Recv-Q, Send-Q); ok is false when that cannot be known.
+func ListenQueue(addr string) (queued, backlog int, ok bool) {
+	a, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return 0, 0, false
+	}
+	fd, ok := openDiag()
+	if !ok {
+		return 0, 0, false
+	}
+	defer unix.Close(fd)
+	// A listener is found by its local address and a wildcard peer.
+	any := &net.TCPAddr{IP: net.IPv4zero}
+	if a.IP.To4() == nil {
+		any.IP = net.IPv6zero
+	}
+	return diagQueues(fd, a, any)
+}
+
+// diagQueues asks sock_diag (on fd) for the TCP socket src→dst and returns its receive and
+// send queues (for a listener: its accept queue and its backlog).
+func diagQueues(fd int, src, dst *net.TCPAddr) (rq, wq int, ok bool) {
 	family := unix.AF_INET
 	s4, d4 := src.IP.To4(), dst.IP.To4()
 	sIP, dIP := []byte(s4), []byte(d4)
@@ -63,7 +91,7 @@ func diagRecvQueue(fd int, src, dst *net.TCPAddr) (int, bool) {
 		family = unix.AF_INET6
 		sIP, dIP = src.IP.To16(), dst.IP.To16()
 		if sIP == nil || dIP == nil {
-			return 0, false
+			return 0, 0, false
 		}
 	}
 	// struct nlmsghdr (16) + struct inet_diag_req_v2 (56).
@@ -83,17 +111,18 @@ func diagRecvQueue(fd int, src, dst *net.TCPAddr) (int, bool) {
 	binary.NativeEndian.PutUint32(id[40:], 0xffffffff) // INET_DIAG_NOCOOKIE: look up by address
 	binary.NativeEndian.PutUint32(id[44:], 0xffffffff)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, false
+		return 0, 0, false
 	}
 	buf := make([]byte, 8192)
 	n, _, err := unix.Recvfrom(fd, buf, 0)
 	// The answer: struct nlmsghdr, then struct inet_diag_msg, whose idiag_rqueue follows
-	// family/state/timer/retrans (4), the sockid (48) and idiag_expires (4).
+	// family/state/timer/retrans (4), the sockid (48) and idiag_expires (4); idiag_wqueue
+	// follows it.
 	const rqueue = 16 + 4 + 48 + 4
-	if err != nil || n < rqueue+4 || binary.NativeEndian.Uint16(buf[4:]) != sockDiagByFamily {
-		return 0, false // NLMSG_ERROR: no such socket (not on this host), or no sock_diag
+	if err != nil || n < rqueue+8 || binary.NativeEndian.Uint16(buf[4:]) != sockDiagByFamily {
+		return 0, 0, false // NLMSG_ERROR: no such socket (not on this host), or no sock_diag
 	}
-	return int(binary.NativeEndian.Uint32(buf[rqueue:])), true
+	return int(binary.NativeEndian.Uint32(buf[rqueue:])), int(binary.NativeEndian.Uint32(buf[rqueue+4:])), true
 }
 
 // sockDiagByFamily is SOCK_DIAG_BY_FAMILY from linux/sock_diag.h.

@@ -440,3 +440,26 @@ func TestSlowReadGetsEverything(t *testing.T) {
 		t.Errorf("SlowRead of a truncated body: OK; want an error")
 	}
 }
+
+// ListenQueue sees the connections waiting in a listener's accept queue, and its backlog.
+func TestListenQueue(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for range 3 {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	q, b, ok := ListenQueue(l.Addr().String())
+	if !ok {
+		t.Skip("sock_diag unavailable")
+	}
+	if q != 3 || b < 3 {
+		t.Errorf("ListenQueue = %d queued of backlog %d; want 3 queued of at least 3", q, b)
+	}
+}

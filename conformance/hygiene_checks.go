@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
@@ -18,14 +19,18 @@ func hygieneCases() []Case {
 	return []Case{
 		scenario(hygieneMeta("hygiene/lingering-children", "children of closed and reset connections exit",
 			"Once every client connection has closed — cleanly or by reset — the children that served them must exit; the number of live children comes back to the baseline (a prefork pool keeps its size and is not a leak).",
-			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count", stressSettle)),
+			hygienePolicy,
+			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count", stressSettle),
+			fmt.Sprintf("children still alive, but %d more connections one at a time leave fewer than %d new children alive (a pool)", poolProbeConns, poolGrowthLimit)),
 			pid, runLingering),
 		scenario(hygieneMeta("hygiene/idle-cpu", "no process of the target burns CPU when no client is connected",
 			"After clients have gone (some by reset), the server and its children must be idle: a child that spins after a read error burns a core for nothing.",
+			hygienePolicy+" A process that spins with no client connected fails too (PRODUCT.md counts children that burn CPU while no client is connected as a leak).",
 			fmt.Sprintf("within %v after the stress, a %v window in which no process of the target is runnable (spinning) %.0f%% of the time and the tree uses under %.0f%% of one core", stressSettle, idleWindow, 100*runnableShare, 100*idleShare)),
 			pid, runIdleCPU),
 		scenario(hygieneMeta("hygiene/threads-rss", "thread count and resident memory of the root process before and after a burst (recorded)",
 			"Recorded for information: how many threads and how much memory the root process holds before and after a burst of connections.",
+			"Figures only, never judged.",
 			"info: the figures"),
 			pid, runThreadsRSS),
 	}
@@ -42,19 +47,27 @@ const stressConns = 18
 // burstConns is how many connections hygiene/threads-rss opens.
 const burstConns = 30
 
-// stressMix opens n connections in parallel: a third served normally, a third reset
-// mid-request, a third reset mid-response.
-func stressMix(ctx context.Context, env *Env, n int) {
-	clients.ForEach(ctx, n, robustPar, func(i int) {
+// stressMix opens n connections, par at a time: a third served normally, a third reset
+// mid-request, a third reset mid-response. It returns how many were served (reached the point
+// they aimed at).
+func stressMix(ctx context.Context, env *Env, n, par int) (served int) {
+	var ok atomic.Int32
+	clients.ForEach(ctx, n, par, func(i int) {
+		var served bool
 		switch i % 3 {
 		case 0:
-			clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
+			e := clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
+			served = e.OK()
 		case 1:
-			clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidRequest), clients.PhaseMidRequest, env.Timeout)
+			served = clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidRequest), clients.PhaseMidRequest, env.Timeout) == nil
 		case 2:
-			clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidResponse), clients.PhaseMidResponse, env.Timeout)
+			served = clients.ResetAt(ctx, env.Target.Addr, resetRequest(env, clients.PhaseMidResponse), clients.PhaseMidResponse, env.Timeout) == nil
+		}
+		if served {
+			ok.Add(1)
 		}
 	})
+	return int(ok.Load())
 }
 
 func runLingering(ctx context.Context, env *Env) Result {
@@ -62,11 +75,13 @@ func runLingering(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return judged(spec.Fail, "%v", err)
 	}
-	stressMix(ctx, env, stressConns)
+	stressMix(ctx, env, stressConns, robustPar)
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}
-	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
+	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, stressSettle, func(ctx context.Context, n int) int {
+		return stressMix(ctx, env, n, 1)
+	})
 	if wrong != "" {
 		return judged(spec.Fail, "after %d connections (a third each: normal, reset mid-request, reset mid-response): %s", stressConns, wrong)
 	}
@@ -77,7 +92,7 @@ func runIdleCPU(ctx context.Context, env *Env) Result {
 	if _, err := stressBaseline(ctx, env); err != nil {
 		return judged(spec.Fail, "%v", err)
 	}
-	stressMix(ctx, env, stressConns)
+	stressMix(ctx, env, stressConns, robustPar)
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}

@@ -61,7 +61,8 @@ func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
 // zombies, fd growth and children born since that are still alive. It returns what is wrong ("" when
 // nothing) and a summary of the numbers. The checks poll side by side, so a target failing
 // several of them costs one settle period, not one each.
-func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers string) {
+// more makes further connections of the stress's kind for the pool test (see lingeringAfter).
+func afterStress(ctx context.Context, env *Env, base *Snapshot, more moreConns) (wrong, numbers string) {
 	if base == nil {
 		return "", "hygiene not checked (PID unknown)"
 	}
@@ -69,7 +70,7 @@ func afterStress(ctx context.Context, env *Env, base *Snapshot) (wrong, numbers 
 	lingered := make(chan struct{})
 	go func() {
 		defer close(lingered)
-		lw, ln = lingeringAfter(ctx, env.Target.PID, *base, stressSettle)
+		lw, ln = lingeringAfter(ctx, env.Target.PID, *base, stressSettle, more)
 	}()
 	var problems []string
 	for _, r := range CheckHygiene(ctx, env.Target, *base, HygieneOptions{Settle: stressSettle}) {
@@ -112,11 +113,29 @@ func liveChildren(pid int) ([]child, error) {
 	return out, nil
 }
 
+// moreConns makes n more connections of the kind a stress made, one at a time, and says how
+// many were served (reached the point the stress aimed at). lingeringAfter uses it to tell a
+// pool from a leak.
+type moreConns func(ctx context.Context, n int) (served int)
+
+// poolProbeConns is how many connections, one at a time, the pool test makes; a target left
+// with poolGrowthLimit or more children born during them grows with connections: a leak.
+const (
+	poolProbeConns  = 12
+	poolGrowthLimit = poolProbeConns / 4
+)
+
 // lingeringAfter polls until no child born since the baseline is alive beyond the baseline's
 // number of children, or settle passes. A pool that keeps its size (prefork, including workers
 // that were replaced) is not lingering: only growth over the baseline is. Children are told
 // apart by PID, not start time: /proc's boot time has a resolution of one second.
-func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration) (wrong, numbers string) {
+//
+// Children still there after settle may be a pool that grew under the stress and shrinks at
+// its own pace (Apache prefork retires one idle worker a second): when more is given, the
+// target is asked for poolProbeConns more connections of the same kind, one at a time. A pool
+// serves them with the workers it has; a server whose children outlive their connections is
+// left with about one new child for each. Only growth that scales so is a leak.
+func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Duration, more moreConns) (wrong, numbers string) {
 	baseLive := len(base.Children) - len(base.Zombies)
 	old := map[int]bool{}
 	for _, c := range base.Children {
@@ -125,11 +144,13 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 	deadline := time.Now().Add(settle)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	peak := 0
 	for {
 		live, err := liveChildren(pid)
 		if err != nil {
 			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
 		}
+		peak = max(peak, len(live))
 		var young []child
 		for _, c := range live {
 			if !old[c.PID] {
@@ -140,8 +161,62 @@ func lingeringAfter(ctx context.Context, pid int, base Snapshot, settle time.Dur
 			return "", fmt.Sprintf("live children: baseline %d, after %d", baseLive, len(live))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Sprintf("%d children born during the stress are still alive %v after it (live children: baseline %d, after %d): %s",
-				len(young), settle, baseLive, len(live), describeChildren(young, 8)), ""
+			stayed := fmt.Sprintf("%d children born during the stress are still alive %v after it (live children: baseline %d, peak %d, after %d)",
+				len(young), settle, baseLive, peak, len(live))
+			if more == nil || ctx.Err() != nil {
+				return stayed + ": " + describeChildren(young, 8), ""
+			}
+			return judgePool(ctx, pid, more, settle, stayed, young)
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+}
+
+// judgePool makes more connections one at a time against a target and says whether they
+// left children of their own alive (a leak: about one per connection) or were served by the
+// children already there (a pool). Children born before the probe are not counted: a fork
+// server whose earlier children are still on their way out would otherwise look like a pool
+// shrinking.
+func judgePool(ctx context.Context, pid int, more moreConns, settle time.Duration, stayed string, young []child) (wrong, numbers string) {
+	before := map[int]bool{}
+	live, err := liveChildren(pid)
+	if err != nil {
+		return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
+	}
+	for _, c := range live {
+		before[c.PID] = true
+	}
+	served := more(ctx, poolProbeConns)
+	if served < poolProbeConns/2 {
+		return fmt.Sprintf("%s; only %d of %d further connections were served, so a pool cannot be told from a leak: %s",
+			stayed, served, poolProbeConns, describeChildren(young, 8)), ""
+	}
+	// The children of the last connections may take a moment to exit: poll until fewer than
+	// the limit are left or settle passes.
+	deadline := time.Now().Add(settle)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		live, err := liveChildren(pid)
+		if err != nil {
+			return fmt.Sprintf("cannot read the target's children (did it die?): %v", err), ""
+		}
+		var born []child
+		for _, c := range live {
+			if !before[c.PID] {
+				born = append(born, c)
+			}
+		}
+		if len(born) < poolGrowthLimit {
+			return "", fmt.Sprintf("%s, a pool: %d more connections one at a time left %d new children alive (limit %d) and %d live in all — it does not grow with connections",
+				stayed, served, len(born), poolGrowthLimit, len(live))
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Sprintf("%s, and %d more connections one at a time left %d new children alive %v after (limit %d): children that grow with the connections made: %s",
+				stayed, served, len(born), settle, poolGrowthLimit, describeChildren(born, 8)), ""
 		}
 		select {
 		case <-ctx.Done():

@@ -3,7 +3,9 @@ package conformance
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,5 +121,90 @@ func TestFDKindNames(t *testing.T) {
 		if got := fdKind(link); got != want {
 			t.Errorf("For %q, fdKind = %q; want %q", link, got, want)
 		}
+	}
+}
+
+// startTrue starts /bin/true as a child of the test process, which then stays a zombie until
+// the test reaps it with syscall.Wait4.
+func startTrue(t *testing.T) int {
+	t.Helper()
+	pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{})
+	if err != nil {
+		t.Fatalf("starting /bin/true: %v", err)
+	}
+	return pid
+}
+
+func reap(pid int) {
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+}
+
+// waitZombies polls until the test process has a zombie child, or fails the test after 5s.
+func waitZombies(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if s, err := TakeSnapshot(os.Getpid()); err == nil && len(s.Zombies) > 0 {
+			return
+		}
+	}
+	t.Fatal("no zombie child within 5s")
+}
+
+// A pool that retires a worker every 100ms and reaps it 400ms later always has a zombie or
+// two, never the same one for long: the zombie check tracks them by PID and passes. One child
+// never reaped fails it, by PID. (The test process is the target: its own children.)
+func TestHygieneZombiesTrackedByPID(t *testing.T) {
+	self := &Target{PID: os.Getpid(), Addr: "127.0.0.1:1"}
+	base, err := TakeSnapshot(self.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := HygieneOptions{Settle: 2 * time.Second, FDTolerance: 1000} // only zombies are judged here
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		type started struct {
+			pid int
+			at  time.Time
+		}
+		var pending []started
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				for _, p := range pending {
+					reap(p.pid)
+				}
+				return
+			case <-tick.C: // a pool's own rhythm, not synchronisation
+			}
+			pending = append(pending, started{startTrue(t), time.Now()})
+			for len(pending) > 0 && time.Since(pending[0].at) > 400*time.Millisecond {
+				reap(pending[0].pid)
+				pending = pending[1:]
+			}
+		}
+	}()
+	waitZombies(t)
+	res := CheckHygiene(context.Background(), self, base, opts)
+	close(stop)
+	<-done
+	if z := res[0]; z.Verdict != spec.Pass || z.Duration < opts.Settle {
+		t.Errorf("zombies with a worker retired every 100ms and reaped 400ms later = %s after %v (%s); want pass after the whole settle period %v",
+			z.Verdict, z.Duration, z.Detail, opts.Settle)
+	} else {
+		t.Logf("%s", z.Detail)
+	}
+
+	pid := startTrue(t)
+	defer reap(pid)
+	waitZombies(t)
+	res = CheckHygiene(context.Background(), self, base, opts)
+	if z := res[0]; z.Verdict != spec.Fail || !strings.Contains(z.Detail, strconv.Itoa(pid)) {
+		t.Errorf("zombies with child %d never reaped = %s (%s); want fail naming it", pid, z.Verdict, z.Detail)
+	} else {
+		t.Logf("%s", z.Detail)
 	}
 }

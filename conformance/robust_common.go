@@ -21,16 +21,50 @@ import (
 // of connections quickly, few enough not to starve a prefork pool serving other cases.
 const robustPar = 8
 
-// robust builds the Meta of a robustness scenario.
-func robust(id, title, requirement string, outcomes ...string) spec.Meta {
-	return spec.Meta{ID: id, Category: spec.Robustness, Level: spec.MUST, Title: title,
-		Requirement: requirement, Outcomes: outcomes}
+// The RFC sentences robustness scenarios rest on, quoted verbatim (spec/sentences.go holds the
+// conformance cases' own). A scenario's level is its deciding sentence's keyword; a scenario
+// with no sentence behind it states the policy it applies and grades at most warn.
+var (
+	s9112Pipeline = spec.Sentence{Ref: "RFC 9112 §9.3.2", Keyword: spec.MUST,
+		Text: "A server MAY process a sequence of pipelined requests in parallel if they all have safe methods (Section 9.2.1 of [HTTP]), but it MUST send the corresponding responses in the same order that the requests were received."}
+	s9110ParseAnyLength = spec.Sentence{Ref: "RFC 9110 §2.3", Keyword: spec.MUST,
+		Text: "When a received protocol element is parsed, the recipient MUST be able to parse any value of reasonable length that is applicable to the recipient's role and that matches the grammar defined by the corresponding ABNF rules."}
+	s9110TooLarge = spec.Sentence{Ref: "RFC 9110 §5.4", Keyword: spec.MUST,
+		Text: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."}
+	s9112CloseNoMore = spec.Sentence{Ref: "RFC 9112 §9.6", Keyword: spec.MUST,
+		Text: "A server that sends a \"close\" connection option MUST initiate closure of the connection (see below) after it sends the response containing the \"close\" connection option. The server MUST NOT process any further requests received on that connection."}
+	s9112CloseAnyTime = spec.Sentence{Ref: "RFC 9112 §9.5", Keyword: spec.MAY,
+		Text: "A client, server, or proxy MAY close the transport connection at any time."}
+	s9112Invalid400 = spec.Sentence{Ref: "RFC 9112 §2.2", Keyword: spec.SHOULD,
+		Text: "When a server listening only for HTTP request messages, or processing what appears from the start-line to be an HTTP request message, receives a sequence of octets that does not match the HTTP-message grammar aside from the robustness exceptions listed above, the server SHOULD respond with a 400 (Bad Request) response and close the connection."}
+)
+
+// robustRule builds the Meta of a scenario resting on RFC sentences, the deciding one first:
+// its keyword is the scenario's level.
+func robustRule(id, title, requirement string, sentences []spec.Sentence, outcomes ...string) spec.Meta {
+	return spec.Meta{ID: id, Category: spec.Robustness, Level: sentences[0].Keyword, Title: title,
+		Requirement: requirement, Outcomes: outcomes, Sentences: sentences}
 }
 
-// hygieneMeta builds the Meta of a hygiene check.
-func hygieneMeta(id, title, requirement string, outcomes ...string) spec.Meta {
+// robustPolicy builds the Meta of a scenario no RFC sentence decides: it applies policy, and
+// a miss is at most a warning (a zombie or a leaked fd it finds afterwards still fails, as
+// hygiene failures do).
+func robustPolicy(id, title, requirement, policy string, outcomes ...string) spec.Meta {
+	return spec.Meta{ID: id, Category: spec.Robustness, Level: spec.None, Title: title,
+		Requirement: requirement, Outcomes: outcomes, Policy: policy}
+}
+
+// withPolicy adds to a scenario resting on a sentence the policy it applies to what the
+// sentence leaves open (graded at most warn).
+func withPolicy(m spec.Meta, policy string) spec.Meta {
+	m.Policy = policy
+	return m
+}
+
+// hygieneMeta builds the Meta of a hygiene check: no RFC sentence, a stated policy.
+func hygieneMeta(id, title, requirement, policy string, outcomes ...string) spec.Meta {
 	return spec.Meta{ID: id, Category: spec.Hygiene, Level: spec.None, Title: title,
-		Requirement: requirement, Outcomes: outcomes}
+		Requirement: requirement, Outcomes: outcomes, Policy: policy}
 }
 
 // scenario makes a Case whose results carry m whatever the run function filled in. It runs
@@ -192,3 +226,53 @@ func probeServed(ctx context.Context, env *Env) (string, *clients.Exchange) {
 
 // since formats a duration for details, rounded for reading.
 func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
+
+// announcesClose reports whether r tells the client that the connection ends after it: the
+// "close" connection option, or an HTTP/1.0 response without "keep-alive" (RFC 9112 §9.3).
+func announcesClose(r *wire.Response) bool {
+	keepAlive := false
+	for _, v := range r.Get("Connection") {
+		for _, opt := range strings.Split(v, ",") {
+			switch strings.ToLower(strings.TrimSpace(opt)) {
+			case "close":
+				return true
+			case "keep-alive":
+				keepAlive = true
+			}
+		}
+	}
+	return r.Version == "HTTP/1.0" && !keepAlive
+}
+
+// owed says how many of the want responses e was owed, and why when fewer than want: after a
+// response that announces close, nothing more is owed (RFC 9112 §9.6: the server "MUST NOT
+// process any further requests received on that connection"), and whatever follows it is not
+// judged here; after a close that follows a complete response without announcing it, the rest
+// cannot be judged either (a server MAY close at any time, RFC 9112 §9.5; not announcing it is
+// graded once, by the rfc9112/9.6 cases, as the SHOULD it is). A connection that stays open
+// without the rest, or ends inside a response, owes everything.
+func owed(e *clients.Exchange, want int) (n int, why string) {
+	for i, r := range e.Responses {
+		if i+1 < want && announcesClose(r) {
+			return i + 1, fmt.Sprintf("response %d of %d announced close (%s), so the rest were not owed (RFC 9112 §9.6)",
+				i+1, want, closeAnnouncement(r))
+		}
+	}
+	got := len(e.Responses)
+	if got > 0 && got < want && e.DialErr == nil && (e.Kind == clients.KindFIN || e.Kind == clients.KindRST || e.SendErr != nil) {
+		how := e.Kind.String()
+		if e.SendErr != nil {
+			how = "sending the next request failed: " + e.SendErr.Error()
+		}
+		return got, fmt.Sprintf("the server closed (%s) after response %d of %d without announcing it; the rest cannot be judged (an unannounced close is graded by rfc9112/9.6)",
+			how, got, want)
+	}
+	return want, ""
+}
+
+func closeAnnouncement(r *wire.Response) string {
+	if r.Version == "HTTP/1.0" && len(r.Get("Connection")) == 0 {
+		return "an HTTP/1.0 response without keep-alive"
+	}
+	return "Connection: " + strings.Join(r.Get("Connection"), ", ")
+}

@@ -125,6 +125,10 @@ func TestRobustCatchesFaults(t *testing.T) {
 		// other hygiene checks, TestRobustMiniFakesFail the probe after them.)
 		{[]string{"-fault", "spin-after-reset"}, "^hygiene/(idle-cpu|lingering-children)$",
 			map[string]spec.Verdict{"hygiene/idle-cpu": spec.Fail, "hygiene/lingering-children": spec.Fail}},
+		// Children that outlive their connection by a minute are left behind by every
+		// connection: the pool test finds one new child per further connection.
+		{[]string{"-fault", "linger-child"}, "^hygiene/lingering-children$",
+			map[string]spec.Verdict{"hygiene/lingering-children": spec.Fail}},
 	} {
 		t.Run(strings.Join(tc.args, " ")+" "+tc.pattern, func(t *testing.T) {
 			t.Parallel() // each fault is its own target; the cases mostly wait for timeouts
@@ -174,7 +178,8 @@ func robustReadHead(br *bufio.Reader) string {
 const robustFakeOK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 // A server that serves one connection at a time and never times out is not served to a probe
-// while a slowloris holds it: robust/slowloris/1 fails.
+// while a slowloris holds it: robust/slowloris/1 warns (no RFC sentence sets a timeout: a
+// policy).
 func TestRobustSlowlorisFailsIterativeServer(t *testing.T) {
 	tg := robustFake(t, true, func(c net.Conn) {
 		br := bufio.NewReader(c)
@@ -183,13 +188,13 @@ func TestRobustSlowlorisFailsIterativeServer(t *testing.T) {
 		}
 	})
 	r := runRobust(t, tg, "robust/slowloris", Options{Timeout: 500 * time.Millisecond, Window: 100 * time.Millisecond, Retries: -1, SlowBound: time.Second})["robust/slowloris/1"]
-	if r.Verdict != spec.Fail || !strings.Contains(r.Detail, "probe") {
-		t.Errorf("robust/slowloris/1 against an iterative server: %s (%s); want fail naming the probe", r.Verdict, r.Detail)
+	if r.Verdict != spec.Warn || !strings.Contains(r.Detail, "probe") {
+		t.Errorf("robust/slowloris/1 against an iterative server: %s (%s); want warn naming the probe", r.Verdict, r.Detail)
 	}
 }
 
-// A server that takes the end of the client's input for the end of the conversation fails
-// robust/half-close/1.
+// A server that takes the end of the client's input for the end of the conversation is
+// warned by robust/half-close/1 (a policy: no RFC sentence speaks of half-closed clients).
 func TestRobustHalfCloseFailsServerThatQuitsOnEOF(t *testing.T) {
 	tg := robustFake(t, false, func(c net.Conn) {
 		br := bufio.NewReader(c)
@@ -204,14 +209,14 @@ func TestRobustHalfCloseFailsServerThatQuitsOnEOF(t *testing.T) {
 		}
 	})
 	got := runRobust(t, tg, "robust/half-close/1", Options{Timeout: time.Second, Retries: -1})
-	if r := got["robust/half-close/1"]; r.Verdict != spec.Fail {
-		t.Errorf("robust/half-close/1 against a server that quits on EOF: %s (%s); want fail", r.Verdict, r.Detail)
+	if r := got["robust/half-close/1"]; r.Verdict != spec.Warn {
+		t.Errorf("robust/half-close/1 against a server that quits on EOF: %s (%s); want warn", r.Verdict, r.Detail)
 	}
 }
 
 // A server that gives up writing when the client's window stays shut for a moment (the
-// "send() returned less, ignore it" bug) fails robust/slow-reader/1, while a fast reader gets
-// everything.
+// "send() returned less, ignore it" bug) is warned by robust/slow-reader/1 (a policy), while a
+// fast reader gets everything.
 func TestRobustSlowReaderFailsImpatientWriter(t *testing.T) {
 	tg := robustFake(t, false, func(c net.Conn) {
 		c.(*net.TCPConn).SetWriteBuffer(16 << 10) // so a shut window soon blocks the writer
@@ -234,7 +239,7 @@ func TestRobustSlowReaderFailsImpatientWriter(t *testing.T) {
 	// The runner skips cases needing echo on a target without it; call the case directly.
 	env := &Env{Target: tg, Timeout: time.Second, Window: 100 * time.Millisecond}
 	r := runSlowReader(context.Background(), env)
-	if r.Verdict != spec.Fail {
-		t.Errorf("robust/slow-reader/1 against an impatient writer: %s (%s); want fail", r.Verdict, r.Detail)
+	if r.Verdict != spec.Warn {
+		t.Errorf("robust/slow-reader/1 against an impatient writer: %s (%s); want warn", r.Verdict, r.Detail)
 	}
 }
