@@ -227,23 +227,6 @@ func probeServed(ctx context.Context, env *Env) (string, *clients.Exchange) {
 // since formats a duration for details, rounded for reading.
 func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
-// announcesClose reports whether r tells the client that the connection ends after it: the
-// "close" connection option, or an HTTP/1.0 response without "keep-alive" (RFC 9112 §9.3).
-func announcesClose(r *wire.Response) bool {
-	keepAlive := false
-	for _, v := range r.Get("Connection") {
-		for _, opt := range strings.Split(v, ",") {
-			switch strings.ToLower(strings.TrimSpace(opt)) {
-			case "close":
-				return true
-			case "keep-alive":
-				keepAlive = true
-			}
-		}
-	}
-	return r.Version == "HTTP/1.0" && !keepAlive
-}
-
 // owed says how many of the want responses e was owed, and why when fewer than want: after a
 // response that announces close, nothing more is owed (RFC 9112 §9.6: the server "MUST NOT
 // process any further requests received on that connection"), and whatever follows it is not
@@ -253,7 +236,7 @@ func announcesClose(r *wire.Response) bool {
 // without the rest, or ends inside a response, owes everything.
 func owed(e *clients.Exchange, want int) (n int, why string) {
 	for i, r := range e.Responses {
-		if i+1 < want && announcesClose(r) {
+		if i+1 < want && AnnouncesClose(r) {
 			return i + 1, fmt.Sprintf("response %d of %d announced close (%s), so the rest were not owed (RFC 9112 §9.6)",
 				i+1, want, closeAnnouncement(r))
 		}
@@ -268,11 +251,4 @@ func owed(e *clients.Exchange, want int) (n int, why string) {
 			how, got, want)
 	}
 	return want, ""
-}
-
-func closeAnnouncement(r *wire.Response) string {
-	if r.Version == "HTTP/1.0" && len(r.Get("Connection")) == 0 {
-		return "an HTTP/1.0 response without keep-alive"
-	}
-	return "Connection: " + strings.Join(r.Get("Connection"), ", ")
 }
