@@ -86,20 +86,20 @@ func then(os ...Outcome) []Outcome {
 	return os
 }
 
-// next is the request pipelined behind a body under test: GET /, which the capability probe saw
-// served (2xx), marked by a field so the transcript tells it from the POST. Not a query string:
-// a server routing on the raw target (the Node interop server) answers "/?x" with 404. A server
-// that misread where the body ended reads the leftover bytes as a request of its own — a 400,
-// a wait for more body, or an extra response.
-var next = get("/", "X-Forkproof: next")
+// nextRequest is the request pipelined behind a body under test: GET /, which the capability
+// probe saw served (2xx), marked by a field so the transcript tells it from the POST. Not a
+// query string: a server routing on the raw target (the Node interop server) answers "/?x"
+// with 404. A server that misread where the body ended reads the leftover bytes as a request
+// of its own: a 400, a wait for more body, or an extra response.
+var nextRequest = get("/", "X-Forkproof: next")
 
 // byNext builds, from an echo case c whose question is where a body ends, its twin for servers
 // without /echo: request (posts POST / requests carrying c's body and fields) goes out with
-// next right behind it, cut at split with a pause between the pieces. Any answer to each POST
-// does (2xx, or a refusal such as 405, 411, 413 or 501: none is about framing); then next is
-// served and nothing more arrives. A POST refused and then a close says nothing about framing:
-// the runner skips it (RFC 9112 §9.6; §9.5 for an unannounced close). The twin keeps c's
-// sentences, so a miss is graded as c's is.
+// nextRequest right behind it, cut at split with a pause between the pieces. Any answer to
+// each POST does (2xx, or a refusal such as 405, 411, 413 or 501: none is about framing); then
+// nextRequest is served and nothing more arrives. A POST refused and then a close says nothing
+// about framing: the runner skips it (RFC 9112 §9.6; §9.5 for an unannounced close). The twin
+// keeps c's sentences, so a miss is graded as c's is.
 func byNext(c Case, request string, split []int, posts int, also ...Outcome) Case {
 	ws := make([]Want, posts, posts+1)
 	for i := range ws {
@@ -107,8 +107,8 @@ func byNext(c Case, request string, split []int, posts int, also ...Outcome) Cas
 	}
 	ws = append(ws, ok())
 	t := Case{Meta: Meta{Level: c.Level, Title: c.Title + " (judged by the next request)",
-		Requirement: c.Requirement, Sentences: c.Sentences, Policy: c.Policy}}
-	t.Steps = []Step{{Send: []byte(request + next), SplitAt: split, Pause: 20 * time.Millisecond},
+		Requirement: c.Requirement, Sentences: append([]Sentence(nil), c.Sentences...), Policy: c.Policy}}
+	t.Steps = []Step{{Send: []byte(request + nextRequest), SplitAt: split, Pause: 20 * time.Millisecond},
 		expect(append([]Outcome{open(ws...), closed(ws...)}, also...)...)}
 	return t.needing(NeedPostRoot, NeedPersist)
 }
