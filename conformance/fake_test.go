@@ -271,3 +271,55 @@ func proofSloppy(c net.Conn) {
 		}
 	}
 }
+
+// proofShortRead frames requests by Content-Length but takes as the body only the bytes that
+// came with the header section (one read for the body, as if it always arrived whole), so the
+// rest of a body sent in pieces is parsed as the next request, and refused with 400 and a close.
+func proofShortRead(c net.Conn) { proofByLength(c, false) }
+
+// proofBodyFirst frames requests by Content-Length and reads each whole body before answering,
+// knowing nothing of Expect: a client waiting for 100 (Continue) waits for ever.
+func proofBodyFirst(c net.Conn) { proofByLength(c, true) }
+
+// proofByLength answers 200 keep-alive to each request framed by Content-Length (chunked is
+// unknown to it), and 400 and a close to a request-line whose method is not upper-case letters.
+// With whole, it waits for each body; without, it takes what has arrived.
+func proofByLength(c net.Conn, whole bool) {
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, ok := proofRead(c, buf)
+		pending = append(pending, buf[:n]...)
+		for {
+			i := bytes.Index(pending, []byte("\r\n\r\n"))
+			if i < 0 {
+				break
+			}
+			lines := strings.Split(string(pending[:i]), "\r\n")
+			method, _, _ := strings.Cut(lines[0], " ")
+			if method == "" || strings.Trim(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				c.Write([]byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
+				proofLingerClose(c)
+				return
+			}
+			length := 0
+			for _, l := range lines[1:] {
+				if name, v, _ := strings.Cut(l, ":"); strings.EqualFold(name, "Content-Length") {
+					length, _ = strconv.Atoi(strings.TrimSpace(v))
+				}
+			}
+			length = max(0, length)
+			if whole && len(pending)-(i+4) < length {
+				break
+			}
+			pending = pending[i+4:]
+			pending = pending[min(length, len(pending)):]
+			if _, err := c.Write([]byte(proofOK)); err != nil {
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+	}
+}

@@ -119,6 +119,8 @@ var proofTargets = []proofTarget{
 	{name: "fake reset", fake: proofReset},
 	{name: "fake sloppy", fake: proofSloppy},
 	{name: "fake conn-closes", fake: proofConnCloses},
+	{name: "fake short-read", fake: proofShortRead},
+	{name: "fake body-first", fake: proofBodyFirst},
 	{fault: "smuggle-cl"},
 	{fault: "no-host-check"},
 	{fault: "head-body"},

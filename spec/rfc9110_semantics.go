@@ -174,6 +174,15 @@ func rfc9110Semantics() []Case {
 	)
 
 	echoHead := raw("POST /echo HTTP/1.1", "Host: forkproof.test", "Content-Length: 5", "Expect: 100-continue")
+	// invited: a 100-continue case for servers without /echo, judged on POST / by the immediate
+	// answer alone: 100 (Continue), or a final status the server could tell from the head (405
+	// for POST to a static file, say). What the server does with the body after a final status
+	// is framing, judged by the twins of RFC 9112 §6.2 and §7.1.
+	invited := func(title, head string) Case {
+		return rule(s9110Expect100, title+" (judged on POST /)",
+			"The head alone, announcing a body, gets an immediate answer: 100 (Continue), or a final status the server can tell without the body; never silence until the body comes.",
+			send(head), expect(anyEnd(want(Status(100))), anyEnd(want(anyStatus)))).needing(NeedPostRoot)
+	}
 	cont := group("9110", "10.1.1",
 		rule(s9110Expect100, "100-continue before the body",
 			"A server expecting to read the body answers 100 (Continue) at once, before the client sends it.",
@@ -201,6 +210,12 @@ func rfc9110Semantics() []Case {
 		rule(s9110Expect10, "100-continue in HTTP/1.0 is ignored",
 			"An HTTP/1.0 client does not understand 100: the server must not send it.",
 			send("POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"), expect(anyEnd(ok(bodyIs("hello"))))).needing(NeedEcho),
+		invited("100-continue before the body", raw("POST / HTTP/1.1", "Host: forkproof.test", "Content-Length: 5", "Expect: 100-continue")),
+		invited("100-continue spelled in mixed case", raw("POST / HTTP/1.1", "Host: forkproof.test", "Content-Length: 5", "Expect: 100-Continue")).citing(s9110ExpectCase),
+		invited("100-continue with a chunked body", raw("POST / HTTP/1.1", "Host: forkproof.test", "Transfer-Encoding: chunked", "Expect: 100-continue")),
+		rule(s9110Expect10, "100-continue in HTTP/1.0 is ignored (judged on POST /)",
+			"An HTTP/1.0 client does not understand 100: whatever the server answers to POST /, it is not 100.",
+			send("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"), expect(anyEnd(want(anyStatus)))).needing(NeedPostRoot),
 	)
 
 	status := group("9110", "15",

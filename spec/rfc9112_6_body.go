@@ -86,6 +86,48 @@ func then(os ...Outcome) []Outcome {
 	return os
 }
 
+// nextRequest is the request pipelined behind a body under test: GET /, which the capability
+// probe saw served (2xx), marked by a field so the transcript tells it from the POST. Not a
+// query string: a server routing on the raw target (the Node interop server) answers "/?x"
+// with 404. A server that misread where the body ended reads the leftover bytes as a request
+// of its own: a 400, a wait for more body, or an extra response.
+var nextRequest = get("/", "X-Forkproof: next")
+
+// byNext builds, from an echo case c whose question is where a body ends, its twin for servers
+// without /echo: request (posts POST / requests carrying c's body and fields) goes out with
+// nextRequest right behind it, cut at split with a pause between the pieces. Any answer to
+// each POST does (2xx, or a refusal such as 405, 411, 413 or 501: none is about framing); then
+// nextRequest is served and nothing more arrives. A POST refused and then a close says nothing
+// about framing: the runner skips it (RFC 9112 §9.6; §9.5 for an unannounced close). The twin
+// keeps c's sentences, so a miss is graded as c's is.
+func byNext(c Case, request string, split []int, posts int, also ...Outcome) Case {
+	ws := make([]Want, posts, posts+1)
+	for i := range ws {
+		ws[i] = want(anyStatus)
+	}
+	ws = append(ws, ok())
+	t := Case{Meta: Meta{Level: c.Level, Title: c.Title + " (judged by the next request)",
+		Requirement: c.Requirement, Sentences: append([]Sentence(nil), c.Sentences...), Policy: c.Policy}}
+	t.Steps = []Step{{Send: []byte(request + nextRequest), SplitAt: split, Pause: 20 * time.Millisecond},
+		expect(append([]Outcome{open(ws...), closed(ws...)}, also...)...)}
+	return t.needing(NeedPostRoot, NeedPersist)
+}
+
+// twins collects a group's byNext twins; they go after the group's existing cases, since a
+// case's ID is its position.
+type twins []Case
+
+// add records c's byNext twin and returns c, so a case and its twin are written in one place.
+func (t *twins) add(c Case, request string, split []int, posts int, also ...Outcome) Case {
+	*t = append(*t, byNext(c, request, split, posts, also...))
+	return c
+}
+
+// of is add for a request of one POST /.
+func (t *twins) of(c Case, request string, split ...int) Case {
+	return t.add(c, request, split, 1)
+}
+
 // RFC 9112 §6: message body length — Transfer-Encoding (§6.1), Content-Length (§6.2) and the
 // rules that decide where a request ends (§6.3). Framing errors get 400 and a close: a server
 // that guesses lets a second request hide inside the first.
@@ -145,17 +187,19 @@ func rfc9112Body() []Case {
 				closedAfterPost(Warn, "close without the 501"))...)).
 			citing(s9112ChunkedFinalFrames).needing(NeedPostRoot)
 	}
-	te := group("9112", "6.1",
+	var tw61 twins
+	te := []Case{
 		framedByChunked("chunked", "chunked request body, then a pipelined request",
 			"Transfer-Encoding: chunked frames the body; the request after it is read as a request."),
 		framedByChunked("Chunked", "chunked coding name is case-insensitive",
 			"\"Chunked\" is the chunked coding.").citing(s9112CodingNamesCase),
 		framedByChunked(" chunked \t", "chunked with surrounding whitespace",
 			"Optional whitespace around the value is not part of it: the coding is chunked.").citing(s9112OWSExcluded),
-		rule(s9112ParseChunkedTE, "chunked in uppercase decodes the body",
+		tw61.of(rule(s9112ParseChunkedTE, "chunked in uppercase decodes the body",
 			"The body of a request with \"Transfer-Encoding: CHUNKED\" is decoded like any chunked body.",
 			send(raw("POST /echo HTTP/1.1", "Host: forkproof.test", "Transfer-Encoding: CHUNKED")+hello),
 			expect(served(bodyIs("hello"))...)).citing(s9112CodingNamesCase).needing(NeedEcho),
+			raw("POST / HTTP/1.1", "Host: forkproof.test", "Transfer-Encoding: CHUNKED")+hello),
 		notFinal("chunked, gzip", "chunked not the final coding"),
 		rule(s9112ParseChunkedTE, "chunked applied twice in one field",
 			"\"chunked, chunked\" ends in chunked, so the final chunked frames the body (RFC 9112 §6.3); refusing the doubled coding (400 or 501, then close) is safe too.",
@@ -229,7 +273,7 @@ func rfc9112Body() []Case {
 			"After a request with both fields, no second response follows: the server closed.",
 			send(raw("POST / HTTP/1.1", "Host: forkproof.test", "Content-Length: 4", "Transfer-Encoding: chunked")+zero+get("/smuggled")),
 			expect(closed(want(anyStatus)), closed())).needing(NeedPostRoot),
-	)
+	}
 
 	// framedByCL: the body is read as Content-Length says and the pipelined GET / is served.
 	// Refusing a valid length (400, then close) is safe but breaks the framing rule: warn.
@@ -245,7 +289,11 @@ func rfc9112Body() []Case {
 			send(raw("POST / HTTP/1.1", append([]string{"Host: forkproof.test"}, fields...)...)+"hello"+get("/")),
 			expect(append(badFraming(), anyEnd(want(anyStatus), ok()))...)).citing(s9110CLSameList).needing(NeedPostRoot)
 	}
-	cl := group("9112", "6.2",
+	var tw62 twins
+	echoed := "hello\r\n\x00forkproof\r\n"
+	large := repeat("0123456789abcdef", 4096)
+	header := len(post("/", "")) // where the body of a POST / starts
+	cl := []Case{
 		framedByCL("5", "hello", "Content-Length body, then a pipelined request",
 			"Content-Length frames the body; the next request starts right after it."),
 		framedByCL("0", "", "Content-Length: 0, then a pipelined request",
@@ -254,22 +302,28 @@ func rfc9112Body() []Case {
 			"\"0005\" is the number 5 (Content-Length = 1*DIGIT)."),
 		framedByCL("\t5 ", "hello", "Content-Length with surrounding whitespace",
 			"Optional whitespace around the number is not part of the field value.").citing(s9112OWSExcluded),
-		rule(s9112CLFrames, "Content-Length body is echoed byte for byte",
+		tw62.of(rule(s9112CLFrames, "Content-Length body is echoed byte for byte",
 			"The server reads exactly Content-Length bytes of body, whatever they are: CRLF and NUL included.",
-			send(post("/echo", "hello\r\n\x00forkproof\r\n")), expect(served(bodyIs("hello\r\n\x00forkproof\r\n"))...)).needing(NeedEcho),
-		rule(s9112CLFrames, "empty body with Content-Length: 0",
+			send(post("/echo", echoed)), expect(served(bodyIs(echoed))...)).needing(NeedEcho),
+			post("/", echoed)),
+		tw62.of(rule(s9112CLFrames, "empty body with Content-Length: 0",
 			"Content-Length: 0 is an empty body.",
 			send(post("/echo", "")), expect(served(bodyLen(0))...)).needing(NeedEcho),
-		rule(s9112CLFrames, "body larger than one read",
+			post("/", "")),
+		tw62.of(rule(s9112CLFrames, "body larger than one read",
 			"A 64 KiB body arrives in many segments and is read whole.",
-			send(post("/echo", repeat("0123456789abcdef", 4096))), expect(served(bodyLen(65536))...)).needing(NeedEcho),
-		rule(s9112CLFrames, "body delivered in pieces with pauses",
+			send(post("/echo", large)), expect(served(bodyLen(65536))...)).needing(NeedEcho),
+			post("/", large)),
+		tw62.of(rule(s9112CLFrames, "body delivered in pieces with pauses",
 			"The server keeps reading until Content-Length bytes arrived.",
 			sendSplit(post("/echo", "hello, world"), 20*time.Millisecond, len(post("/echo", ""))+3, len(post("/echo", ""))+7), expect(served(bodyIs("hello, world"))...)).needing(NeedEcho),
-		rule(s9112CLFrames, "server waits for the rest of the body",
+			post("/", "hello, world"), header+3, header+7),
+		// Judged by the next request, the wait shows as the body completed after a pause.
+		tw62.of(rule(s9112CLFrames, "server waits for the rest of the body",
 			"Before Content-Length bytes have arrived the request is incomplete: no answer yet.",
 			send(post("/echo", "hello")[:len(post("/echo", "hello"))-3]), expect(waits()...),
 			send("llo"), expect(served(bodyIs("hello"))...)).needing(NeedEcho),
+			post("/", "hello"), header+2),
 		rule(s9112CLFrames, "body cut short by the client's half-close",
 			"A body shorter than Content-Length is incomplete, never processed as if complete.",
 			sendShut(raw("POST /echo HTTP/1.1", "Host: forkproof.test", "Content-Length: 10")+"hello"),
@@ -280,13 +334,14 @@ func rfc9112Body() []Case {
 		sameList("Content-Length as an equal list",
 			"\"5, 5\" may be taken as 5 or rejected (then close); nothing else.",
 			"Content-Length: 5, 5"),
-		policy("RFC 9112 §6.3 says a request with neither field has a zero-length body, with no keyword: a server that waits for a body, or reads the next request as one, is warned.",
+		tw62.add(policy("RFC 9112 §6.3 says a request with neither field has a zero-length body, with no keyword: a server that waits for a body, or reads the next request as one, is warned.",
 			"POST without Content-Length or Transfer-Encoding has an empty body",
 			"A request with neither field has a zero-length body (or gets 411).",
 			send(req("POST", "/echo")+get("/")),
 			expect(anyEnd(ok(bodyLen(0)), ok()), closed(want(Status(411))), anyEnd(want(Status(411)), ok()))).
 			quoting(s9112NoFramingZero, s9112LengthRequired).needing(NeedEcho),
-	)
+			req("POST", "/"), nil, 1, closed(want(Status(411)))), // 411 and a close: RFC 9112 §6.3's MAY
+	}
 
 	// invalidCL: 400 then close. A server that refuses the method itself (405 or 501, RFC 9110
 	// §9.1: no Content-Length makes either) and closes never judged the framing and left nothing
@@ -343,5 +398,6 @@ func rfc9112Body() []Case {
 		hugeCL("9223372036854775808", "of 2^63 (negative as int64)"),
 		hugeCL("99999999999999999999999999999999", "of 32 digits"),
 	)
-	return append(append(te, cl...), length...)
+	return append(append(group("9112", "6.1", append(te, tw61...)...),
+		group("9112", "6.2", append(cl, tw62...)...)...), length...)
 }
