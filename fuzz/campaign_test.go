@@ -178,8 +178,10 @@ func TestCampaignReference(t *testing.T) {
 			if !rep.Echo {
 				t.Error("the reference server's /echo was not detected")
 			}
-			if rep.Inputs < 100 {
-				t.Errorf("only %d inputs in %s", rep.Inputs, rep.Elapsed)
+			// Some inputs were judged, so "no finding" says something; how many a second
+			// holds is a throughput figure for a benchmark, not a test (a busy machine gives few).
+			if rep.Inputs == 0 {
+				t.Errorf("no input judged in %s: the campaign tested nothing", rep.Elapsed)
 			}
 			for _, f := range rep.Findings {
 				t.Errorf("finding %s: %s\n  %s\n  %s", f.Kind, f.Detail, f.Repro.SendText, f.Repro.Plan())
