@@ -43,31 +43,19 @@ const proofOK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 // proofNaive answers 200 keep-alive to every header section it sees (counting CRLF CRLF),
 // ignoring bodies, syntax, Host, close, versions and HEAD.
-func proofNaive(c net.Conn) {
-	var pending []byte
-	buf := make([]byte, 64<<10)
-	for {
-		n, ok := proofRead(c, buf)
-		pending = append(pending, buf[:n]...)
-		for {
-			i := bytes.Index(pending, []byte("\r\n\r\n"))
-			if i < 0 {
-				break
-			}
-			pending = pending[i+4:]
-			if _, err := c.Write([]byte(proofOK)); err != nil {
-				return
-			}
-		}
-		if !ok {
-			return
-		}
-	}
-}
+func proofNaive(c net.Conn) { proofEachHead(c, func([]byte) bool { return true }) }
 
 // proofConnCloses persists by default but closes, unannounced, after answering any request
 // carrying a Connection field: the learner server that treats "Connection:" as "close".
 func proofConnCloses(c net.Conn) {
+	proofEachHead(c, func(head []byte) bool {
+		return !bytes.Contains(bytes.ToLower(head), []byte("\nconnection:"))
+	})
+}
+
+// proofEachHead answers 200 to every header section it sees (counting CRLF CRLF), ignoring
+// bodies and syntax, and goes on while keep(head) says so.
+func proofEachHead(c net.Conn, keep func(head []byte) bool) {
 	var pending []byte
 	buf := make([]byte, 64<<10)
 	for {
@@ -80,10 +68,7 @@ func proofConnCloses(c net.Conn) {
 			}
 			head := pending[:i]
 			pending = pending[i+4:]
-			if _, err := c.Write([]byte(proofOK)); err != nil {
-				return
-			}
-			if bytes.Contains(bytes.ToLower(head), []byte("\nconnection:")) {
+			if _, err := c.Write([]byte(proofOK)); err != nil || !keep(head) {
 				return
 			}
 		}
