@@ -474,7 +474,7 @@ func (s *server) readHead() (int, action) {
 			// The line is incomplete: enforce limits now, not when it ends.
 			if hdrStart < 0 {
 				if pos-lineStart > s.cfg.MaxRequestLine {
-					return 414, closeLinger
+					return lineTooLong(s.buf[s.r+lineStart:s.w], s.cfg.MaxRequestLine), closeLinger
 				}
 				if hasCTL(s.buf[s.r+lineStart : s.w]) {
 					return 400, closeLinger
@@ -511,7 +511,7 @@ func (s *server) readHead() (int, action) {
 			}
 		case hdrStart < 0:
 			if len(line) > s.cfg.MaxRequestLine {
-				return 414, closeLinger
+				return lineTooLong(line, s.cfg.MaxRequestLine), closeLinger
 			}
 			var st int
 			if rl, st = parseRequestLine(line); st != 0 {
@@ -1056,4 +1056,14 @@ func (s *server) serveOneRecv() action {
 		return abort
 	}
 	return closeNow
+}
+
+// lineTooLong is the status for a request line over the limit max: 501 when its method alone
+// is over it (RFC 9112 §3: a method "longer than any that it implements SHOULD" get 501), else
+// 414 (a target "longer than any URI it wishes to parse MUST" get 414).
+func lineTooLong(line []byte, max int) int {
+	if sp := bytes.IndexByte(line, ' '); sp < 0 || sp > max {
+		return 501
+	}
+	return 414
 }

@@ -222,6 +222,8 @@ func TestLimits(t *testing.T) {
 	}{
 		{"GET /" + long + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
 		{"GET /" + long, 414}, // refused before the line ends
+		{strings.Repeat("M", 9000) + " / HTTP/1.1\r\nHost: a\r\n\r\n", 501}, // a method longer than any implemented (RFC 9112 §3)
+		{strings.Repeat("M", 9000), 501},                                    // refused before the line ends
 		{"GET / HTTP/1.1\r\nHost: a\r\nX: " + long + long + "\r\n\r\n", 431},
 		{"GET / HTTP/1.1\r\nHost: a\r\nX: " + long + long, 431},
 		{"GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X: y\r\n", 100) + "\r\n", 431},
