@@ -135,6 +135,13 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 				res.Verdict = meta.MissVerdict()
 				res.Detail = where + missDetail(st.Expect, obs, why, s.sendErr)
 				res.Timed = patienceMightHelp(st.Expect.Any, obs)
+				if line := brokenStatusLine(obs); line != nil {
+					// Whatever the case asked, the server answered with a status line outside
+					// the grammar: that breaks a MUST of its own.
+					res.Verdict = spec.Fail
+					res.Detail += fmt.Sprintf("; the status line %q does not match the grammar (%s)", line, senderGrammar.Ref)
+					res.Sentences = append(slices.Clone(res.Sentences), senderGrammar)
+				}
 				return res
 			}
 			o := &st.Expect.Any[m]
@@ -216,6 +223,32 @@ func isTchar(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// senderGrammar is the sentence a malformed status line breaks, whatever the case checks.
+var senderGrammar = spec.Sentence{Ref: "RFC 9110 §2.2", Keyword: spec.MUST,
+	Text: "A sender MUST NOT generate protocol elements that do not match the grammar defined by the corresponding ABNF rules."}
+
+// brokenStatusLine returns the first line of a response whose status line has the shape of one
+// but breaks its grammar ("HTTP/1.a 200 Ok", "UNKNOWN 400 Bad Request"), or nil. A first line
+// of another shape is an HTTP/0.9 answer (a bare body), judged by the outcomes.
+func brokenStatusLine(obs observation) []byte {
+	var we *wire.Error
+	if obs.end != endGarbage || !errors.As(obs.err, &we) || we.StatusLine == nil {
+		return nil
+	}
+	if !wire.LooksLikeStatusLine(we.StatusLine) {
+		return nil
+	}
+	return we.StatusLine
+}
+
+// http09Answer reports whether obs is an HTTP/0.9 answer: bytes whose first line is not a
+// status line of any shape, before any response.
+func http09Answer(obs observation) bool {
+	var we *wire.Error
+	return len(obs.responses) == 0 && obs.end == endGarbage && errors.As(obs.err, &we) &&
+		we.StatusLine != nil && we.Offset == 0 && !wire.LooksLikeStatusLine(we.StatusLine)
 }
 
 // closedEarly reports whether a miss is only the server ending the connection after a
@@ -438,6 +471,9 @@ func patienceMightHelp(outcomes []spec.Outcome, obs observation) bool {
 // its responses first (others may have made the runner read further); one that judges the end
 // needs exactly its responses and then that end.
 func matches(o *spec.Outcome, obs observation) (bool, string) {
+	if o.HTTP09 {
+		return http09Answer(obs), ""
+	}
 	n, k := len(o.Responses), len(obs.responses)
 	if k < n {
 		return false, ""

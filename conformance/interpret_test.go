@@ -17,6 +17,8 @@ var interpretRoutes = map[string]fakeReply{
 	"/announce":     {reply: "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"},
 	"/http10":       {reply: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 	"/silent-close": {reply: ""},
+	"/bad-status":   {reply: "UNKNOWN 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
+	"/bare":         {reply: "<html>hello</html>\n"},
 	"/open":         {reply: ok200, end: "open"},
 	"/reset":        {reply: ok200, end: "reset"},
 	"/bad":          {reply: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
@@ -218,6 +220,29 @@ func TestRetarget(t *testing.T) {
 		out, at := Retarget([]byte(tt.in), tt.at, "/index.html")
 		if string(out) != tt.out || !slices.Equal(at, tt.outAt) {
 			t.Errorf("For %q at %v, Retarget = %q at %v; want %q at %v", tt.in, tt.at, out, at, tt.out, tt.outAt)
+		}
+	}
+}
+
+// A status line with the shape of one but outside the grammar breaks RFC 9110 §2.2's MUST NOT
+// whatever the case checks; a bare body is an HTTP/0.9 answer, which an outcome may accept.
+func TestStatusLineShapes(t *testing.T) {
+	f := startFake(t, interpretRoutes)
+	want400 := outcome(400, spec.EndAny)
+	for _, tt := range []struct {
+		path     string
+		outcomes []spec.Outcome
+		want     spec.Verdict
+		detail   string
+	}{
+		{"/bad-status", []spec.Outcome{want400}, spec.Fail, "does not match the grammar (RFC 9110 §2.2)"},
+		{"/bare", []spec.Outcome{want400}, spec.Warn, "ill-framed"},
+		{"/bare", []spec.Outcome{want400, {HTTP09: true, Verdict: spec.Info}}, spec.Info, "HTTP/0.9 answer"},
+		{"/bad-status", []spec.Outcome{want400, {HTTP09: true}}, spec.Fail, "does not match the grammar"},
+	} {
+		res := runCase(t, f.target(), exchangeCase("t/status-line", spec.SHOULD, tt.path, tt.outcomes...), quickOpts)
+		if res.Verdict != tt.want || !strings.Contains(res.Detail, tt.detail) {
+			t.Errorf("For %s with %v, got %s %q; want %s with %q", tt.path, tt.outcomes, res.Verdict, res.Detail, tt.want, tt.detail)
 		}
 	}
 }

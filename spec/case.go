@@ -162,6 +162,9 @@ type Outcome struct {
 	// Verdict is the verdict when this outcome matches; empty means Pass. Use Warn for
 	// behaviour that is legal but unsafe, Info for implementation-defined behaviour.
 	Verdict Verdict
+	// HTTP09 makes the outcome an HTTP/0.9 answer: no status line, the bytes that come back
+	// are a bare body (Responses stays empty).
+	HTTP09 bool
 }
 
 // Want is one expected response.
@@ -213,6 +216,9 @@ func (o Outcome) String() string {
 		parts = append(parts, p)
 	}
 	s := strings.Join(parts, ", ")
+	if o.HTTP09 {
+		return "an HTTP/0.9 answer (a bare body, no status line)"
+	}
 	switch {
 	case s == "" && o.Then == EndClosed:
 		return "close without a response"

@@ -37,6 +37,12 @@ func nonConformantVersion() Outcome {
 }
 
 // RFC 9112 §3: the request line — method, request-target, HTTP-version, single SP separators.
+// http09: the server answers in HTTP/0.9, a bare body: what RFC 9110 §6.2 asks of a server
+// that implements HTTP/0.9 when the request's major version is 0 (recorded as info).
+func http09() Outcome {
+	return Outcome{HTTP09: true, Verdict: Info}
+}
+
 func rfc9112RequestLine() []Case {
 	line := func(l string) string { return raw(l, "Host: forkproof.test") }
 	// processed and otherRefusal are the answers to an invalid request line that RFC 9112
@@ -160,11 +166,10 @@ func rfc9112RequestLine() []Case {
 			"\"*\" is a request-target only for OPTIONS: GET * is refused (400, 404, 405 or 501).",
 			send(line("GET * HTTP/1.1")), expect(refused(400, 404, 405, 501)...)),
 		// A server conformant to HTTP/0.9 answers a simple request with a bare body, which
-		// RFC 9110 §6.2's SHOULD asks for; the runner cannot frame such an answer yet, so it
-		// shows as a miss (warn) — see the report of issue 9.
+		// RFC 9110 §6.2's SHOULD asks for (the highest version with major 0 is 0.9).
 		rule(s9112InvalidRequestLine, "HTTP/0.9 simple request",
 			"A request line without a version is refused (400 or 505); a server that implements HTTP/0.9 may answer it with a bare body.",
-			send("GET /\r\n\r\n"), expect(append(rejected(400, 505), nonConformantVersion())...)).
+			send("GET /\r\n\r\n"), expect(append(rejected(400, 505), nonConformantVersion(), http09())...)).
 			citing(s9110VersionShould, s9110VersionMustNot),
 		// versions
 		rule(s9110VersionShould, "HTTP/1.0 request is served",
@@ -176,10 +181,10 @@ func rfc9112RequestLine() []Case {
 		unsupportedMajor("HTTP/2.0"),
 		unsupportedMajor("HTTP/3.0"),
 		// The highest version with major 0 is 0.9: a server that implements it may answer in
-		// it (a bare body the runner cannot frame: a miss, warn); one that does not refuses.
+		// it (a bare body); one that does not refuses.
 		rule(s9110VersionShould, "major version 0 gets 505",
 			"HTTP/0.x is not HTTP/1: refused with 505 or 400 (or answered in HTTP/0.9 by a server that implements it), never labelled HTTP/0.9 in a status line.",
-			send(line("GET / HTTP/0.9")), expect(append(rejected(505, 400), nonConformantVersion())...)).
+			send(line("GET / HTTP/0.9")), expect(append(rejected(505, 400), nonConformantVersion(), http09())...)).
 			citing(s9110VersionMustNot),
 		badVersion("http/1.1", "(lowercase name)"),
 		badVersion("HTTP/1", "(no minor)"),

@@ -10,6 +10,10 @@ type Error struct {
 	Rule   string
 	Offset int
 	Msg    string
+	// StatusLine holds the first line of a response whose status line broke the grammar (nil
+	// for other errors): the judge tells a malformed status line from an HTTP/0.9 answer,
+	// which has none.
+	StatusLine []byte
 }
 
 func (e *Error) Error() string {

@@ -91,6 +91,9 @@ func (p *parser) response(method string) (*Response, error) {
 	}
 	resp, err := p.statusLine(line)
 	if err != nil {
+		if we, ok := err.(*Error); ok {
+			we.StatusLine = bytes.Clone(line)
+		}
 		return nil, err
 	}
 	if resp.Header, err = p.fields(true); err != nil {
@@ -211,6 +214,23 @@ func (p *parser) statusLine(b []byte) (*Response, error) {
 	}
 	resp.Reason = string(reason)
 	return resp, nil
+}
+
+// LooksLikeStatusLine reports whether line, though not a valid status-line, has its shape: one
+// of its first two words names an HTTP version, or the second is a 3-digit code ("HTTP/1.a 200
+// Ok", "UNKNOWN 400 Bad Request", "b HTTP/1.1 404"). Such a line is a broken status line, not
+// the first line of an HTTP/0.9 body.
+func LooksLikeStatusLine(line []byte) bool {
+	words := bytes.Fields(line)
+	for i, w := range words[:min(2, len(words))] {
+		if bytes.Contains(bytes.ToUpper(w), []byte("HTTP/")) {
+			return true
+		}
+		if i == 1 && len(w) == 3 && allDigits(w) {
+			return true
+		}
+	}
+	return false
 }
 
 func clip(b []byte) []byte {

@@ -271,3 +271,26 @@ func TestReadResponseHeaderLimit(t *testing.T) {
 		t.Errorf("err %v; want %s", err, RuleTooLong)
 	}
 }
+
+func TestLooksLikeStatusLine(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{"HTTP/1.a 200 Ok", true},
+		{"HTTP/1.10 200 Ok", true},
+		{"HTTPS/1.1 200 Ok", true},
+		{"UNKNOWN 400 Bad Request", true},
+		{"HTTP/1.1  200", true},
+		{"b HTTP/1.1 404 Not Found", true},
+		{"HTTP/2.0", true},
+		{"hello from forkproof interop", false},
+		{"<!DOCTYPE HTML>", false},
+		{"<HTML><HEAD><TITLE>404 Not Found</TITLE>", false},
+		{"", false},
+	} {
+		if got := LooksLikeStatusLine([]byte(tt.line)); got != tt.want {
+			t.Errorf("For %q, LooksLikeStatusLine = %v; want %v", tt.line, got, tt.want)
+		}
+	}
+}
