@@ -258,7 +258,7 @@ func http09Answer(obs observation) bool {
 // "close" "MUST NOT process any further requests received on that connection", and §9.5: a
 // server "MAY close the transport connection at any time" — so the rest is not owed, and the
 // case's question is unanswered rather than answered wrongly. Whether the server persists at
-// all, and announces its closes, is graded once, by rfc9112/9.3 and rfc9112/9.6.
+// all, and announces its closes on plain requests, is graded once, by rfc9112/9.3.
 func (s *session) closedEarly(e *spec.Expect, obs observation) bool {
 	if obs.end != endFIN && obs.end != endRST {
 		return false
@@ -297,7 +297,7 @@ func closedEarlyDetail(last *wire.Response, obs observation) string {
 		return fmt.Sprintf("not judged: got %s; the server announced close (%s) and %s, so it owes no further response (RFC 9112 §9.6); the rest of this case cannot be judged on this server",
 			obs, closeAnnouncement(last), how)
 	}
-	return fmt.Sprintf("not judged: got %s; the server %s after a response without announcing close (RFC 9112 §9.5 allows a close at any time; §9.6 asks for the announcement, graded by rfc9112/9.6), so the rest of this case cannot be judged on this server",
+	return fmt.Sprintf("not judged: got %s; the server %s after a response without announcing close (RFC 9112 §9.5 allows a close at any time; §9.6 asks a server that means to close to say so, which rfc9112/9.3 grades on plain requests), so the rest of this case cannot be judged on this server",
 		obs, how)
 }
 

@@ -142,7 +142,7 @@ func TestMultiStepCase(t *testing.T) {
 
 	// The same case against a server that closes after the first response, without announcing
 	// it: RFC 9112 §9.5 lets a server close at any time, so steps 3-4 cannot be judged (the
-	// close is graded once, by rfc9112/9.6), and the case is skipped, saying so.
+	// close is graded once, by rfc9112/9.3), and the case is skipped, saying so.
 	c.Steps[0].Send = requestFor("/close")
 	res = runCase(t, f.target(), c, quickOpts)
 	if res.Verdict != spec.Skip || !strings.HasPrefix(res.Detail, "step 4: not judged: got ") ||

@@ -232,7 +232,7 @@ func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.M
 // process any further requests received on that connection"), and whatever follows it is not
 // judged here; after a close that follows a complete response without announcing it, the rest
 // cannot be judged either (a server MAY close at any time, RFC 9112 §9.5; not announcing it is
-// graded once, by the rfc9112/9.6 cases, as the SHOULD it is). A connection that stays open
+// graded as the SHOULD it is by rfc9112/9.3 on plain requests). A connection that stays open
 // without the rest, or ends inside a response, owes everything.
 func owed(e *clients.Exchange, want int) (n int, why string) {
 	for i, r := range e.Responses {
@@ -247,7 +247,7 @@ func owed(e *clients.Exchange, want int) (n int, why string) {
 		if e.SendErr != nil {
 			how = "sending the next request failed: " + e.SendErr.Error()
 		}
-		return got, fmt.Sprintf("the server closed (%s) after response %d of %d without announcing it; the rest cannot be judged (an unannounced close is graded by rfc9112/9.6)",
+		return got, fmt.Sprintf("the server closed (%s) after response %d of %d without announcing it; the rest cannot be judged (RFC 9112 §9.5 allows a close at any time; announcing it is §9.6's SHOULD, graded by rfc9112/9.3 on plain requests)",
 			how, got, want)
 	}
 	return want, ""

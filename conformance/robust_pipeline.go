@@ -18,7 +18,7 @@ import (
 var pipelineDepths = []int{1, 2, 3, 5, 8, 16, 32, 64}
 
 // pipelineOwed is what the pipelining scenarios assume beyond RFC 9112 §9.3.2's MUST.
-const pipelineOwed = "Responses are owed until one announces close (RFC 9112 §9.6); after an unannounced close the rest cannot be judged (graded by rfc9112/9.6). A connection left open with requests sent and never answered owes their responses still."
+const pipelineOwed = "Responses are owed until one announces close (RFC 9112 §9.6); after an unannounced close the rest cannot be judged (RFC 9112 §9.5; announcing it is §9.6's SHOULD, graded by rfc9112/9.3). A connection left open with requests sent and never answered owes their responses still."
 
 func pipelineCases() []Case {
 	return []Case{
