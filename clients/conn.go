@@ -191,12 +191,6 @@ func (c *Conn) markSent(m string) {
 	c.mu.Unlock()
 }
 
-func (c *Conn) markReceived(m string) {
-	c.mu.Lock()
-	c.received = append(c.received, m...)
-	c.mu.Unlock()
-}
-
 // CloseWrite half-closes the connection: shutdown(SHUT_WR), the server reads EOF.
 func (c *Conn) CloseWrite() error {
 	c.markSent("⟨shutdown wr⟩")

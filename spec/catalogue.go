@@ -46,11 +46,6 @@ func group(rfc, section string, cases ...Case) []Case {
 	return cases
 }
 
-// tc builds a case: level, one-line title, the requirement in our own words, the steps.
-func tc(level Level, title, requirement string, steps ...Step) Case {
-	return Case{Meta: Meta{Level: level, Title: title, Requirement: requirement}, Steps: steps}
-}
-
 // rule builds a case resting on RFC sentences, the deciding one first: its keyword is the
 // case's level (MUST → fail on a miss, SHOULD → warn, MAY → info).
 func rule(s Sentence, title, requirement string, steps ...Step) Case {
@@ -190,11 +185,6 @@ func rejected(codes ...int) []Outcome {
 	return os
 }
 
-// rejectedOrServed is rejected plus a lenient acceptance that is legal but unsafe (warn).
-func rejectedOrServed(why string, codes ...int) []Outcome {
-	return append(rejected(codes...), warned(anyEnd(ok()), "2xx: accepted leniently ("+why+")"))
-}
-
 // badFraming: the message framing is broken; the RFC requires 400 and then a close.
 // A close without the 400 is safe but skips a MUST (warn).
 func badFraming(codes ...int) []Outcome {
@@ -329,21 +319,10 @@ func dateOK() check {
 		}
 		t, err := time.Parse(imfFixdate, v[0])
 		if err != nil || t.Format(imfFixdate) != v[0] {
-			return fmt.Errorf("Date %q is not IMF-fixdate (%s)", v[0], imfFixdate)
+			return fmt.Errorf("the Date %q is not IMF-fixdate (%s)", v[0], imfFixdate)
 		}
 		if d := time.Since(t); d > time.Hour || d < -time.Hour {
-			return fmt.Errorf("Date %q is %s away from now", v[0], d.Round(time.Second))
-		}
-		return nil
-	}}
-}
-
-// contentLengthIs: the response declares this Content-Length (HEAD responses).
-func contentLengthIs(n int) check {
-	return check{fmt.Sprintf("Content-Length: %d", n), func(r *wire.Response) error {
-		v := r.Get("Content-Length")
-		if len(v) != 1 || v[0] != strconv.Itoa(n) {
-			return fmt.Errorf("Content-Length %q; want %d", v, n)
+			return fmt.Errorf("the Date %q is %s away from now", v[0], d.Round(time.Second))
 		}
 		return nil
 	}}

@@ -80,6 +80,4 @@ var (
 		"The origin server MUST generate an Allow header field in a 405 response containing a list of the target resource's currently supported methods.")
 	s9110HeadNoContent = r9110("9.3.2", MUST,
 		"The HEAD method is identical to GET except that the server MUST NOT send content in the response.")
-	s9110GetBody = r9110("9.3.1", None,
-		"Although request message framing is independent of the method used, content received in a GET request has no generally defined semantics, cannot alter the meaning or target of the request, and might lead some implementations to reject the request and close the connection because of its potential as a request smuggling attack (Section 11.2 of [HTTP/1.1]).")
 )
