@@ -257,6 +257,9 @@ const mdTranscriptLimit = 300
 // mdDetailLimit bounds what happened, in Markdown (long lists of acceptable outcomes).
 const mdDetailLimit = 400
 
+// mdShortLimit bounds the one line of a skip or info in Markdown.
+const mdShortLimit = 120
+
 // cut shortens s to n bytes (at a rune boundary), saying how much was left out.
 func cut(s string, n int) string {
 	if len(s) <= n {
@@ -391,25 +394,53 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 				continue
 			}
 			ew.printf("\n#### %s %s (%d)\n\n", mdSymbol(v), v, len(list))
+			if v == spec.Skip || v == spec.Info {
+				// Many, and alike: grouped by reason, one line a reason, so the page stays
+				// readable (and under the size code hosts render); the HTML page has each.
+				writeGrouped(ew, c, list)
+				continue
+			}
 			for _, res := range list {
 				ew.printf("- <a id=\"%s\"></a>%s %s — %s\n", anchor(c, res.ID), mdID(res.ID), mdText(res.Title), mdText(VerdictLabel(*res)))
 				if res.Detail != "" {
 					ew.printf("  - actual: %s\n", mdText(cut(res.Detail, mdDetailLimit)))
 				}
-				if v == spec.Skip || v == spec.Info {
-					continue
-				}
 				if refs := groundRefs(res.Meta); refs != "" {
 					ew.printf("  - rests on: %s ([quoted](#%s))\n", mdText(refs), mdSlug(groupName(res.Meta)))
-				}
-				if res.Wire != nil && v == spec.Fail { // the MUSTs; the HTML page has every transcript
-					ew.printf("\n  <details><summary>wire transcript</summary>\n\n%s\n%s\n  </details>\n\n",
-						indent(mdCode("sent:     "+res.Wire.Sent), "  "), indent(mdCode("received: "+res.Wire.Received), "  "))
 				}
 			}
 		}
 	}
 	return ew.err
+}
+
+// writeGrouped lists results that share a reason (the start of their detail, up to "; probe:"
+// or mdShortLimit) on one line each, every ID keeping its anchor.
+func writeGrouped(ew *errWriter, c int, list []*Result) {
+	var reasons []string
+	byReason := map[string][]*Result{}
+	for _, res := range list {
+		r, _, _ := strings.Cut(res.Detail, "; probe:")
+		if strings.HasPrefix(r, "not judged: got ") {
+			// "not judged: got 200 then close; the server announced close …": the reason is
+			// what follows what was got.
+			if _, rest, ok := strings.Cut(r, "; "); ok {
+				r = "not judged: " + rest
+			}
+		}
+		r = cut(r, mdShortLimit)
+		if _, seen := byReason[r]; !seen {
+			reasons = append(reasons, r)
+		}
+		byReason[r] = append(byReason[r], res)
+	}
+	for _, r := range reasons {
+		var ids []string
+		for _, res := range byReason[r] {
+			ids = append(ids, fmt.Sprintf("<a id=\"%s\"></a>%s", anchor(c, res.ID), mdID(res.ID)))
+		}
+		ew.printf("- %s (%d): %s\n", mdText(r), len(ids), strings.Join(ids, " "))
+	}
 }
 
 // deviates reports whether any server's result for the row is not a pass.
