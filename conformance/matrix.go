@@ -250,10 +250,6 @@ func mdID(id string) string {
 	return "`" + id + "`"
 }
 
-// mdTranscriptLimit bounds each direction of a transcript in Markdown: the page stays
-// readable; the JSON report and the HTML matrix keep the whole transcript.
-const mdTranscriptLimit = 300
-
 // mdDetailLimit bounds what happened, in Markdown (long lists of acceptable outcomes).
 const mdDetailLimit = 400
 
@@ -270,24 +266,6 @@ func cut(s string, n int) string {
 		i--
 	}
 	return s[:i] + fmt.Sprintf("… [%d more bytes]", len(s)-i)
-}
-
-// mdCode puts s in a fenced block that s cannot close (the fence is longer than any run of
-// backticks in s).
-func mdCode(s string) string {
-	s = cut(s, mdTranscriptLimit)
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	fence, run := 3, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			fence = max(fence, run+1)
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", fence)
-	return f + "\n" + mdPlain(s) + "\n" + f + "\n"
 }
 
 // mdPlain replaces what would break a line of code (control bytes, CR, LF) with U+FFFD.

@@ -163,17 +163,9 @@ func runBacklog(ctx context.Context, env *Env) Result {
 		}
 		return ok
 	}
-	if why, e := probeServed(ctx, env); why != "" {
-		r := exchangeFailed(e, "%s; then a probe GET / was not served: %s", counts, why)
-		r.Verdict = spec.Warn // a policy, unless the server's processes say why
-		if bad, _ := afterStress(ctx, env, base, more); bad != "" {
-			r.Verdict, r.Detail = spec.Fail, r.Detail+"; "+bad
-		}
+	r, failed := probeAfterStress(ctx, env, base, more, counts+"; then")
+	if failed {
 		return r
 	}
-	bad, numbers := afterStress(ctx, env, base, more)
-	if bad != "" {
-		return judged(spec.Fail, "%s; then %s", counts, bad)
-	}
-	return judged(spec.Pass, "%s; a probe was served after; %s", counts, numbers)
+	return judged(spec.Pass, "%s; a probe was served after; %s", counts, r.Detail)
 }

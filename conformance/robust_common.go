@@ -252,3 +252,23 @@ func owed(e *clients.Exchange, want int) (n int, why string) {
 	}
 	return want, ""
 }
+
+// probeAfterStress ends a stress scenario: a probe GET / must be served (a policy: warn when
+// it is not), and the processes must not leak (a failure, which also explains a probe that
+// went unanswered). what starts the details ("after 64 resets before the request,"). failed
+// says r is the verdict; otherwise r.Detail holds the hygiene numbers for the caller's pass.
+func probeAfterStress(ctx context.Context, env *Env, base *Snapshot, more moreConns, what string) (r Result, failed bool) {
+	if why, e := probeServed(ctx, env); why != "" {
+		r := exchangeFailed(e, "%s a probe GET / was not served: %s", what, why)
+		r.Verdict = spec.Warn // a policy, unless the server's processes say why
+		if wrong, _ := afterStress(ctx, env, base, more); wrong != "" {
+			r.Verdict, r.Detail = spec.Fail, r.Detail+"; "+wrong
+		}
+		return r, true
+	}
+	wrong, numbers := afterStress(ctx, env, base, more)
+	if wrong != "" {
+		return judged(spec.Fail, "%s %s", what, wrong), true
+	}
+	return Result{Detail: numbers}, false
+}

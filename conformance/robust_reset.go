@@ -76,18 +76,11 @@ func runResets(ctx context.Context, env *Env, p clients.Phase) Result {
 		}
 		return served
 	}
-	if why, e := probeServed(ctx, env); why != "" {
-		r := exchangeFailed(e, "after %d resets %s, a probe GET / was not served: %s", resetsPerPhase, p, why)
-		r.Verdict = spec.Warn // a policy, unless the server's processes say why
-		if wrong, _ := afterStress(ctx, env, base, more); wrong != "" {
-			r.Verdict, r.Detail = spec.Fail, r.Detail+"; "+wrong
-		}
+	r, failed := probeAfterStress(ctx, env, base, more, fmt.Sprintf("after %d resets %s,", resetsPerPhase, p))
+	if failed {
 		return r
 	}
-	wrong, numbers := afterStress(ctx, env, base, more)
-	if wrong != "" {
-		return judged(spec.Fail, "after %d resets %s: %s", resetsPerPhase, p, wrong)
-	}
+	numbers := r.Detail
 	note := ""
 	if n := setupErrs.Load(); n > 0 {
 		note = fmt.Sprintf(" (%d connections ended before the reset point: %v)", n, firstErr.Load())
