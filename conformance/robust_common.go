@@ -132,6 +132,9 @@ func capText(s string) string {
 
 // get builds a GET-like request to path for the target, with extra header lines.
 func reqGet(env *Env, method, path string, extra ...string) clients.Request {
+	if path == "/" {
+		path = env.Target.RootPath() // the user's -path: a 2xx resource
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, env.Target.Addr)
 	for _, h := range extra {

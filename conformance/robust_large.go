@@ -26,7 +26,7 @@ func largeCases() []Case {
 	// The large fields come before Host, so a server that reads only the first part of the
 	// head sees a request without Host, and answers differently.
 	big := func(env *Env, n, size int) clients.Request {
-		head := "GET / HTTP/1.1\r\n" + strings.Join(fields(n, size), "\r\n") + "\r\nHost: " + env.Target.Addr + "\r\n\r\n"
+		head := "GET " + env.Target.RootPath() + " HTTP/1.1\r\n" + strings.Join(fields(n, size), "\r\n") + "\r\nHost: " + env.Target.Addr + "\r\n\r\n"
 		return clients.Request{Method: "GET", Bytes: []byte(head)}
 	}
 	heads := []spec.Sentence{s9110TooLarge, s9110ParseAnyLength, s9112CloseNoMore}

@@ -163,7 +163,7 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 		return res
 	}
 	want := wants[0]
-	invalid := clients.Request{Method: "GET", Bytes: []byte("GET / HTTP/1.1\r\nHost: " + env.Target.Addr + "\r\nBad Header: x\r\n\r\n")}
+	invalid := clients.Request{Method: "GET", Bytes: []byte("GET " + env.Target.RootPath() + " HTTP/1.1\r\nHost: " + env.Target.Addr + "\r\nBad Header: x\r\n\r\n")}
 	e := clients.Pipeline(ctx, env.Target.Addr, []clients.Request{valid, valid, valid, invalid}, env.Timeout)
 	n, cut := owed(&e, 3) // the invalid request's answer is judged apart
 	for i, r := range e.Responses[:min(n, len(e.Responses))] {
