@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,9 +64,11 @@ func TestHygieneCatchesFDLeak(t *testing.T) {
 func TestHygieneCatchesZombies(t *testing.T) {
 	res := hygieneRun(t, "zombie", 5, 300*time.Millisecond)
 	z := res[0]
-	// The warm-up request left one more.
-	if z.Verdict != spec.Fail || !strings.Contains(z.Detail, "6 zombie children") {
-		t.Errorf("zombies = %s (%s); want fail naming 6 zombie children", z.Verdict, z.Detail)
+	// Each of the 5 connections left a zombie; the warm-up request may have left one more,
+	// named too unless it was not yet a zombie when the baseline was taken.
+	m := regexp.MustCompile(`^(\d+) zombie children `).FindStringSubmatch(z.Detail)
+	if z.Verdict != spec.Fail || m == nil || atoi(m[1]) < 5 || atoi(m[1]) > 6 {
+		t.Errorf("zombies = %s (%s); want fail naming 5 or 6 zombie children", z.Verdict, z.Detail)
 	}
 }
 
@@ -207,4 +210,9 @@ func TestHygieneZombiesTrackedByPID(t *testing.T) {
 	} else {
 		t.Logf("%s", z.Detail)
 	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

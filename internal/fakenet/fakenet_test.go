@@ -11,12 +11,14 @@ import (
 // Admit refuses is never served.
 func TestCleanupEndsBlockedHandlers(t *testing.T) {
 	ended := make(chan struct{}, 1)
+	running := make(chan struct{})
 	served := 0
 	var refused int
 	t.Run("fake", func(t *testing.T) {
 		first := true
 		s := Start(t, func(c net.Conn) {
 			served++
+			close(running)
 			io.Copy(io.Discard, c) // blocks until cleanup closes c
 			ended <- struct{}{}
 		}, Options{Iterative: true, Admit: func(c net.Conn) bool {
@@ -36,6 +38,13 @@ func TestCleanupEndsBlockedHandlers(t *testing.T) {
 			defer c.Close()
 		}
 		// The refused connection is closed by Admit: the client sees EOF.
+		// Cleanup must find the handler running: the first connection may still wait in the
+		// listener's queue (a cleanup then would close the listener before it is accepted).
+		select {
+		case <-running:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first connection was not served within 10s")
+		}
 	})
 	select {
 	case <-ended:
