@@ -312,6 +312,14 @@ func TestRobustMiniFakesFail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := runRobust(t, miniFake(t, tc.fault), tc.pattern, fast)
+			// A connection reset while it waits in the listener's queue is dropped by accept
+			// (ECONNABORTED, retried inside Go's Accept) unseen: on a busy machine a fake that
+			// dies after resets may see too few of them, stay alive, and rightly pass. Its
+			// fault never fired, so that run proves nothing: try a fresh fake, twice at most.
+			for try := 1; try < 3 && tc.fault.dieAfterResets > 0 && got[tc.want[0]].Verdict == spec.Pass; try++ {
+				t.Logf("the fake saw too few resets to die (%s); again", got[tc.want[0]].Detail)
+				got = runRobust(t, miniFake(t, tc.fault), tc.pattern, fast)
+			}
 			for _, id := range tc.want {
 				r, ok := got[id]
 				switch {
