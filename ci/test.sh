@@ -8,6 +8,7 @@ unformatted=$(gofmt -l . || true)
 if [ -n "$unformatted" ]; then
 	echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
+go mod tidy -diff # go.mod and go.sum list exactly what the code imports
 go vet ./...
 go test -count=1 -timeout 20m ./...
 
