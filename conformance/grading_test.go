@@ -84,3 +84,32 @@ func TestOutcomeVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioSentencesAreTheCatalogues: a robustness or hygiene scenario quotes only sentences
+// package spec holds (those its cases quote, and those it exports for the scenarios), so each
+// quote is checked against the RFC in one place.
+func TestScenarioSentencesAreTheCatalogues(t *testing.T) {
+	known := map[spec.Sentence]bool{}
+	for _, s := range []spec.Sentence{spec.SentencePipelineOrder, spec.SentenceCloseNoMore, spec.SentenceCloseAnyTime,
+		spec.SentenceInvalid400, spec.SentenceFieldTooLarge, spec.SentenceOctets, spec.SentenceCLFrames} {
+		known[s] = true
+	}
+	for _, c := range spec.Catalogue() {
+		for _, s := range c.Sentences {
+			known[s] = true
+		}
+	}
+	metas := HygieneMetas()
+	for _, c := range Catalogue() {
+		if c.Category != spec.Conformance {
+			metas = append(metas, c.Meta)
+		}
+	}
+	for _, m := range metas {
+		for _, s := range m.Sentences {
+			if !known[s] {
+				t.Errorf("%s quotes %s, which package spec does not hold: quote it from there", m.ID, s)
+			}
+		}
+	}
+}

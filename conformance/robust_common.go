@@ -21,22 +21,15 @@ import (
 // of connections quickly, few enough not to starve a prefork pool serving other cases.
 const robustPar = 8
 
-// The RFC sentences robustness scenarios rest on, quoted verbatim (spec/sentences.go holds the
-// conformance cases' own). A scenario's level is its deciding sentence's keyword; a scenario
-// with no sentence behind it states the policy it applies and grades at most warn.
+// The RFC sentences robustness scenarios rest on: the catalogue's (package spec), so a quote is
+// fixed in one place. A scenario's level is its deciding sentence's keyword; a scenario with no
+// sentence behind it states the policy it applies and grades at most warn.
 var (
-	s9112Pipeline = spec.Sentence{Ref: "RFC 9112 §9.3.2", Keyword: spec.MUST,
-		Text: "A server MAY process a sequence of pipelined requests in parallel if they all have safe methods (Section 9.2.1 of [HTTP]), but it MUST send the corresponding responses in the same order that the requests were received."}
-	s9110ParseAnyLength = spec.Sentence{Ref: "RFC 9110 §2.3", Keyword: spec.MUST,
-		Text: "When a received protocol element is parsed, the recipient MUST be able to parse any value of reasonable length that is applicable to the recipient's role and that matches the grammar defined by the corresponding ABNF rules."}
-	s9110TooLarge = spec.Sentence{Ref: "RFC 9110 §5.4", Keyword: spec.MUST,
-		Text: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."}
-	s9112CloseNoMore = spec.Sentence{Ref: "RFC 9112 §9.6", Keyword: spec.MUST,
-		Text: "A server that sends a \"close\" connection option MUST initiate closure of the connection (see below) after it sends the response containing the \"close\" connection option. The server MUST NOT process any further requests received on that connection."}
-	s9112CloseAnyTime = spec.Sentence{Ref: "RFC 9112 §9.5", Keyword: spec.MAY,
-		Text: "A client, server, or proxy MAY close the transport connection at any time."}
-	s9112Invalid400 = spec.Sentence{Ref: "RFC 9112 §2.2", Keyword: spec.SHOULD,
-		Text: "When a server listening only for HTTP request messages, or processing what appears from the start-line to be an HTTP request message, receives a sequence of octets that does not match the HTTP-message grammar aside from the robustness exceptions listed above, the server SHOULD respond with a 400 (Bad Request) response and close the connection."}
+	s9112Pipeline     = spec.SentencePipelineOrder
+	s9110TooLarge     = spec.SentenceFieldTooLarge
+	s9112CloseNoMore  = spec.SentenceCloseNoMore
+	s9112CloseAnyTime = spec.SentenceCloseAnyTime
+	s9112Invalid400   = spec.SentenceInvalid400
 )
 
 // robustRule builds the Meta of a scenario resting on RFC sentences, the deciding one first:

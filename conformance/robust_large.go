@@ -29,7 +29,7 @@ func largeCases() []Case {
 		head := "GET " + env.Target.RootPath() + " HTTP/1.1\r\n" + strings.Join(fields(n, size), "\r\n") + "\r\nHost: " + env.Target.Addr + "\r\n\r\n"
 		return clients.Request{Method: "GET", Bytes: []byte(head)}
 	}
-	heads := []spec.Sentence{s9110TooLarge, s9110ParseAnyLength, s9112CloseNoMore}
+	heads := []spec.Sentence{s9110TooLarge, s9112CloseNoMore}
 	const answered = "the response of the same request without the fields, then the response to the request sent after it (or a clean close, when the first response announced it)"
 	return []Case{
 		scenario(withPolicy(robustRule("robust/large/1", "a 1 KiB header field is read completely", req+owedNote, heads,
@@ -48,12 +48,12 @@ func largeCases() []Case {
 			func(ctx context.Context, env *Env) Result {
 				return runLarge(ctx, env, big(env, 16, 4096), reqGet(env, "GET", "/"), spec.Pass)
 			}),
-		scenario(robustRule("robust/large/4", "a 64 KiB body is echoed byte for byte", req, []spec.Sentence{s9110ParseAnyLength},
+		scenario(robustRule("robust/large/4", "a 64 KiB body is echoed byte for byte", req, []spec.Sentence{spec.SentenceCLFrames},
 			"200 with the whole body echoed, then no extra response"), []spec.Need{spec.NeedEcho},
 			func(ctx context.Context, env *Env) Result {
 				return runEcho(ctx, env, 64<<10)
 			}),
-		scenario(robustRule("robust/large/5", "a 1 MiB body is echoed byte for byte", req, []spec.Sentence{s9110ParseAnyLength},
+		scenario(robustRule("robust/large/5", "a 1 MiB body is echoed byte for byte", req, []spec.Sentence{spec.SentenceCLFrames},
 			"200 with the whole body echoed, then no extra response"), []spec.Need{spec.NeedEcho},
 			func(ctx context.Context, env *Env) Result {
 				return runEcho(ctx, env, 1<<20)

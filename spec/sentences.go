@@ -81,3 +81,15 @@ var (
 	s9110HeadNoContent = r9110("9.3.2", MUST,
 		"The HEAD method is identical to GET except that the server MUST NOT send content in the response.")
 )
+
+// The sentences package conformance's robustness scenarios rest on: the catalogue's own
+// values, so each quote lives in one place.
+var (
+	SentencePipelineOrder = s9112PipelineOrder // responses in request order
+	SentenceCloseNoMore   = s9112CloseNoMore   // nothing is owed after an announced close
+	SentenceCloseAnyTime  = s9112CloseAnyTime  // a close is legal at any time
+	SentenceInvalid400    = s9112Invalid400    // a syntax error gets 400 and a close
+	SentenceFieldTooLarge = s9110FieldTooLarge // a head too large gets a 4xx
+	SentenceOctets        = s9112Octets        // a message is octets, however TCP cuts them
+	SentenceCLFrames      = s9112CLFrames      // Content-Length frames the body
+)
