@@ -202,6 +202,18 @@ func anchor(c int, id string) string {
 
 // ---- Markdown ----
 
+// mdTableHead writes a Markdown table's head: the leading columns, then one per server.
+func (m *Matrix) mdTableHead(ew *errWriter, lead ...string) {
+	ew.printf("|")
+	for _, l := range lead {
+		ew.printf(" %s |", l)
+	}
+	for _, col := range m.Columns {
+		ew.printf(" %s |", mdText(col.Name))
+	}
+	ew.printf("\n|%s\n", strings.Repeat("---|", len(lead)+len(m.Columns)))
+}
+
 // mdSymbol marks a verdict with a colour in Markdown, where no styling is possible.
 func mdSymbol(v spec.Verdict) string {
 	switch v {
@@ -299,15 +311,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 
 	ew.printf("## Summary: sections × servers\n\n")
 	ew.printf("Each cell: passing cases of all, then the fail, warn, skip and info counts.\n\n")
-	ew.printf("| section |")
-	for _, col := range m.Columns {
-		ew.printf(" %s |", mdText(col.Name))
-	}
-	ew.printf("\n|---|")
-	for range m.Columns {
-		ew.printf("---|")
-	}
-	ew.printf("\n")
+	m.mdTableHead(ew, "section")
 	for g, grp := range m.Groups {
 		ew.printf("| [%s](#%s) |", mdText(grp.Name), mdSlug(grp.Name))
 		for c := range m.Columns {
@@ -318,15 +322,8 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 
 	ew.printf("\n## Cases × servers\n")
 	for _, grp := range m.Groups {
-		ew.printf("\n### %s\n\n| case | level | title |", mdText(grp.Name))
-		for _, col := range m.Columns {
-			ew.printf(" %s |", mdText(col.Name))
-		}
-		ew.printf("\n|---|---|---|")
-		for range m.Columns {
-			ew.printf("---|")
-		}
-		ew.printf("\n")
+		ew.printf("\n### %s\n\n", mdText(grp.Name))
+		m.mdTableHead(ew, "case", "level", "title")
 		for _, row := range grp.Rows {
 			ew.printf("| %s | %s | %s |", mdID(row.Meta.ID), mdText(string(row.Meta.Level)), mdText(row.Meta.Title))
 			for c, res := range row.Cells {
