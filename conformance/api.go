@@ -80,7 +80,7 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 	ctx := t.Context()
 	// A target that answers no HTTP at all fails once, not once per case.
 	opt.Capabilities = NewCapabilities(target, opt.Timeout)
-	if p := opt.Capabilities.Probe(ctx); !p.Answers() && ctx.Err() == nil {
+	if p := opt.Capabilities.Root(ctx); !p.Answers() && ctx.Err() == nil {
 		t.Fatalf("conformance.Run: target %s does not answer HTTP: %s", target.Addr, p.Root)
 	}
 	r := newRunner(target, opt)

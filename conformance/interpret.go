@@ -226,8 +226,7 @@ func isTchar(c byte) bool {
 }
 
 // senderGrammar is the sentence a malformed status line breaks, whatever the case checks.
-var senderGrammar = spec.Sentence{Ref: "RFC 9110 §2.2", Keyword: spec.MUST,
-	Text: "A sender MUST NOT generate protocol elements that do not match the grammar defined by the corresponding ABNF rules."}
+var senderGrammar = spec.SentenceSenderGrammar
 
 // brokenStatusLine returns the first line of a response whose status line has the shape of one
 // but breaks its grammar ("HTTP/1.a 200 Ok", "UNKNOWN 400 Bad Request"), or nil. A first line

@@ -24,6 +24,29 @@ type Capabilities struct {
 
 	mu     sync.Mutex
 	probes map[spec.Need]*capProbe
+
+	rootOnce sync.Once
+	rootResp *wire.Response
+	rootErr  error
+}
+
+// root fetches the root path once; the header and NeedHTTP11 share the answer.
+func (c *Capabilities) root(ctx context.Context) (*wire.Response, error) {
+	c.rootOnce.Do(func() { c.rootResp, c.rootErr = c.get(ctx, c.target.RootPath(), false) })
+	return c.rootResp, c.rootErr
+}
+
+// Root probes only the root path: whether the target answers HTTP at all, and with a 2xx.
+func (c *Capabilities) Root(ctx context.Context) *Probed {
+	r, err := c.root(ctx)
+	p := &Probed{Needs: map[spec.Need]string{}}
+	if err != nil {
+		p.Root = "GET " + c.target.RootPath() + " got no response: " + err.Error()
+		return p
+	}
+	p.Root = fmt.Sprintf("GET %s → %d %s", c.target.RootPath(), r.StatusCode, r.Version)
+	p.Version, p.RootStatus = r.Version, r.StatusCode
+	return p
 }
 
 type capProbe struct {
@@ -41,8 +64,8 @@ type Probed struct {
 	Persistence string `json:"persistence,omitempty"`
 	// Needs maps each capability a case can need to "yes" or the reason it is missing.
 	Needs map[spec.Need]string `json:"needs"`
-
-	rootOK bool
+	// RootStatus is the status GET of the root path got (0: no response).
+	RootStatus int `json:"root_status,omitempty"`
 }
 
 // NewCapabilities prepares the probes of target; nothing is sent until a need is asked.
@@ -83,10 +106,8 @@ func (c *Capabilities) Probe(ctx context.Context) *Probed {
 	for _, n := range probed {
 		wg.Go(func() { _ = c.Has(ctx, n) })
 	}
-	var root *wire.Response
-	var rootErr error
-	wg.Go(func() { root, rootErr = c.get(ctx, c.target.RootPath(), false) })
 	wg.Wait()
+	root, rootErr := c.root(ctx)
 	p := &Probed{Needs: map[spec.Need]string{}}
 	for _, n := range probed {
 		if err := c.Has(ctx, n); err != nil {
@@ -104,7 +125,7 @@ func (c *Capabilities) Probe(ctx context.Context) *Probed {
 			p.Root += fmt.Sprintf(" (no 2xx resource at %s: cases that fetch it cannot pass; name one with -path)", c.target.RootPath())
 		}
 		p.Version = root.Version
-		p.rootOK = root.StatusCode/100 == 2
+		p.RootStatus = root.StatusCode
 	}
 	switch err := c.Has(ctx, spec.NeedPersist); {
 	case err == nil:
@@ -120,7 +141,7 @@ func (p *Probed) Answers() bool { return p.Version != "" }
 
 // Serves reports whether the opening GET of the root path got a 2xx: nearly every case
 // fetches it and wants one.
-func (p *Probed) Serves() bool { return p.rootOK }
+func (p *Probed) Serves() bool { return p.RootStatus/100 == 2 }
 
 // NeedNames lists the probed needs in a stable order, for reports.
 func (p *Probed) NeedNames() []spec.Need {
@@ -135,7 +156,7 @@ func (p *Probed) NeedNames() []spec.Need {
 func (c *Capabilities) probe(ctx context.Context, need spec.Need) error {
 	switch need {
 	case spec.NeedHTTP11:
-		r, err := c.get(ctx, c.target.RootPath(), false)
+		r, err := c.root(ctx)
 		if err != nil {
 			return fmt.Errorf("GET %s HTTP/1.1: %v", c.target.RootPath(), err)
 		}

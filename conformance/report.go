@@ -170,6 +170,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		Version:  in.Version,
 		Target:   Target{Addr: in.Target.Addr, Cmd: in.Target.Cmd, PID: in.Target.PID},
 		Duration: time.Duration(in.DurationMS) * time.Millisecond,
+		Probe:    in.Probe,
 		Results:  make([]Result, 0, len(in.Results)),
 	}
 	if in.Started != "" {

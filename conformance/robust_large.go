@@ -126,7 +126,9 @@ func runLargeAlone(ctx context.Context, env *Env, big clients.Request, want *wir
 	head := bytes.TrimSuffix(big.Bytes, []byte("\r\n"))
 	alone := clients.Request{Method: big.Method, Bytes: append(append([]byte(nil), head...), "Connection: close\r\n\r\n"...)}
 	held := len(alone.Bytes) - 2
-	e := clients.PartialSend(ctx, env.Target.Addr, alone, []int{held}, splitPause, env.Timeout)
+	// Held for the watch window: a server that answers within it did not wait for the end of
+	// the head (a short hold would let a slow one-read server answer "after" it and pass).
+	e := clients.PartialSend(ctx, env.Target.Addr, alone, []int{held}, env.Window, env.Timeout)
 	what := fmt.Sprintf("%s sent alone with Connection: close, its final CRLF held back", size)
 	switch {
 	case e.Premature != clients.EndTimeout:

@@ -92,4 +92,5 @@ var (
 	SentenceFieldTooLarge = s9110FieldTooLarge // a head too large gets a 4xx
 	SentenceOctets        = s9112Octets        // a message is octets, however TCP cuts them
 	SentenceCLFrames      = s9112CLFrames      // Content-Length frames the body
+	SentenceSenderGrammar = s9110SenderGrammar // what a malformed status line breaks
 )

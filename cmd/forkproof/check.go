@@ -159,14 +159,6 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	defer stopTarget()
 
 	started := time.Now()
-	hopts := conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle}
-	// Without a PID there is no baseline, and CheckHygiene skips by itself.
-	var base conformance.Snapshot
-	var baseErr error
-	if target.PID > 0 {
-		base, baseErr = conformance.Baseline(ctx, target, hopts)
-	}
-
 	if retries <= 0 {
 		retries = -1 // the runner reads 0 as "default"
 	}
@@ -183,6 +175,16 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		stopTarget()
 		return usageErr(fmt.Errorf("target %s: %s", target.Addr, probe.Root))
 	}
+	// The baseline comes after the probe, which may end the run, and whose connections it
+	// lets settle.
+	hopts := conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle}
+	// Without a PID there is no baseline, and CheckHygiene skips by itself.
+	var base conformance.Snapshot
+	var baseErr error
+	if target.PID > 0 {
+		base, baseErr = conformance.Baseline(ctx, target, hopts)
+	}
+
 	results := conformance.Execute(ctx, target, cases, conformance.Options{
 		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
 		Capabilities: caps,
