@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
 )
@@ -250,11 +251,7 @@ func (e Expectations) Merge(runs ...*Report) *Report {
 // what happened; a conformance fail without a MUST behind it says so (no expected fail may
 // stand without one).
 func draftReason(res *Result) string {
-	where := res.Section
-	if where == "" {
-		where = groupName(res.Meta)
-	}
-	s := where
+	s := groupName(res.Meta) // its section, or its category
 	if res.Verdict != spec.Skip && res.Level != "" {
 		s += " " + string(res.Level)
 	}
@@ -263,7 +260,11 @@ func draftReason(res *Result) string {
 	}
 	detail := strings.Join(strings.Fields(res.Detail), " ")
 	if len(detail) > 160 {
-		detail = detail[:160] + "…"
+		i := 160
+		for i > 0 && !utf8.RuneStart(detail[i]) {
+			i-- // cut between runes, not inside one
+		}
+		detail = detail[:i] + "…"
 	}
 	if detail != "" {
 		s += ": " + detail
