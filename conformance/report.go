@@ -27,6 +27,10 @@ type Report struct {
 	// Probe is what the opening capability probe found (nil when none ran); every report
 	// shows it in its header, since it decides which cases could run.
 	Probe *Probed
+	// Stopped, when not empty, says why the run ended before every case ran (the target
+	// died, the user interrupted it): the cases not run are skips saying "not run", and every
+	// report shows this first, so a partial report never reads as a complete one.
+	Stopped string
 }
 
 // NewReport assembles a report. TargetStderr is left to the caller, who reads it once the
@@ -102,6 +106,7 @@ type jsonReport struct {
 	DurationMS int64        `json:"duration_ms"`
 	Summary    Summary      `json:"summary"`
 	Probe      *Probed      `json:"probe,omitempty"`
+	Stopped    string       `json:"stopped,omitempty"`
 	Results    []jsonResult `json:"results"`
 }
 
@@ -127,6 +132,7 @@ type jsonResult struct {
 	Outcomes    []string        `json:"outcomes,omitempty"`
 	Sentences   []spec.Sentence `json:"sentences,omitempty"`
 	Policy      string          `json:"policy,omitempty"`
+	Attempts    []Attempt       `json:"attempts,omitempty"`
 }
 
 // WriteJSON writes the report in the JSON schema of PRODUCT.md.
@@ -139,6 +145,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		DurationMS: r.Duration.Milliseconds(),
 		Summary:    r.Summary(),
 		Probe:      r.Probe,
+		Stopped:    r.Stopped,
 		Results:    make([]jsonResult, 0, len(r.Results)),
 	}
 	for _, res := range r.Results {
@@ -147,6 +154,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			Title: res.Title, Verdict: res.Verdict, Detail: res.Detail,
 			DurationMS: res.Duration.Milliseconds(), Wire: res.Wire, Quirk: res.Quirk,
 			Requirement: res.Requirement, Outcomes: res.Outcomes, Sentences: res.Sentences, Policy: res.Policy,
+			Attempts: res.Attempts,
 		})
 	}
 	enc := json.NewEncoder(w)
@@ -171,6 +179,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		Target:   Target{Addr: in.Target.Addr, Cmd: in.Target.Cmd, PID: in.Target.PID},
 		Duration: time.Duration(in.DurationMS) * time.Millisecond,
 		Probe:    in.Probe,
+		Stopped:  in.Stopped,
 		Results:  make([]Result, 0, len(in.Results)),
 	}
 	if in.Started != "" {
@@ -186,7 +195,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 				Title: jr.Title, Requirement: jr.Requirement, Outcomes: jr.Outcomes,
 				Sentences: jr.Sentences, Policy: jr.Policy},
 			Verdict: jr.Verdict, Detail: jr.Detail, Duration: time.Duration(jr.DurationMS) * time.Millisecond,
-			Wire: jr.Wire, Quirk: jr.Quirk,
+			Wire: jr.Wire, Quirk: jr.Quirk, Attempts: jr.Attempts,
 		})
 	}
 	return r, nil

@@ -30,6 +30,17 @@ type Result struct {
 	// not arrive within Env.Timeout, a close not seen within Env.Window): the runner re-runs
 	// such a case with longer waits before believing it.
 	Timed bool `json:"-"`
+	// Attempts, when the case was re-run, says what each earlier run saw and why it was not
+	// believed: only a verdict resting on an expired wait is re-run, with longer waits.
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Attempt is one earlier run of a case that was re-run: the waits it had and what it saw.
+type Attempt struct {
+	WindowMS  int64        `json:"window_ms"`
+	TimeoutMS int64        `json:"timeout_ms"`
+	Verdict   spec.Verdict `json:"verdict"`
+	Detail    string       `json:"detail"`
 }
 
 // Case is one runnable case: a catalogue entry interpreted by the runner, or a scenario written
