@@ -1,9 +1,9 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,9 +53,11 @@ func WithCases(cs ...Case) Option {
 //	}
 //
 // A fail is t.Errorf with the detail and the wire transcript; warn and info are logged; skip
-// is t.Skip. Subtests run concurrently, WithParallel at a time; they are started from a pool of
-// goroutines rather than with t.Parallel, so the bound is ours and not go test's -parallel
-// (which defaults to GOMAXPROCS, far too few for cases that mostly wait on the network).
+// is t.Skip. Subtests run concurrently, WithParallel at a time, scheduled as Execute schedules
+// them; they are started from a pool of goroutines rather than with t.Parallel, so the bound is
+// ours and not go test's -parallel (which defaults to GOMAXPROCS, far too few for cases that
+// mostly wait on the network). A target that stops accepting connections midway stops the run
+// with one error.
 func Run(t *testing.T, target *Target, opts ...Option) {
 	t.Helper()
 	var cfg config
@@ -84,21 +86,16 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 		t.Fatalf("conformance.Run: target %s does not answer HTTP: %s", target.Addr, p.Root)
 	}
 	r := newRunner(target, opt)
-
-	jobs := make(chan Case)
-	var wg sync.WaitGroup
-	for range min(opt.Parallel, len(cases)) {
-		wg.Go(func() {
-			for c := range jobs {
-				t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
-			}
-		})
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.stop = stop
+	schedule(cases, opt.Parallel, func(i int) {
+		c := cases[i]
+		t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
+	})
+	if why := r.goneAt; why != "" {
+		t.Errorf("conformance.Run: stopped early, the cases not run are skipped: %s", why)
 	}
-	for _, c := range cases {
-		jobs <- c
-	}
-	close(jobs)
-	wg.Wait()
 }
 
 // report turns one result into the subtest's outcome.

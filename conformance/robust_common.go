@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
@@ -60,38 +59,19 @@ func hygieneMeta(id, title, requirement, policy string, outcomes ...string) spec
 		Requirement: requirement, Outcomes: outcomes, Policy: policy}
 }
 
-// scenario makes a Case whose results carry m whatever the run function filled in. It runs
-// under the target's pause lock, shared.
+// scenario makes a Case whose results carry m whatever the run function filled in.
 func scenario(m spec.Meta, needs []spec.Need, run func(ctx context.Context, env *Env) Result) Case {
-	return lockedScenario(m, needs, false, run)
-}
-
-// lockedScenario is scenario, holding the target's pause lock exclusively when exclusive is
-// set (for the scenario that pauses the target).
-func lockedScenario(m spec.Meta, needs []spec.Need, exclusive bool, run func(ctx context.Context, env *Env) Result) Case {
 	return Case{Meta: m, Needs: needs, Run: func(ctx context.Context, env *Env) Result {
-		l := pauseLock(env.Target.Addr)
-		if exclusive {
-			l.Lock()
-			defer l.Unlock()
-		} else {
-			l.RLock()
-			defer l.RUnlock()
-		}
 		r := run(ctx, env)
 		r.Meta = m
 		return r
 	}}
 }
 
-// pauseLocks keeps the backlog scenario, which stops the target and fills its backlog (so
-// every other connect attempt stalls for a SYN retransmission), from running while another
-// scenario of this package measures the same target.
-var pauseLocks sync.Map // addr -> *sync.RWMutex
-
-func pauseLock(addr string) *sync.RWMutex {
-	l, _ := pauseLocks.LoadOrStore(addr, new(sync.RWMutex))
-	return l.(*sync.RWMutex)
+// scheduled is c with schedule s (see Schedule).
+func scheduled(s Schedule, c Case) Case {
+	c.Schedule = s
+	return c
 }
 
 func judged(v spec.Verdict, format string, args ...any) Result {

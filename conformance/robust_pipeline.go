@@ -22,7 +22,7 @@ const pipelineOwed = "Responses are owed until one announces close (RFC 9112 §9
 
 func pipelineCases() []Case {
 	return []Case{
-		scenario(robustRule("robust/pipeline/1", "pipelined GET, HEAD and 404 requests, depth 1 to 64, are answered completely and in order",
+		scheduled(Long, scenario(robustRule("robust/pipeline/1", "pipelined GET, HEAD and 404 requests, depth 1 to 64, are answered completely and in order",
 			"A client may send several requests without waiting; the server must send the corresponding responses, in the order received. "+pipelineOwed,
 			[]spec.Sentence{s9112Pipeline, s9112CloseNoMore, s9112CloseAnyTime},
 			"one response per request, each the response of that request sent alone, in order",
@@ -32,8 +32,8 @@ func pipelineCases() []Case {
 				return runPipelines(ctx, env, []clients.Request{
 					reqGet(env, "GET", "/"), reqGet(env, "HEAD", "/"), reqGet(env, "GET", "/forkproof-no-such-path"),
 				})
-			}),
-		scenario(robustRule("robust/pipeline/2", "pipelined POSTs with distinct bodies mixed with GETs, depth 1 to 64, are answered in order",
+			})),
+		scheduled(Long, scenario(robustRule("robust/pipeline/2", "pipelined POSTs with distinct bodies mixed with GETs, depth 1 to 64, are answered in order",
 			"Pipelined requests with bodies are answered in order: each response echoes its own request's body. "+pipelineOwed,
 			[]spec.Sentence{s9112Pipeline, s9112CloseNoMore, s9112CloseAnyTime},
 			"one response per request, each echoing its own body, in order",
@@ -46,7 +46,7 @@ func pipelineCases() []Case {
 				}
 				reqs = append(reqs, reqGet(env, "HEAD", "/"))
 				return runPipelines(ctx, env, reqs)
-			}),
+			})),
 		scenario(robustRule("robust/pipeline/3", "an invalid request pipelined after valid ones is answered after them",
 			"The valid requests before an invalid one are answered in full and in order; then the invalid one gets its error response (400 and close, RFC 9112 §2.2, a SHOULD). "+pipelineOwed,
 			[]spec.Sentence{s9112Pipeline, s9112Invalid400, s9112CloseNoMore},
@@ -67,14 +67,14 @@ func pipelineCases() []Case {
 			func(ctx context.Context, env *Env) Result {
 				return runHalfClose(ctx, env, reqPost(env, "/echo", []byte("half-closed body")))
 			}),
-		scenario(withPolicy(robustRule("robust/concurrency/1", "32 simultaneous keep-alive clients sending 8 requests each are all answered correctly",
+		scheduled(Long, scenario(withPolicy(robustRule("robust/concurrency/1", "32 simultaneous keep-alive clients sending 8 requests each are all answered correctly",
 			"Many clients at once, each reusing its connection, must each get the responses that correspond to their requests, in order. "+pipelineOwed,
 			[]spec.Sentence{s9112Pipeline, s9112CloseNoMore, s9112CloseAnyTime},
 			"every response equals the response of the same request sent alone",
 			"responses up to one that announces close, each right (the rest are not owed)",
 			fmt.Sprintf("warn (policy: a server serves %d clients at once, each answered within the timeout): a client refused, reset or left without an answer", concurrentClients)),
 			fmt.Sprintf("No sentence sets how many clients a server must serve at once; we expect %d simultaneous clients served, and warn when one is refused, reset or left waiting past the timeout. A wrong response is a MUST failure (RFC 9112 §9.3.2).", concurrentClients)), nil,
-			runConcurrency),
+			runConcurrency)),
 	}
 }
 

@@ -6,8 +6,19 @@ package conformance
 // and a child must not spend its start-up building cases it never runs.
 func robustCases() []Case {
 	var cs []Case
-	for _, group := range [][]Case{partialCases(), largeCases(), slowCases(), pipelineCases(), resetCases(), backlogCases(), hygieneCases()} {
-		cs = append(cs, group...)
+	for _, group := range []struct {
+		s  Schedule
+		cs []Case
+	}{
+		{Long, partialCases()}, {Anytime, largeCases()}, {Long, slowCases()}, {Anytime, pipelineCases()},
+		{Long, resetCases()}, {Alone, backlogCases()}, {Quiet, hygieneCases()},
+	} {
+		for _, c := range group.cs {
+			if c.Schedule == Anytime {
+				c.Schedule = group.s
+			}
+			cs = append(cs, c)
+		}
 	}
 	return cs
 }

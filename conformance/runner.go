@@ -2,8 +2,12 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
@@ -19,7 +23,8 @@ type Options struct {
 	// long; default 15s (the reference server cuts slow clients off after 10s by default). Servers
 	// that hold slow clients longer warn unless it is raised.
 	SlowBound time.Duration
-	OnResult  func(Result) // called as each case finishes, one call at a time (progress output)
+	OnResult  func(Result)    // called as each case finishes, one call at a time (progress output)
+	OnStart   func(spec.Meta) // called as each case starts, one call at a time with OnResult
 	// Capabilities, when set, are the target's probed capabilities, shared with the caller
 	// (who shows them in the report header); nil probes afresh, lazily.
 	Capabilities *Capabilities
@@ -81,37 +86,111 @@ func Catalogue() []Case {
 	return append(all, registry.cases...)
 }
 
-// Execute runs cases against the target, Parallel at a time, and returns one result per case
-// in case order. A case the target cannot serve (no PID, no echo or reflect endpoint, found
-// by probing the target once) is skipped, saying why. A non-pass verdict resting on a timed
-// observation is re-run with the window ×4 and the timeout ×2, up to Retries times, before it
-// is believed. Cases not started when ctx ends are skipped.
+// Execute runs cases against the target and returns one result per case in case order. A
+// case the target cannot serve (no PID, no echo or reflect endpoint, found by probing the
+// target once) is skipped, saying why. A non-pass verdict resting on an expired wait is re-run
+// with the window ×4 and the timeout ×2, up to Retries times, before it is believed; the
+// result keeps what the earlier runs saw. Cases are scheduled as their Schedule says (see
+// ExecuteRun). Cases not started when ctx ends are skipped.
 func Execute(ctx context.Context, t *Target, cases []Case, opt Options) []Result {
+	return ExecuteRun(ctx, t, cases, opt).Results
+}
+
+// Run is what ExecuteRun found: one result per case, in case order, and why the run stopped
+// before its end ("" when it did not).
+type RunResult struct {
+	Results []Result
+	// Stopped says why cases were not run: the target stopped accepting connections (it died)
+	// or ctx ended. The cases not run are skips whose detail starts with "not run".
+	Stopped string
+}
+
+// ExecuteRun is Execute, saying also why the run stopped early. The Long cases start first
+// and hold at most half the Parallel slots, so their waits overlap the rest; each Alone case
+// then runs by itself, then each Quiet case. When a case misses and the target then refuses
+// connections for a while, the target is gone: the run stops, and what had not finished is
+// a skip saying so, not a failure of its own.
+func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunResult {
 	opt = opt.withDefaults()
 	r := newRunner(t, opt)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.stop = stop
 	results := make([]Result, len(cases))
 	var mu sync.Mutex
-	jobs := make(chan int)
+	schedule(cases, opt.Parallel, func(i int) {
+		if opt.OnStart != nil {
+			mu.Lock()
+			opt.OnStart(cases[i].Meta)
+			mu.Unlock()
+		}
+		res := r.run(ctx, cases[i])
+		results[i] = res
+		if opt.OnResult != nil {
+			mu.Lock()
+			opt.OnResult(res)
+			mu.Unlock()
+		}
+	})
+	out := RunResult{Results: results}
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		out.Stopped = err.Error()
+	}
+	return out
+}
+
+// schedule calls do(i) once for every case, parallel at a time: the Long cases first, on at
+// most half the slots, the Anytime ones on the rest (a slot whose queue is empty takes from
+// the other); then each Alone case by itself, then each Quiet case by itself.
+func schedule(cases []Case, parallel int, do func(i int)) {
+	var long, anytime, alone, quiet []int
+	for i, c := range cases {
+		switch c.Schedule {
+		case Long:
+			long = append(long, i)
+		case Alone:
+			alone = append(alone, i)
+		case Quiet:
+			quiet = append(quiet, i)
+		default:
+			anytime = append(anytime, i)
+		}
+	}
+	var mu sync.Mutex
+	next := func(preferLong bool) (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		first, second := &anytime, &long
+		if preferLong {
+			first, second = second, first
+		}
+		for _, q := range []*[]int{first, second} {
+			if len(*q) > 0 {
+				i := (*q)[0]
+				*q = (*q)[1:]
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	slots := min(parallel, len(long)+len(anytime))
+	longSlots := max(1, parallel/2)
 	var wg sync.WaitGroup
-	for range min(opt.Parallel, len(cases)) {
+	for s := range slots {
 		wg.Go(func() {
-			for i := range jobs {
-				res := r.run(ctx, cases[i])
-				results[i] = res
-				if opt.OnResult != nil {
-					mu.Lock()
-					opt.OnResult(res)
-					mu.Unlock()
+			for {
+				i, ok := next(s < longSlots)
+				if !ok {
+					return
 				}
+				do(i)
 			}
 		})
 	}
-	for i := range cases {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
-	return results
+	for _, i := range append(alone, quiet...) {
+		do(i)
+	}
 }
 
 // runner runs single cases against one target, sharing the probes of what it serves.
@@ -120,6 +199,11 @@ type runner struct {
 	opt Options
 
 	caps *Capabilities
+	// stop ends the run when the target is found gone (nil: the caller does not stop).
+	stop context.CancelCauseFunc
+
+	goneMu sync.Mutex
+	goneAt string // why the target is gone, once found
 }
 
 func newRunner(t *Target, opt Options) *runner {
@@ -140,13 +224,22 @@ func (r *runner) run(ctx context.Context, c Case) Result {
 	if res.Verdict == "" {
 		res.Verdict, res.Detail = spec.Fail, "case returned no verdict (harness bug)"
 	}
+	if r.stop != nil && (res.Verdict != spec.Pass && res.Verdict != spec.Skip || strings.HasPrefix(res.Detail, "interrupted")) {
+		// A miss may be the target dying: if it now refuses connections, the run stops, and
+		// this result (and those of the cases running with it) is no finding of its own.
+		if why := r.gone(ctx); why != "" {
+			r.stop(errors.New(why))
+			res = Result{Meta: c.Meta, Verdict: spec.Skip, Wire: res.Wire, Attempts: res.Attempts,
+				Detail: fmt.Sprintf("not run to its end: %s (the case was running then and saw: %s: %s)", why, res.Verdict, res.Detail)}
+		}
+	}
 	res.Duration = time.Since(start)
 	return res
 }
 
 func (r *runner) runRetrying(ctx context.Context, c Case) Result {
-	if err := ctx.Err(); err != nil {
-		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: "not run: " + err.Error()}
+	if ctx.Err() != nil {
+		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: "not run: " + context.Cause(ctx).Error()}
 	}
 	if r.t == nil || r.t.Addr == "" {
 		return Result{Meta: c.Meta, Verdict: spec.Fail, Detail: "no target address"}
@@ -159,7 +252,10 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	}
 	env := &Env{Target: r.t, Timeout: r.opt.Timeout, Window: r.opt.Window, SlowBound: r.opt.SlowBound}
 	res := safeRun(ctx, c, env)
+	var attempts []Attempt
 	for try := 1; try <= r.opt.Retries && retryable(res) && ctx.Err() == nil; try++ {
+		attempts = append(attempts, Attempt{WindowMS: env.Window.Milliseconds(), TimeoutMS: env.Timeout.Milliseconds(),
+			Verdict: res.Verdict, Detail: res.Detail})
 		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4, SlowBound: env.SlowBound}
 		res = safeRun(ctx, c, env)
 		if res.Verdict != spec.Pass {
@@ -167,11 +263,64 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 				res.Detail, try, env.Window, env.Timeout)
 		}
 	}
+	res.Attempts = attempts
 	return res
 }
 
 func retryable(res Result) bool {
 	return res.Timed && res.Verdict != spec.Pass && res.Verdict != spec.Skip
+}
+
+// goneAfter is how long a target must refuse every connection before it is believed gone:
+// long enough for a server that restarts its listener, short enough to stop a run quickly.
+const goneAfter = time.Second
+
+// gone says why the target can no longer be tested — it refuses connections, and has done so
+// for goneAfter — or "" while it accepts them (or cannot be told). It is asked after a miss,
+// so a run against a target that died stops within about a second.
+func (r *runner) gone(ctx context.Context) string {
+	r.goneMu.Lock()
+	defer r.goneMu.Unlock()
+	if r.goneAt != "" {
+		return r.goneAt
+	}
+	if ctx.Err() != nil {
+		return "" // interrupted by the caller, not by the target
+	}
+	deadline := time.Now().Add(goneAfter)
+	var err error
+	for {
+		err = dialOnce(ctx, r.t.Addr)
+		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
+			return "" // accepting, or not a refusal (a full backlog, say): not gone
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	why := fmt.Sprintf("the target stopped accepting connections (%v for %v)", err, goneAfter)
+	if r.t.Exited != nil {
+		if how := r.t.Exited(); how != "" {
+			why += "; its process " + how
+		}
+	}
+	r.goneAt = why
+	return why
+}
+
+// dialOnce connects to addr and hangs up.
+func dialOnce(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // safeRun runs a case, turning a panic in it into a failing result rather than a crash.

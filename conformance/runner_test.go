@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/forkproof/forkproof/internal/fakenet"
 
@@ -276,6 +280,16 @@ func TestRetryOnTiming(t *testing.T) {
 			if tt.want == spec.Fail && tt.opt.Retries > 0 && !strings.Contains(res.Detail, "after 2 re-run(s)") {
 				t.Errorf("%s: detail %q does not say the case was re-run", tt.path, res.Detail)
 			}
+			if tt.want == spec.Fail && tt.opt.Retries > 0 {
+				// The result keeps what each earlier run saw, with its waits.
+				require.Len(t, res.Attempts, 2)
+				assert.Equal(t, []int64{100, 400}, []int64{res.Attempts[0].WindowMS, res.Attempts[1].WindowMS})
+				assert.Equal(t, spec.Fail, res.Attempts[0].Verdict)
+				assert.NotEmpty(t, res.Attempts[0].Detail)
+			}
+			if tt.opt.Retries < 0 {
+				assert.Empty(t, res.Attempts)
+			}
 		})
 	}
 }
@@ -379,16 +393,116 @@ func verdictList(rs []Result) string {
 }
 
 func TestCannotConnect(t *testing.T) {
-	// A port that was listening a moment ago and is now closed.
+	// A port that was listening a moment ago and is now closed: the first case cannot connect,
+	// the target is found gone, and the run stops without accusing any case.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	res := runCase(t, &Target{Addr: addr}, exchangeCase("t/dial", spec.MUST, "/", outcome(200, spec.EndAny)), quickOpts)
-	if res.Verdict != spec.Fail || !strings.Contains(res.Detail, "cannot connect") {
-		t.Errorf("verdict %s, detail %q; want fail with \"cannot connect\"", res.Verdict, res.Detail)
+	cases := []Case{
+		Compile(exchangeCase("t/dial/1", spec.MUST, "/", outcome(200, spec.EndAny))),
+		Compile(exchangeCase("t/dial/2", spec.MUST, "/", outcome(200, spec.EndAny))),
+	}
+	opt := quickOpts
+	opt.Parallel = 1
+	run := ExecuteRun(t.Context(), &Target{Addr: addr}, cases, opt)
+	assert.Contains(t, run.Stopped, "stopped accepting connections")
+	require.Len(t, run.Results, 2)
+	assert.Equal(t, spec.Skip, run.Results[0].Verdict)
+	assert.Contains(t, run.Results[0].Detail, "not run to its end")
+	assert.Contains(t, run.Results[0].Detail, "cannot connect", "the skip keeps what the case saw")
+	assert.Equal(t, spec.Skip, run.Results[1].Verdict)
+	assert.True(t, strings.HasPrefix(run.Results[1].Detail, "not run: "), run.Results[1].Detail)
+}
+
+func TestScheduleOrder(t *testing.T) {
+	// One slot: the Long cases first, then the others, then each Alone, then each Quiet, each
+	// group in case order.
+	var order []string
+	mk := func(id string, s Schedule) Case { return Case{Meta: spec.Meta{ID: id}, Schedule: s} }
+	cases := []Case{mk("a1", Anytime), mk("q1", Quiet), mk("l1", Long), mk("x1", Alone), mk("a2", Anytime), mk("l2", Long), mk("x2", Alone), mk("q2", Quiet)}
+	schedule(cases, 1, func(i int) { order = append(order, cases[i].ID) })
+	assert.Equal(t, []string{"l1", "l2", "a1", "a2", "x1", "x2", "q1", "q2"}, order)
+}
+
+func TestScheduleAloneAndQuiet(t *testing.T) {
+	// Many slots: an Alone or Quiet case never runs beside another case, the Quiet ones run
+	// after every other, and Long cases hold at most half the slots while others wait.
+	var cases []Case
+	for i := range 40 {
+		s := []Schedule{Anytime, Long, Anytime, Anytime, Alone, Quiet, Long, Anytime}[i%8]
+		cases = append(cases, Case{Meta: spec.Meta{ID: fmt.Sprint(i)}, Schedule: s})
+	}
+	var mu sync.Mutex
+	running, longRunning, anytimeLeft := 0, 0, 0
+	for _, c := range cases {
+		if c.Schedule == Anytime {
+			anytimeLeft++
+		}
+	}
+	quietStarted, lateOther := false, ""
+	schedule(cases, 6, func(i int) {
+		c := cases[i]
+		mu.Lock()
+		running++
+		if c.Schedule == Long {
+			longRunning++
+			// More Anytime cases left than slots: some are surely still queued (a slot may have
+			// taken one and not yet called us).
+			if anytimeLeft > 6 && longRunning > 3 {
+				t.Errorf("%d Long cases at once while Anytime cases wait; want at most 3 of 6 slots", longRunning)
+			}
+		}
+		if c.Schedule == Anytime {
+			anytimeLeft--
+		}
+		if (c.Schedule == Alone || c.Schedule == Quiet) && running != 1 {
+			t.Errorf("case %s (schedule %d) ran beside %d others", c.ID, c.Schedule, running-1)
+		}
+		if c.Schedule == Quiet {
+			quietStarted = true
+		} else if quietStarted && lateOther == "" {
+			lateOther = c.ID
+		}
+		mu.Unlock()
+		runtime.Gosched() // let others overlap if the scheduler allowed them
+		mu.Lock()
+		running--
+		if c.Schedule == Long {
+			longRunning--
+		}
+		mu.Unlock()
+	})
+	assert.Empty(t, lateOther, "a case ran after a Quiet one")
+}
+
+func TestTargetDiesMidRun(t *testing.T) {
+	// The second of five cases kills the target (its listener closes): that case and the
+	// later ones are not run, the first keeps its verdict, and the run says why it stopped.
+	f := startFake(t, map[string]fakeReply{"/": {reply: ok200, end: "open"}})
+	var ran atomic.Int32
+	mk := func(id string, kill bool) Case {
+		return Case{Meta: spec.Meta{ID: id, Level: spec.MUST}, Run: func(ctx context.Context, env *Env) Result {
+			ran.Add(1)
+			if kill {
+				f.srv.StopAccepting()
+				return Result{Verdict: spec.Fail, Detail: "no response"}
+			}
+			return Result{Verdict: spec.Warn, Detail: "a finding"}
+		}}
+	}
+	cases := []Case{mk("t/die/1", false), mk("t/die/2", true), mk("t/die/3", false), mk("t/die/4", false), mk("t/die/5", false)}
+	opt := quickOpts
+	opt.Parallel = 1
+	run := ExecuteRun(t.Context(), f.target(), cases, opt)
+	assert.Contains(t, run.Stopped, "stopped accepting connections")
+	assert.Equal(t, int32(2), ran.Load(), "no case starts once the target is gone")
+	assert.Equal(t, spec.Warn, run.Results[0].Verdict)
+	assert.Equal(t, spec.Skip, run.Results[1].Verdict)
+	assert.Contains(t, run.Results[1].Detail, "not run to its end")
+	for _, r := range run.Results[2:] {
+		assert.Equal(t, spec.Skip, r.Verdict, r.ID)
+		assert.True(t, strings.HasPrefix(r.Detail, "not run: the target stopped accepting connections"), r.Detail)
 	}
 }
 
@@ -409,7 +523,8 @@ func TestGoScenarios(t *testing.T) {
 	}
 	opt := quickOpts
 	opt.Retries = 2
-	results := Execute(t.Context(), &Target{Addr: "127.0.0.1:1"}, cases, opt)
+	// A live target: these failures are the harness's, not a dead target's.
+	results := Execute(t.Context(), startFake(t, nil).target(), cases, opt)
 	want := []struct {
 		verdict spec.Verdict
 		detail  string

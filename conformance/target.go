@@ -202,7 +202,7 @@ func (p *process) readStderr() {
 }
 
 func (p *process) target(addr, cmd string) *Target {
-	return &Target{Addr: addr, PID: p.cmd.Process.Pid, Cmd: cmd, Stderr: p.stderr.String}
+	return &Target{Addr: addr, PID: p.cmd.Process.Pid, Cmd: cmd, Stderr: p.stderr.String, Exited: p.exitedHow}
 }
 
 func (p *process) stderrSuffix() string {
@@ -211,6 +211,16 @@ func (p *process) stderrSuffix() string {
 		return " (no output on stderr)"
 	}
 	return "; its stderr:\n" + s
+}
+
+// exitedHow is exitStatus once the process has exited, "" before.
+func (p *process) exitedHow() string {
+	select {
+	case <-p.exited:
+		return p.exitStatus()
+	default:
+		return ""
+	}
 }
 
 func (p *process) exitStatus() string {

@@ -48,8 +48,28 @@ type Attempt struct {
 type Case struct {
 	spec.Meta
 	Needs []spec.Need
-	Run   func(ctx context.Context, env *Env) Result
+	// Schedule says when the runner may run the case alongside others (default: any time).
+	Schedule Schedule
+	Run      func(ctx context.Context, env *Env) Result
 }
+
+// Schedule is when the runner may run a case, so that long waits overlap the rest of the run
+// while cases that stop or measure the whole target run alone.
+type Schedule int
+
+const (
+	// Anytime cases run alongside up to Options.Parallel others.
+	Anytime Schedule = iota
+	// Long cases run alongside others too, but their cost is a fixed wait or hundreds of
+	// connections (slow clients, every byte split, resets): they start first, so their waits
+	// overlap the short cases, and the quick profile (-short) leaves them out.
+	Long
+	// Alone cases stop or flood the whole target (the backlog scenario pauses it): each runs by
+	// itself once the cases run alongside are done.
+	Alone
+	// Quiet cases judge the target's processes at rest (hygiene): each runs by itself, last.
+	Quiet
+)
 
 // Env is what a running case gets: where the target is and how patient to be.
 type Env struct {
@@ -74,6 +94,10 @@ type Target struct {
 	Cmd  string // the command forkproof launched, if any
 	// Stderr returns what a launched target wrote on stderr so far (nil when not launched).
 	Stderr func() string
+	// Exited says how a launched target's process ended, or "" while it runs (nil when not
+	// launched). A launched command may hand the server to a daemon and exit: only a refused
+	// connection says the server is gone.
+	Exited func() string
 }
 
 // RootPath is the resource cases fetch where the catalogue says "/": Path, or "/".

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -78,6 +79,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		settle              time.Duration
 		retries             int
 		path                string
+		quiet, short        bool
 	)
 	tf.register(fs)
 	fs.StringVar(&run, "run", "", "run only the cases whose ID has this `PREFIX` (e.g. rfc9112/6.1) or matches this REGEX")
@@ -94,10 +96,14 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.IntVar(&fdTolerance, "fd-tolerance", conformance.DefaultFDTolerance, "open fds a target may gain over its baseline")
 	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
 	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
+	fs.BoolVar(&quiet, "q", false, "no progress on stderr (by default: a live status line on a terminal, a plain line every 5s elsewhere)")
+	fs.BoolVar(&short, "short", false, "quick profile for a pre-commit loop: leave out the scenarios whose cost is a fixed wait or a flood (slow clients, byte splits, resets, backlog, hygiene stress)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkproof check [-addr HOST:PORT [-pid N] | -target-cmd 'CMD {port}'] [-run PREFIX|REGEX]\n"+
-			"                       [-json FILE] [-junit FILE] [-html FILE] [-timeout D] [-parallel N] [-quirks FILE] [-v]\n\n"+
-			"Exit status: 0 no failure, 1 at least one failure (quirks excepted), 2 bad usage or unreachable target.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: forkproof check [-addr HOST:PORT [-pid N] | -target-cmd 'CMD {port}'] [-run PREFIX|REGEX] [-short]\n"+
+			"                       [-json FILE] [-junit FILE] [-html FILE] [-timeout D] [-parallel N] [-quirks FILE] [-v] [-q]\n\n"+
+			"Exit status: 0 no failure, 1 at least one failure (quirks excepted), 2 bad usage, an unreachable\n"+
+			"target, a target that stopped accepting connections during the run, or an interrupted run\n"+
+			"(the report is still written, marked as stopped early).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -134,9 +140,26 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if err != nil {
 		return usageErr(err)
 	}
+	if short {
+		cases = slices.DeleteFunc(cases, func(c conformance.Case) bool { return c.Schedule != conformance.Anytime })
+	}
 	if len(cases) == 0 && !selectsHygiene(run) {
 		return usageErr(fmt.Errorf("-run %q selects no case (see 'forkproof spec')", run))
 	}
+	// Report files are created before the run, so a bad path costs nothing.
+	outs := []reportOut{{"-json", jsonOut, nil}, {"-junit", junit, nil}, {"-html", htmlOut, nil}}
+	for i := range outs {
+		if outs[i].path == "" {
+			continue
+		}
+		f, err := os.Create(outs[i].path)
+		if err != nil {
+			closeOuts(outs)
+			return usageErr(fmt.Errorf("%s: %v", outs[i].flag, err))
+		}
+		outs[i].f = f
+	}
+	defer closeOuts(outs)
 
 	// ^C or SIGTERM still stops a launched target.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -185,15 +208,34 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		base, baseErr = conformance.Baseline(ctx, target, hopts)
 	}
 
-	results := conformance.Execute(ctx, target, cases, conformance.Options{
+	opts := conformance.Options{
 		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
 		Capabilities: caps,
-	})
-	if baseErr != nil {
+	}
+	var progress *conformance.Progress
+	if !quiet {
+		progress = conformance.NewProgress(stderr, isTerminal(stderr), len(cases))
+		opts.OnStart, opts.OnResult = progress.Start, progress.Result
+	}
+	runRes := conformance.ExecuteRun(ctx, target, cases, opts)
+	if progress != nil {
+		progress.Close()
+	}
+	results := runRes.Results
+	stoppedEarly := runRes.Stopped
+	if ctx.Err() != nil {
+		stoppedEarly = "interrupted (^C or SIGTERM)"
+	}
+	switch {
+	case stoppedEarly != "":
+		for _, m := range conformance.HygieneMetas() {
+			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "not run: " + stoppedEarly})
+		}
+	case baseErr != nil:
 		for _, m := range conformance.HygieneMetas() {
 			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "no baseline: " + baseErr.Error()})
 		}
-	} else {
+	default:
 		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
 	}
 	if quirks != nil {
@@ -201,6 +243,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	}
 	report := conformance.NewReport(target, started, results)
 	report.Probe = probe
+	report.Stopped = stoppedEarly
 	stopTarget()
 	if target.Stderr != nil {
 		report.TargetStderr = target.Stderr()
@@ -209,22 +252,57 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if err := report.WriteText(stdout, conformance.TextOptions{Color: isTerminal(stdout), Verbose: verbose}); err != nil {
 		return usageErr(fmt.Errorf("writing the report: %v", err))
 	}
-	for _, out := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{{jsonOut, report.WriteJSON}, {junit, report.WriteJUnit}, {htmlOut, report.WriteHTML}} {
-		if out.path == "" {
+	writes := map[string]func(io.Writer) error{"-json": report.WriteJSON, "-junit": report.WriteJUnit, "-html": report.WriteHTML}
+	failed := false
+	for i := range outs {
+		if outs[i].f == nil {
 			continue
 		}
-		if err := writeFile(out.path, out.write); err != nil {
-			return usageErr(err)
+		// One report that cannot be written does not keep the others from being written.
+		err := outs[i].write(writes[outs[i].flag])
+		if err != nil {
+			fmt.Fprintf(stderr, "forkproof check: %s: %v\n", outs[i].flag, err)
+			failed = true
 		}
 	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "forkproof check: interrupted")
+	if stoppedEarly != "" {
+		fmt.Fprintf(stderr, "forkproof check: stopped early, the report is partial: %s\n", stoppedEarly)
+		return 2
+	}
+	if failed {
 		return 2
 	}
 	return report.ExitCode()
+}
+
+// reportOut is a report file named by a flag, created before the run.
+type reportOut struct {
+	flag, path string
+	f          *os.File
+}
+
+// write writes one report into the file and closes it.
+func (o *reportOut) write(write func(io.Writer) error) error {
+	f := o.f
+	o.f = nil
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %v", o.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %v", o.path, err)
+	}
+	return nil
+}
+
+// closeOuts closes the report files not written (an early exit).
+func closeOuts(outs []reportOut) {
+	for i := range outs {
+		if outs[i].f != nil {
+			outs[i].f.Close()
+			outs[i].f = nil
+		}
+	}
 }
 
 // selectsHygiene reports whether the -run pattern names the end-of-run hygiene checks, which
