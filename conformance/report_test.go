@@ -175,24 +175,81 @@ func TestReportJUnit(t *testing.T) {
 	}
 }
 
-// A page with failures or warnings opens on them, passing cases hidden; a clean page shows all.
-func TestReportHTMLOpensOnProblems(t *testing.T) {
-	passBox := `<input type="checkbox" class="fv" value="pass" checked>`
+// A page opens on the problems: fails, then warns and quirks, then info, each expanded; the
+// passes and the skips are folded in a closed <details> each, their count in its summary.
+func TestReportHTMLFoldsPassesAndSkips(t *testing.T) {
 	var buf bytes.Buffer
-	if err := sampleReport().WriteHTML(&buf); err != nil {
+	if err := orderReport().WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(buf.String(), passBox) {
-		t.Error("a report with failures shows passing cases at first; want them hidden")
+	page := buf.String()
+	var order []int
+	for _, want := range []string{"<code>c/5</code>", "<code>c/7</code>", "<code>c/3</code>", "<code>c/6</code>", "<code>c/1</code>",
+		`<details class="fold" id="passes"><summary>2 cases passed</summary>`, "<code>c/2</code>", "<code>c/8</code>",
+		`<details class="fold" id="skips"><summary>1 case skipped: 1 needs an echo endpoint</summary>`, "<code>c/4</code>"} {
+		i := strings.Index(page, want)
+		if i < 0 {
+			t.Fatalf("page lacks %q", want)
+		}
+		order = append(order, i)
 	}
-	clean := sampleReport()
-	clean.Results = clean.Results[:1]
+	if !sort.IntsAreSorted(order) {
+		t.Errorf("page order %v; want fails, warns and quirks, info, then the passes and skips folded", order)
+	}
+	// Each fold holds its own cases, closed: nothing but its table sits between it and its end.
+	for _, fold := range []struct{ id, verdict string }{{"passes", "pass"}, {"skips", "skip"}} {
+		i := strings.Index(page, `<details class="fold" id="`+fold.id+`">`)
+		j := i + strings.Index(page[i:], "</table>\n</details>")
+		inside := page[i:j]
+		if n, all := strings.Count(inside, `data-verdict="`+fold.verdict+`"`), strings.Count(inside, `<tr class="case"`); n == 0 || n != all {
+			t.Errorf("fold %s holds %d %s rows of %d", fold.id, n, fold.verdict, all)
+		}
+	}
+	if strings.Contains(page, "class=\"fold\" id=\"passes\" open") || strings.Contains(page, `data-verdict="pass"`) &&
+		strings.Index(page, `data-verdict="pass"`) < strings.Index(page, `id="passes"`) {
+		t.Error("passing cases shown outside their closed fold")
+	}
+	if strings.Contains(page, `id="stopped"`) {
+		t.Error("a complete run has a stopped banner")
+	}
+	// Only the passes and skips are folded: a clean page has no table outside the fold.
+	clean := orderReport()
+	clean.Results = []Result{clean.Results[1]}
 	buf.Reset()
 	if err := clean.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), passBox) {
-		t.Error("a report without failures hides passing cases; want them shown")
+	if page := buf.String(); strings.Count(page, "<table>") != 1 || !strings.Contains(page, `<details class="fold" id="passes"><summary>1 case passed</summary>`) {
+		t.Errorf("a clean report is not one folded table of passes:\n%s", page)
+	}
+}
+
+// A stopped run's page opens with a banner saying so.
+func TestReportHTMLStopped(t *testing.T) {
+	r := orderReport()
+	r.Stopped = "interrupted <by the user>"
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	banner := `<div class="stopped" id="stopped">STOPPED EARLY: interrupted &lt;by the user&gt; — the cases not run are listed as skips</div>`
+	if i := strings.Index(page, banner); i < 0 || i > strings.Index(page, `<div class="meta">`) {
+		t.Errorf("page lacks the banner %q before everything else:\n%s", banner, page)
+	}
+}
+
+// A re-run case shows its earlier runs under what the believed run saw.
+func TestReportHTMLAttempts(t *testing.T) {
+	r := orderReport()
+	r.Results[4].Attempts = []Attempt{{WindowMS: 100, TimeoutMS: 1000, Verdict: spec.Fail, Detail: "no <response>"}}
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := `<div>actual: got 200</div><div class="attempt">earlier run (window 100ms, timeout 1s): fail — no &lt;response&gt;</div>`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("page lacks %q", want)
 	}
 }
 
@@ -426,6 +483,8 @@ func hostileReport() *Report {
 		}
 	}
 	r.Results[2].Quirk = h("quirk")
+	r.Stopped = h("stopped")
+	r.Results[1].Attempts = []Attempt{{WindowMS: 1, TimeoutMS: 2, Verdict: spec.Fail, Detail: h("attempt")}}
 	return r
 }
 
@@ -611,7 +670,8 @@ func TestReportHTMLHostileContent(t *testing.T) {
 		t.Errorf("data-section values %v; want the hostile section and the category", sections)
 	}
 	// Text decodes back to the data.
-	for _, want := range []string{"title" + hostile, "sent" + hostile, "sentence" + hostile, "policy" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")"} {
+	for _, want := range []string{"title" + hostile, "sent" + hostile, "sentence" + hostile, "policy" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")",
+		"STOPPED EARLY: stopped" + hostile, "fail \u2014 attempt" + hostile} {
 		if !strings.Contains(html.UnescapeString(page), want) {
 			t.Errorf("page text lacks %q", want)
 		}
