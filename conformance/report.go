@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -217,8 +218,10 @@ func Grounds(m spec.Meta) []string {
 
 // TextOptions tunes the text report.
 type TextOptions struct {
-	Color   bool // ANSI colours (use IsTerminal)
-	Verbose bool // transcripts for every case, and the target's stderr even when all passed
+	Color bool // ANSI colours (use IsTerminal)
+	// Verbose lists every case (passes and skips are otherwise counted on one line each), gives
+	// the details of every case that did not pass, and the target's stderr even when all passed.
+	Verbose bool
 }
 
 // IsTerminal reports whether f is a terminal (and NO_COLOR is unset): colour only then.
@@ -256,8 +259,123 @@ func VerdictLabel(res Result) string {
 	return string(res.Verdict)
 }
 
-// WriteText writes one line per case (verdict, ID, title), then the details of every fail and
-// warn (acceptable outcomes, what happened, the wire transcript), then a summary.
+// readingRank is where a result stands in a report a person reads: fails first, then warns
+// and quirks (expected fails), then info, then passes, then skips.
+func readingRank(res Result) int {
+	switch {
+	case res.Verdict == spec.Fail && res.Quirk == "":
+		return 0
+	case res.Verdict == spec.Warn, res.Verdict == spec.Fail:
+		return 1
+	case res.Verdict == spec.Pass:
+		return 3
+	case res.Verdict == spec.Skip:
+		return 4
+	}
+	return 2 // info, and any verdict this version does not know
+}
+
+// readingOrder is the results in reading order (readingRank), each rank in catalogue order.
+func readingOrder(results []Result) []Result {
+	out := make([]Result, 0, len(results))
+	for rank := 0; rank <= 4; rank++ {
+		for _, res := range results {
+			if readingRank(res) == rank {
+				out = append(out, res)
+			}
+		}
+	}
+	return out
+}
+
+// folded reports whether a result is folded into a count (passes and skips) rather than
+// listed, when the report is not verbose.
+func folded(res Result) bool { return readingRank(res) >= 3 }
+
+// notRun is the reason clause of the skips a stopped run never ran.
+const notRun = "not run"
+
+// reasonClause is the first clause of a skip's reason ("needs an echo endpoint" of "needs an
+// echo endpoint (POST /echo returns the body); probe: …"): what skips are counted by.
+func reasonClause(detail string) string {
+	c := detail
+	for _, sep := range []string{":", ";", " (", ", "} {
+		if i := strings.Index(c, sep); i >= 0 {
+			c = c[:i]
+		}
+	}
+	c = strings.TrimSpace(c)
+	if c == "" {
+		return "no reason given"
+	}
+	if r := []rune(c); len(r) > 60 {
+		c = string(r[:59]) + "…"
+	}
+	return c
+}
+
+// skipReasons counts skips by reason clause, most common first ("not run" always first, so a
+// stopped run's unrun cases are named), at most max reasons named (0: all) and the rest
+// counted as "other": "66 not judged, 49 needs an echo endpoint, 25 other".
+func skipReasons(skips []Result, max int) string {
+	count := map[string]int{}
+	var order []string
+	for _, res := range skips {
+		c := reasonClause(res.Detail)
+		if count[c] == 0 {
+			order = append(order, c)
+		}
+		count[c]++
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if (order[i] == notRun) != (order[j] == notRun) {
+			return order[i] == notRun
+		}
+		return count[order[i]] > count[order[j]]
+	})
+	var parts []string
+	other := 0
+	for i, c := range order {
+		if max > 0 && i >= max && len(order) > max+1 {
+			other += count[c]
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", count[c], c))
+	}
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("%d other", other))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cases is "1 case" or "n cases".
+func cases(n int) string {
+	if n == 1 {
+		return "1 case"
+	}
+	return fmt.Sprintf("%d cases", n)
+}
+
+// StoppedBanner is the line every report shows when the run stopped early.
+func (r *Report) StoppedBanner() string {
+	return "STOPPED EARLY: " + r.Stopped + " \u2014 the cases not run are listed as skips"
+}
+
+// AttemptLine is how an earlier run of a re-run case reads in reports.
+func AttemptLine(a Attempt) string {
+	line := fmt.Sprintf("earlier run (window %v, timeout %v): %s", time.Duration(a.WindowMS)*time.Millisecond,
+		time.Duration(a.TimeoutMS)*time.Millisecond, a.Verdict)
+	if a.Detail != "" {
+		line += " \u2014 " + a.Detail
+	}
+	return line
+}
+
+// WriteText writes a report for a person to read: a banner when the run stopped early; the
+// probe; one line per fail, then per warn and quirk, then per info (verdict, ID, title), with
+// passes and skips counted on one line each (listed too when Verbose); the details of every
+// fail and warn (acceptable outcomes, what happened, earlier runs, the wire transcript) in the
+// same order; the target's stderr; the banner again; a summary.
 func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	paint := func(v spec.Verdict, s string) string {
@@ -266,18 +384,36 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		}
 		return verdictColor(v) + s + "\x1b[0m"
 	}
+	if r.Stopped != "" {
+		ew.printf("%s\n\n", paint(spec.Fail, r.StoppedBanner()))
+	}
 	if r.Probe != nil {
 		ew.printf("%s", r.Probe.Header())
 	}
-	for _, res := range r.Results {
-		label := strings.ToUpper(string(res.Verdict))
-		if res.Quirk != "" {
-			label = "QUIRK"
+	ordered := readingOrder(r.Results)
+	var passes, skips []Result
+	for _, res := range ordered {
+		switch {
+		case !opts.Verbose && res.Verdict == spec.Pass:
+			passes = append(passes, res)
+		case !opts.Verbose && res.Verdict == spec.Skip:
+			skips = append(skips, res)
+		default:
+			label := strings.ToUpper(string(res.Verdict))
+			if res.Quirk != "" {
+				label = "QUIRK"
+			}
+			ew.printf("%s  %-28s %s\n", paint(res.Verdict, fmt.Sprintf("%-5s", label)), res.ID, res.Title)
 		}
-		ew.printf("%s  %-28s %s\n", paint(res.Verdict, fmt.Sprintf("%-5s", label)), res.ID, res.Title)
+	}
+	if len(passes) > 0 {
+		ew.printf("%s  %s (-v lists them)\n", paint(spec.Pass, "PASS "), cases(len(passes)))
+	}
+	if len(skips) > 0 {
+		ew.printf("%s  %s: %s\n", paint(spec.Skip, "SKIP "), cases(len(skips)), skipReasons(skips, 3))
 	}
 	var details []Result
-	for _, res := range r.Results {
+	for _, res := range ordered {
 		if res.Verdict == spec.Fail || res.Verdict == spec.Warn || (opts.Verbose && res.Verdict != spec.Pass) {
 			details = append(details, res)
 		}
@@ -305,8 +441,11 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 				ew.printf("      - %s\n", o)
 			}
 		}
-		if res.Detail != "" {
+		if res.Detail != "" || len(res.Attempts) > 0 {
 			ew.printf("    actual: %s\n", res.Detail)
+			for _, a := range res.Attempts {
+				ew.printf("      %s\n", AttemptLine(a))
+			}
 		}
 		if res.Wire != nil {
 			ew.printf("    sent:     %s\n    received: %s\n", res.Wire.Sent, res.Wire.Received)
@@ -315,12 +454,16 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	if r.TargetStderr != "" && (opts.Verbose || r.ExitCode() != 0) {
 		ew.printf("\ntarget stderr (%s):\n%s", r.Target.Cmd, indent(tail(r.TargetStderr, 40), "  "))
 	}
+	ew.printf("\n")
+	if r.Stopped != "" {
+		ew.printf("%s\n", paint(spec.Fail, r.StoppedBanner()))
+	}
 	s := r.Summary()
 	quirk := ""
 	if s.Quirk > 0 {
 		quirk = fmt.Sprintf(" (%d quirk)", s.Quirk)
 	}
-	ew.printf("\n%d cases against %s: %d pass, %s%s, %d warn, %d info, %d skip in %v\n",
+	ew.printf("%d cases against %s: %d pass, %s%s, %d warn, %d info, %d skip in %v\n",
 		len(r.Results), r.Target.Addr, s.Pass, paint(spec.Fail, fmt.Sprintf("%d fail", s.Fail)), quirk,
 		s.Warn, s.Info, s.Skip, r.Duration.Round(time.Millisecond))
 	return ew.err

@@ -15,9 +15,11 @@ import (
 // reference server re-executes this binary and runs its package initialisers, and html/template's
 // cost a few percent of each child's CPU. Every interpolated value goes through esc.
 
-// WriteHTML writes the report as one self-contained page (inline CSS and JS, no external
-// resources): the summary, filters by verdict and by section, one row per case with its
-// requirement, outcomes and wire transcript folded in <details>.
+// WriteHTML writes the report as one self-contained page (inline CSS; a little JS for the
+// filters, which the page does not need): a banner when the run stopped early, the summary,
+// filters by verdict and by section, then one row per fail, per warn and quirk, per info, with
+// its requirement, outcomes and wire transcript in <details>, open on fails and warns; the
+// passes and the skips are folded in a closed <details> each, their count in its summary.
 func (r *Report) WriteHTML(w io.Writer) error {
 	sections := map[string]bool{}
 	for _, res := range r.Results {
@@ -33,7 +35,10 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString(htmlHead)
 	b.WriteString("<title>forkproof report: " + esc(r.Target.Addr) + "</title>\n")
-	b.WriteString(htmlStyle)
+	b.WriteString(strings.Replace(htmlStyle, "</style>", reportStyle+"</style>", 1))
+	if r.Stopped != "" {
+		b.WriteString(`<div class="stopped" id="stopped">` + esc(r.StoppedBanner()) + "</div>\n")
+	}
 	b.WriteString(`<div class="meta">target <code>` + esc(r.Target.Addr) + "</code>")
 	if r.Target.PID != 0 {
 		b.WriteString(" pid " + strconv.Itoa(r.Target.PID))
@@ -52,15 +57,10 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	b.WriteString(`</span><span class="v-warn">` + strconv.Itoa(sum.Warn) + ` warn</span><span class="v-info">` + strconv.Itoa(sum.Info) +
 		` info</span><span class="v-skip">` + strconv.Itoa(sum.Skip) + " skip</span>\n</div>\n")
 
+	// The filters narrow what is shown; the passes and skips are already folded away.
 	b.WriteString("<div class=\"filters\">\n")
-	// A page with failures or warnings opens on them: passing cases start hidden.
-	problems := sum.Fail+sum.Warn > 0
 	for _, v := range []spec.Verdict{spec.Fail, spec.Warn, spec.Info, spec.Skip, spec.Pass} {
-		checked := " checked"
-		if v == spec.Pass && problems {
-			checked = ""
-		}
-		b.WriteString(`<label><input type="checkbox" class="fv" value="` + esc(string(v)) + `"` + checked + `> ` + esc(string(v)) + "</label>\n")
+		b.WriteString(`<label><input type="checkbox" class="fv" value="` + esc(string(v)) + `" checked> ` + esc(string(v)) + "</label>\n")
 	}
 	b.WriteString("<label>section <select id=\"fs\"><option value=\"\">all</option>\n")
 	for _, s := range secs {
@@ -68,17 +68,46 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	b.WriteString("</select></label>\n<span id=\"shown\"></span>\n</div>\n")
 
-	b.WriteString("<table>\n<thead><tr><th>verdict</th><th>case</th><th>section</th><th>level</th><th>title and details</th><th>ms</th></tr></thead>\n<tbody>\n")
-	for _, res := range r.Results {
-		writeHTMLRow(&b, res)
+	var listed, passes, skips []Result
+	for _, res := range readingOrder(r.Results) {
+		switch {
+		case res.Verdict == spec.Pass:
+			passes = append(passes, res)
+		case res.Verdict == spec.Skip:
+			skips = append(skips, res)
+		default:
+			listed = append(listed, res)
+		}
 	}
-	b.WriteString("</tbody>\n</table>\n")
+	if len(listed) > 0 {
+		writeHTMLTable(&b, listed)
+	}
+	if len(passes) > 0 {
+		b.WriteString(`<details class="fold" id="passes"><summary>` + cases(len(passes)) + " passed</summary>\n")
+		writeHTMLTable(&b, passes)
+		b.WriteString("</details>\n")
+	}
+	if len(skips) > 0 {
+		b.WriteString(`<details class="fold" id="skips"><summary>` + cases(len(skips)) + " skipped: " +
+			esc(skipReasons(skips, 0)) + "</summary>\n")
+		writeHTMLTable(&b, skips)
+		b.WriteString("</details>\n")
+	}
 	if r.TargetStderr != "" {
 		b.WriteString("<details><summary>target stderr</summary><pre>" + esc(r.TargetStderr) + "</pre></details>")
 	}
 	b.WriteString(htmlScript)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeHTMLTable writes a table of cases, one row each.
+func writeHTMLTable(b *strings.Builder, results []Result) {
+	b.WriteString("<table>\n<thead><tr><th>verdict</th><th>case</th><th>section</th><th>level</th><th>title and details</th><th>ms</th></tr></thead>\n<tbody>\n")
+	for _, res := range results {
+		writeHTMLRow(b, res)
+	}
+	b.WriteString("</tbody>\n</table>\n")
 }
 
 // writeHTMLRow writes one case's table row.
@@ -107,6 +136,9 @@ func writeHTMLRow(b *strings.Builder, res Result) {
 	b.WriteString("\n")
 	if res.Detail != "" {
 		b.WriteString("<div>actual: " + esc(res.Detail) + "</div>")
+	}
+	for _, a := range res.Attempts {
+		b.WriteString(`<div class="attempt">` + esc(AttemptLine(a)) + "</div>")
 	}
 	b.WriteString("\n")
 	if res.Wire != nil {
@@ -163,6 +195,13 @@ blockquote.rfc{margin:.3em 0;padding:.2em .6em;border-left:3px solid #999;backgr
 </head>
 <body>
 <h1>forkproof report</h1>
+`
+
+// reportStyle is the report's own CSS (the matrix shares htmlStyle, not this).
+const reportStyle = `.stopped{margin:.5em 0 1em;padding:.8em 1em;background:#c62828;color:#fff;font-weight:bold;font-size:1.1em;border-radius:4px}
+details.fold{margin:1em 0}
+details.fold>summary{font-weight:bold;padding:.3em 0}
+div.attempt{color:#555;margin-left:1em}
 `
 
 const htmlScript = `

@@ -175,24 +175,81 @@ func TestReportJUnit(t *testing.T) {
 	}
 }
 
-// A page with failures or warnings opens on them, passing cases hidden; a clean page shows all.
-func TestReportHTMLOpensOnProblems(t *testing.T) {
-	passBox := `<input type="checkbox" class="fv" value="pass" checked>`
+// A page opens on the problems: fails, then warns and quirks, then info, each expanded; the
+// passes and the skips are folded in a closed <details> each, their count in its summary.
+func TestReportHTMLFoldsPassesAndSkips(t *testing.T) {
 	var buf bytes.Buffer
-	if err := sampleReport().WriteHTML(&buf); err != nil {
+	if err := orderReport().WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(buf.String(), passBox) {
-		t.Error("a report with failures shows passing cases at first; want them hidden")
+	page := buf.String()
+	var order []int
+	for _, want := range []string{"<code>c/5</code>", "<code>c/7</code>", "<code>c/3</code>", "<code>c/6</code>", "<code>c/1</code>",
+		`<details class="fold" id="passes"><summary>2 cases passed</summary>`, "<code>c/2</code>", "<code>c/8</code>",
+		`<details class="fold" id="skips"><summary>1 case skipped: 1 needs an echo endpoint</summary>`, "<code>c/4</code>"} {
+		i := strings.Index(page, want)
+		if i < 0 {
+			t.Fatalf("page lacks %q", want)
+		}
+		order = append(order, i)
 	}
-	clean := sampleReport()
-	clean.Results = clean.Results[:1]
+	if !sort.IntsAreSorted(order) {
+		t.Errorf("page order %v; want fails, warns and quirks, info, then the passes and skips folded", order)
+	}
+	// Each fold holds its own cases, closed: nothing but its table sits between it and its end.
+	for _, fold := range []struct{ id, verdict string }{{"passes", "pass"}, {"skips", "skip"}} {
+		i := strings.Index(page, `<details class="fold" id="`+fold.id+`">`)
+		j := i + strings.Index(page[i:], "</table>\n</details>")
+		inside := page[i:j]
+		if n, all := strings.Count(inside, `data-verdict="`+fold.verdict+`"`), strings.Count(inside, `<tr class="case"`); n == 0 || n != all {
+			t.Errorf("fold %s holds %d %s rows of %d", fold.id, n, fold.verdict, all)
+		}
+	}
+	if strings.Contains(page, "class=\"fold\" id=\"passes\" open") || strings.Contains(page, `data-verdict="pass"`) &&
+		strings.Index(page, `data-verdict="pass"`) < strings.Index(page, `id="passes"`) {
+		t.Error("passing cases shown outside their closed fold")
+	}
+	if strings.Contains(page, `id="stopped"`) {
+		t.Error("a complete run has a stopped banner")
+	}
+	// Only the passes and skips are folded: a clean page has no table outside the fold.
+	clean := orderReport()
+	clean.Results = []Result{clean.Results[1]}
 	buf.Reset()
 	if err := clean.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), passBox) {
-		t.Error("a report without failures hides passing cases; want them shown")
+	if page := buf.String(); strings.Count(page, "<table>") != 1 || !strings.Contains(page, `<details class="fold" id="passes"><summary>1 case passed</summary>`) {
+		t.Errorf("a clean report is not one folded table of passes:\n%s", page)
+	}
+}
+
+// A stopped run's page opens with a banner saying so.
+func TestReportHTMLStopped(t *testing.T) {
+	r := orderReport()
+	r.Stopped = "interrupted <by the user>"
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	banner := `<div class="stopped" id="stopped">STOPPED EARLY: interrupted &lt;by the user&gt; — the cases not run are listed as skips</div>`
+	if i := strings.Index(page, banner); i < 0 || i > strings.Index(page, `<div class="meta">`) {
+		t.Errorf("page lacks the banner %q before everything else:\n%s", banner, page)
+	}
+}
+
+// A re-run case shows its earlier runs under what the believed run saw.
+func TestReportHTMLAttempts(t *testing.T) {
+	r := orderReport()
+	r.Results[4].Attempts = []Attempt{{WindowMS: 100, TimeoutMS: 1000, Verdict: spec.Fail, Detail: "no <response>"}}
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := `<div>actual: got 200</div><div class="attempt">earlier run (window 100ms, timeout 1s): fail — no &lt;response&gt;</div>`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("page lacks %q", want)
 	}
 }
 
@@ -241,28 +298,164 @@ func TestReportText(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"PASS   rfc9112/3/1", "FAIL   rfc9112/6.1/2", "QUIRK  rfc9112/7.1/1", "WARN   rfc9110/9.3/1", "SKIP   hygiene/zombies",
+		"FAIL   rfc9112/6.1/2", "QUIRK  rfc9112/7.1/1", "WARN   rfc9110/9.3/1", "INFO   rfc9110/15/1",
+		"PASS   1 case (-v lists them)\n", "SKIP   1 case: 1 the target's PID is unknown\n",
 		"--- fail rfc9112/6.1/2: CL & TE <smuggle>", "      - 400 then close", "    actual: got 200 then close",
 		`    sent:     POST / HTTP/1.1\r\nHost: x\r\n⟨split⟩`, "--- fail (quirk: not parsed yet) rfc9112/7.1/1",
 		"    rests on:\n      RFC 9112 §6.1 MUST: \u201cA server MUST <reject> CL & TE <smuggle>.\u201d\n    acceptable:",
 		"--- warn rfc9110/9.3/1: date\n    RFC 9110 §9.3, SHOULD\n    requirement: the server must <reject> it\n    rests on:\n      policy: a slow client is cut within <10 s>\n",
 		"target stderr (srv -p 8080):\n  listening on",
-		"6 cases against 127.0.0.1:8080: 1 pass, 2 fail (1 quirk), 1 warn, 1 info, 1 skip in 1.234s",
+		"\n\n6 cases against 127.0.0.1:8080: 1 pass, 2 fail (1 quirk), 1 warn, 1 info, 1 skip in 1.234s\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q; got:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "\x1b[") {
-		t.Error("colour without a terminal")
-	}
-	if strings.Contains(out, "--- info") {
-		t.Error("details of an info result without -v")
+	for _, bad := range []string{"PASS   rfc9112/3/1", "SKIP   hygiene/zombies", "--- info", "STOPPED", "\x1b["} {
+		if strings.Contains(out, bad) {
+			t.Errorf("text report without -v holds %q; got:\n%s", bad, out)
+		}
 	}
 	buf.Reset()
 	r.WriteText(&buf, TextOptions{Color: true, Verbose: true})
 	if !strings.Contains(buf.String(), "\x1b[31m") || !strings.Contains(buf.String(), "info\x1b[0m rfc9110/15/1") {
 		t.Error("colour or verbose details missing when asked for")
+	}
+}
+
+// orderReport has its results in a catalogue order that mixes every verdict.
+func orderReport() *Report {
+	res := func(id string, v spec.Verdict, detail string) Result {
+		return Result{Meta: spec.Meta{ID: id, Category: spec.Conformance, Level: spec.MUST, Title: "title of " + id},
+			Verdict: v, Detail: detail}
+	}
+	quirk := res("c/6", spec.Fail, "known")
+	quirk.Quirk = "we know"
+	return &Report{Target: Target{Addr: "127.0.0.1:1"}, Results: []Result{
+		res("c/1", spec.Info, "figures"), res("c/2", spec.Pass, ""), res("c/3", spec.Warn, "no Date"),
+		res("c/4", spec.Skip, "needs an echo endpoint (POST /echo); probe: 404"), res("c/5", spec.Fail, "got 200"),
+		quirk, res("c/7", spec.Fail, "got 500"), res("c/8", spec.Pass, ""),
+	}}
+}
+
+// listing is a text report's case lines, each cut to its verdict and ID (or count), and its
+// detail headers cut to verdict and ID.
+func listing(t *testing.T, r *Report, opts TextOptions) (lines, details []string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf, opts); err != nil {
+		t.Fatal(err)
+	}
+	lineRE := regexp.MustCompile(`^(FAIL|QUIRK|WARN|INFO|PASS|SKIP) +(\S+)`)
+	detailRE := regexp.MustCompile(`^--- (\w+)(?: \(quirk: [^)]*\))? (\S+):`)
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if m := lineRE.FindStringSubmatch(l); m != nil {
+			lines = append(lines, m[1]+" "+m[2])
+		}
+		if m := detailRE.FindStringSubmatch(l); m != nil {
+			details = append(details, m[1]+" "+m[2])
+		}
+	}
+	return lines, details
+}
+
+// A person reads a report from the top: fails, then warns and quirks, then info, each in
+// catalogue order; passes and skips are counted unless -v lists them; details follow suit.
+func TestReportTextOrder(t *testing.T) {
+	r := orderReport()
+	lines, details := listing(t, r, TextOptions{})
+	want := []string{"FAIL c/5", "FAIL c/7", "WARN c/3", "QUIRK c/6", "INFO c/1", "PASS 2", "SKIP 1"}
+	if !reflect.DeepEqual(lines, want) {
+		t.Errorf("case lines = %q; want %q", lines, want)
+	}
+	if want := []string{"fail c/5", "fail c/7", "warn c/3", "fail c/6"}; !reflect.DeepEqual(details, want) {
+		t.Errorf("detail headers = %q; want %q", details, want)
+	}
+	lines, details = listing(t, r, TextOptions{Verbose: true})
+	want = []string{"FAIL c/5", "FAIL c/7", "WARN c/3", "QUIRK c/6", "INFO c/1", "PASS c/2", "PASS c/8", "SKIP c/4"}
+	if !reflect.DeepEqual(lines, want) {
+		t.Errorf("verbose case lines = %q; want %q", lines, want)
+	}
+	if want := []string{"fail c/5", "fail c/7", "warn c/3", "fail c/6", "info c/1", "skip c/4"}; !reflect.DeepEqual(details, want) {
+		t.Errorf("verbose detail headers = %q; want %q", details, want)
+	}
+	var buf bytes.Buffer
+	r.WriteText(&buf, TextOptions{})
+	if !strings.Contains(buf.String(), "\nPASS   2 cases (-v lists them)\nSKIP   1 case: 1 needs an echo endpoint\n") {
+		t.Errorf("passes and skips not counted on one line each:\n%s", buf.String())
+	}
+}
+
+func TestReportTextSkipReasons(t *testing.T) {
+	skips := func(details ...string) []Result {
+		var rs []Result
+		for _, d := range details {
+			rs = append(rs, Result{Verdict: spec.Skip, Detail: d})
+		}
+		return rs
+	}
+	for _, tt := range []struct {
+		skips []Result
+		max   int
+		want  string
+	}{
+		{skips("needs an echo endpoint (POST /echo returns the body); probe: 404",
+			"needs persistent connections (a second request); probe: close", "needs an echo endpoint (x)"),
+			0, "2 needs an echo endpoint, 1 needs persistent connections"},
+		// "not run" comes first whatever its count, so a stopped run says how much it left out.
+		{skips("a", "a", "b", "not run: target died", "c", "c", "c"), 0, "1 not run, 3 c, 2 a, 1 b"},
+		{skips("a", "a", "b", "not run: target died", "c", "c", "c"), 2, "1 not run, 3 c, 3 other"},
+		// Naming the last reason takes no more room than "1 other".
+		{skips("a", "a", "b"), 1, "2 a, 1 b"},
+		{skips("", "not judged: got 200 then close; the server announced close", "the target's PID is unknown"), 0,
+			"1 no reason given, 1 not judged, 1 the target's PID is unknown"},
+	} {
+		if got := skipReasons(tt.skips, tt.max); got != tt.want {
+			t.Errorf("skipReasons(max %d) = %q; want %q", tt.max, got, tt.want)
+		}
+	}
+}
+
+// A run that stopped early says so first and last, so the report never reads as complete.
+func TestReportTextStopped(t *testing.T) {
+	r := orderReport()
+	r.Stopped = "the target exited (exit status 2)"
+	r.Results = append(r.Results,
+		Result{Meta: spec.Meta{ID: "c/9"}, Verdict: spec.Skip, Detail: "not run: the target exited"},
+		Result{Meta: spec.Meta{ID: "c/10"}, Verdict: spec.Skip, Detail: "not run: the target exited"})
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	banner := "STOPPED EARLY: the target exited (exit status 2) \u2014 the cases not run are listed as skips\n"
+	if !strings.HasPrefix(out, banner+"\n") {
+		t.Errorf("text report does not open with the banner:\n%s", out)
+	}
+	if !strings.Contains(out, "\n"+banner+"10 cases against 127.0.0.1:1: ") {
+		t.Errorf("banner not repeated just above the summary:\n%s", out)
+	}
+	if !strings.Contains(out, "SKIP   3 cases: 2 not run, 1 needs an echo endpoint\n") {
+		t.Errorf("skip line does not count the cases not run:\n%s", out)
+	}
+}
+
+// A re-run case shows what each earlier run saw, under what the believed run saw.
+func TestReportTextAttempts(t *testing.T) {
+	r := orderReport()
+	r.Results[4].Attempts = []Attempt{
+		{WindowMS: 100, TimeoutMS: 1000, Verdict: spec.Fail, Detail: "no response within 1s"},
+		{WindowMS: 400, TimeoutMS: 4000, Verdict: spec.Warn},
+	}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "    actual: got 200\n" +
+		"      earlier run (window 100ms, timeout 1s): fail \u2014 no response within 1s\n" +
+		"      earlier run (window 400ms, timeout 4s): warn\n"
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("text report lacks the earlier runs %q:\n%s", want, buf.String())
 	}
 }
 
@@ -290,6 +483,8 @@ func hostileReport() *Report {
 		}
 	}
 	r.Results[2].Quirk = h("quirk")
+	r.Stopped = h("stopped")
+	r.Results[1].Attempts = []Attempt{{WindowMS: 1, TimeoutMS: 2, Verdict: spec.Fail, Detail: h("attempt")}}
 	return r
 }
 
@@ -475,7 +670,8 @@ func TestReportHTMLHostileContent(t *testing.T) {
 		t.Errorf("data-section values %v; want the hostile section and the category", sections)
 	}
 	// Text decodes back to the data.
-	for _, want := range []string{"title" + hostile, "sent" + hostile, "sentence" + hostile, "policy" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")"} {
+	for _, want := range []string{"title" + hostile, "sent" + hostile, "sentence" + hostile, "policy" + hostile, "stderr" + hostile, "fail (quirk: quirk" + hostile + ")",
+		"STOPPED EARLY: stopped" + hostile, "fail \u2014 attempt" + hostile} {
 		if !strings.Contains(html.UnescapeString(page), want) {
 			t.Errorf("page text lacks %q", want)
 		}

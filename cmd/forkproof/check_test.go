@@ -325,10 +325,14 @@ func TestCheckAddrWithPID(t *testing.T) {
 	if len(r.Results) != 2 || r.Results[0].ID != "hygiene/zombies" || r.Results[0].Verdict != "pass" || r.Results[1].Verdict != "pass" {
 		t.Errorf("results = %+v; want both end-of-run hygiene checks passing on prefork", r.Results)
 	}
-	// Without -pid, hygiene skips.
-	out, _, code = forkproof(t, "check", "-addr", addr, "-run", "hygiene/zombies")
+	// Without -pid, hygiene skips (-v lists the skips; without it they are counted).
+	out, _, code = forkproof(t, "check", "-v", "-addr", addr, "-run", "hygiene/zombies")
 	if code != 0 || !strings.Contains(out, "SKIP   hygiene/zombies") {
 		t.Errorf("without -pid: exit %d, stdout %q; want 0 with hygiene skipped", code, out)
+	}
+	out, _, code = forkproof(t, "check", "-addr", addr, "-run", "hygiene/zombies")
+	if code != 0 || !strings.Contains(out, "SKIP   2 cases: ") || strings.Contains(out, "SKIP   hygiene/") {
+		t.Errorf("without -pid or -v: exit %d, stdout %q; want 0 with the skips counted on one line", code, out)
 	}
 }
 
