@@ -33,7 +33,7 @@ func WithWindow(d time.Duration) Option { return func(c *config) { c.opt.Window 
 func WithRetries(n int) Option { return func(c *config) { c.opt.Retries = n } }
 
 // WithSlowBound sets how long a slow client may be held before the server is said to wait
-// too long (default 15s).
+// too long (default 5s).
 func WithSlowBound(d time.Duration) Option { return func(c *config) { c.opt.SlowBound = d } }
 
 // WithRun keeps only the cases selected by pattern, as Select does. Selecting with

@@ -45,6 +45,8 @@ func NewProgress(w io.Writer, live bool, total int) *Progress {
 		running: map[string]time.Time{}, quit: make(chan struct{})}
 	if live {
 		p.every = liveEvery
+	} else {
+		p.draw(p.start) // a log shows at once that a run started, and how big it is
 	}
 	p.wg.Go(func() {
 		tick := time.NewTicker(p.every)

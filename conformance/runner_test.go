@@ -477,12 +477,17 @@ func TestScheduleAloneAndQuiet(t *testing.T) {
 }
 
 func TestTargetDiesMidRun(t *testing.T) {
-	// The second of five cases kills the target (its listener closes): that case and the
-	// later ones are not run, the first keeps its verdict, and the run says why it stopped.
+	// The second of five cases, a robustness scenario, kills the target (its listener
+	// closes): it keeps its verdict (whether the server survives is what such a scenario
+	// judges), the later ones are not run, and the run says why and where it stopped.
 	f := startFake(t, map[string]fakeReply{"/": {reply: ok200, end: "open"}})
 	var ran atomic.Int32
 	mk := func(id string, kill bool) Case {
-		return Case{Meta: spec.Meta{ID: id, Level: spec.MUST}, Run: func(ctx context.Context, env *Env) Result {
+		m := spec.Meta{ID: id, Level: spec.MUST, Category: spec.Conformance}
+		if kill {
+			m.Category = spec.Robustness
+		}
+		return Case{Meta: m, Run: func(ctx context.Context, env *Env) Result {
 			ran.Add(1)
 			if kill {
 				f.srv.StopAccepting()
@@ -498,8 +503,9 @@ func TestTargetDiesMidRun(t *testing.T) {
 	assert.Contains(t, run.Stopped, "stopped accepting connections")
 	assert.Equal(t, int32(2), ran.Load(), "no case starts once the target is gone")
 	assert.Equal(t, spec.Warn, run.Results[0].Verdict)
-	assert.Equal(t, spec.Skip, run.Results[1].Verdict)
-	assert.Contains(t, run.Results[1].Detail, "not run to its end")
+	assert.Contains(t, run.Stopped, "first seen by t/die/2")
+	assert.Equal(t, spec.Fail, run.Results[1].Verdict)
+	assert.Equal(t, "no response; the target then stopped accepting connections", run.Results[1].Detail)
 	for _, r := range run.Results[2:] {
 		assert.Equal(t, spec.Skip, r.Verdict, r.ID)
 		assert.True(t, strings.HasPrefix(r.Detail, "not run: the target stopped accepting connections"), r.Detail)

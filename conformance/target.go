@@ -75,7 +75,7 @@ func LaunchReference(ctx context.Context, args ...string) (*Target, func() error
 }
 
 // ReferenceArgs are the flags the embedded reference server runs with. Its header and body
-// timeouts are shortened from the serve defaults (10s) to 2s so that the slow-client scenarios,
+// timeouts are shortened from the serve defaults (4s) to 2s so that the slow-client scenarios,
 // which wait until the server cuts a slow client off (up to -slow-bound, default 5s), finish
 // in about two seconds instead of ten. The verdicts do not depend on it: a server that cuts
 // slow clients off within the bound passes whatever its timeout.

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -271,6 +272,91 @@ func TestCheckTargetWithoutHTTP(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, tt.want) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tt.name, code, errs, tt.want)
 		}
+	}
+}
+
+// A target that stops accepting connections midway stops the run within seconds: exit 2, a
+// partial report that says so, and the cases not run listed as skips, not as failures.
+func TestCheckTargetDiesMidRun(t *testing.T) {
+	var srv *fakenet.Server
+	var served atomic.Int32
+	srv = fakenet.Start(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 4096))
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+		if served.Add(1) == 30 {
+			srv.StopAccepting()
+		}
+	})
+	js := filepath.Join(t.TempDir(), "r.json")
+	out, errs, code := forkproof(t, "check", "-addr", srv.Addr(), "-run", "rfc9112/", "-timeout", "1s", "-json", js)
+	if code != 2 || !strings.Contains(errs, "stopped early") || !strings.Contains(errs, "stopped accepting connections") {
+		t.Fatalf("exit %d, stderr %q; want 2, stopped early because the target stopped accepting connections", code, errs)
+	}
+	if !strings.HasPrefix(out, "STOPPED EARLY: ") {
+		t.Errorf("the text report does not open with the stop: %.200q", out)
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Stopped string `json:"stopped"`
+		Results []struct {
+			Verdict, Detail string
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	notRun := 0
+	for _, res := range r.Results {
+		if strings.HasPrefix(res.Detail, "not run") {
+			notRun++
+			if res.Verdict != "skip" {
+				t.Errorf("a case not run is %s: %q", res.Verdict, res.Detail)
+			}
+		}
+	}
+	if r.Stopped == "" || notRun < len(r.Results)/2 {
+		t.Errorf("JSON stopped %q, %d of %d results not run; want the stop recorded and most cases not run", r.Stopped, notRun, len(r.Results))
+	}
+}
+
+// Report paths are checked before the run: a bad one costs nothing and names its flag.
+func TestCheckBadReportPath(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "r.html")
+	_, errs, code := forkproof(t, "check", "-html", good, "-json", "/no/such/dir/r.json")
+	if code != 2 || !strings.Contains(errs, "-json") || strings.Contains(errs, "listening") {
+		t.Errorf("exit %d, stderr %q; want 2 naming -json, before any target is launched", code, errs)
+	}
+}
+
+// -short leaves out the scenarios whose cost is a fixed wait or a flood, and shows progress on
+// stderr (a plain line, stderr not being a terminal); -q shows none.
+func TestCheckShortAndProgress(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "r.json")
+	out, errs, code := forkproof(t, "check", "-short", "-json", js)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "forkproof: 0/") {
+		t.Errorf("stderr %q shows no progress line", errs)
+	}
+	r := readReport(t, js)
+	for _, res := range r.Results {
+		for _, long := range []string{"robust/slowloris/", "robust/partial/", "robust/backlog/", "robust/reset/", "hygiene/lingering-children"} {
+			if strings.HasPrefix(res.ID, long) {
+				t.Errorf("-short ran %s", res.ID)
+			}
+		}
+	}
+	if len(r.Results) < 400 {
+		t.Errorf("-short ran %d cases; want the catalogue (400+)", len(r.Results))
+	}
+	_, errs, code = forkproof(t, "check", "-q", "-run", "rfc9112/2.1/1")
+	if code != 0 || strings.Contains(errs, "forkproof: ") {
+		t.Errorf("-q: exit %d, stderr %q; want 0 and no progress", code, errs)
 	}
 }
 
