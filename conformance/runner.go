@@ -205,7 +205,7 @@ type runner struct {
 	stop context.CancelCauseFunc
 
 	goneMu  sync.Mutex
-	goneAt  string            // why the target is gone, once found
+	goneAt  string          // why the target is gone, once found
 	running map[string]bool // the cases running now, under goneMu
 }
 
