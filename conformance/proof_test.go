@@ -2,8 +2,11 @@ package conformance
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -229,6 +232,59 @@ func TestProofEveryCaseCanFail(t *testing.T) {
 		}
 	}
 	t.Logf("catch proof: %d targets, %d cases, %s", len(proofTargets), len(cases), time.Since(start).Round(time.Millisecond))
+	checkCaughtGolden(t, caught)
+}
+
+var updateCaught = flag.Bool("update-caught", false, "rewrite testdata/caught.golden from this run of the catch proof")
+
+// checkCaughtGolden compares what each proof target is caught by — every fail and warn, by
+// case — with testdata/caught.golden: a change to how cases are run or scheduled must not
+// change a verdict. A deliberate grading change rewrites it with -update-caught, and the diff
+// shows every verdict it moved.
+func checkCaughtGolden(t *testing.T, caught proofCaught) {
+	t.Helper()
+	var lines []string
+	for name, got := range caught {
+		for id, v := range got {
+			lines = append(lines, fmt.Sprintf("%s\t%s\t%s", name, id, v))
+		}
+	}
+	slices.Sort(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	const path = "testdata/caught.golden"
+	if *updateCaught {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (write it with -update-caught)", err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	gotSet, wantSet := map[string]bool{}, map[string]bool{}
+	for _, l := range lines {
+		gotSet[l] = true
+	}
+	for _, l := range want {
+		wantSet[l] = true
+	}
+	var diff []string
+	for _, l := range want {
+		if !gotSet[l] {
+			diff = append(diff, "- "+l)
+		}
+	}
+	for _, l := range lines {
+		if !wantSet[l] {
+			diff = append(diff, "+ "+l)
+		}
+	}
+	if len(diff) > 0 {
+		t.Errorf("verdicts on the proof targets differ from %s (- no longer, + newly; target, case, verdict):\n  %s",
+			path, strings.Join(diff, "\n  "))
+	}
 }
 
 // proofPairs names, per fault, cases (group and title) that must catch it.
