@@ -74,12 +74,15 @@ func LaunchReference(ctx context.Context, args ...string) (*Target, func() error
 	return LaunchBinary(ctx, exe, append(append([]string(nil), ReferenceArgs...), args...)...)
 }
 
-// ReferenceArgs are the flags the embedded reference server runs with. Its header and body
-// timeouts are shortened from the serve defaults (4s) to 2s so that the slow-client scenarios,
-// which wait until the server cuts a slow client off (up to -slow-bound, default 5s), finish
-// in about two seconds instead of ten. The verdicts do not depend on it: a server that cuts
-// slow clients off within the bound passes whatever its timeout.
-var ReferenceArgs = []string{"-header-timeout", "2s", "-body-timeout", "2s"}
+// ReferenceArgs are the flags the embedded reference server runs with, chosen so that a
+// whole check of it is short. Its header and body timeouts are shortened from the serve
+// defaults (4s) to 2s, so that the slow-client scenarios, which wait until the server cuts a
+// slow client off (up to -slow-bound, default 5s), end sooner. Its listen backlog is 64
+// instead of 511, so that robust/backlog/1 overflows it with about a hundred connections
+// instead of five hundred, each of which costs the fork mode a process once it resumes. No
+// verdict depends on either: a server that cuts slow clients off within the bound passes
+// whatever its timeout, and the backlog scenario fills whatever backlog the server has.
+var ReferenceArgs = []string{"-header-timeout", "2s", "-body-timeout", "2s", "-backlog", "64"}
 
 // LaunchBinary is LaunchReference with an explicit forkproof binary (tests run the binary
 // built by internal/testbin, not the test binary). The address is read from the server's
