@@ -135,6 +135,7 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 				res.Verdict = meta.MissVerdict()
 				res.Detail = where + missDetail(st.Expect, obs, why, s.sendErr)
 				res.Timed = patienceMightHelp(st.Expect.Any, obs)
+				res.Silence = obs.silent
 				if line := brokenStatusLine(obs); line != nil {
 					// Whatever the case asked, the server answered with a status line outside
 					// the grammar: that breaks a MUST of its own.
@@ -148,7 +149,9 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 			if v := o.Verdict; v != "" && v != spec.Pass {
 				res.Verdict = worse(res.Verdict, v)
 				// An earlier outcome, which would have decided instead, might still show.
-				res.Timed = res.Timed || patienceMightHelp(st.Expect.Any[:m], obs)
+				if patienceMightHelp(st.Expect.Any[:m], obs) {
+					res.Timed, res.Silence = true, obs.silent
+				}
 				notes = append(notes, fmt.Sprintf("%sgot: %s (acceptable outcome %q, judged %s)", where, obs, o.String(), v))
 			}
 		default:

@@ -278,6 +278,15 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	res := safeRun(ctx, c, env)
 	var attempts []Attempt
 	for try := 1; try <= r.opt.Retries && retryable(res) && ctx.Err() == nil; try++ {
+		if res.Silence >= env.Timeout {
+			// The server never answered. If it answers another connection at once, it was
+			// waiting, not slow: a longer wait would only repeat the silence, at twice the cost.
+			if took, ok := r.answersPromptly(ctx, env); ok {
+				res.Detail += fmt.Sprintf(" (not re-run: a GET %s on another connection was answered in %v, so the server was not merely slow)",
+					r.t.RootPath(), took.Round(time.Millisecond))
+				break
+			}
+		}
 		attempts = append(attempts, Attempt{WindowMS: env.Window.Milliseconds(), TimeoutMS: env.Timeout.Milliseconds(),
 			Verdict: res.Verdict, Detail: res.Detail})
 		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4, SlowBound: env.SlowBound}
@@ -289,6 +298,24 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	}
 	res.Attempts = attempts
 	return res
+}
+
+// promptWithin is how soon a server must answer a control request for a silence of a whole
+// response timeout to be believed at once: a fraction of the timeout, so that a loaded
+// machine, which slows the control request too, still gets its re-runs.
+func promptWithin(timeout time.Duration) time.Duration { return timeout / 10 }
+
+// answersPromptly sends GET of the root path on a fresh connection and reports whether a
+// response came within promptWithin(env.Timeout), and how long it took.
+func (r *runner) answersPromptly(ctx context.Context, env *Env) (time.Duration, bool) {
+	start := time.Now()
+	limit := promptWithin(env.Timeout)
+	req := "GET " + r.t.RootPath() + " HTTP/1.1\r\nHost: " + r.t.Addr + "\r\nConnection: close\r\n\r\n"
+	if _, err := roundTrip(ctx, r.t.Addr, req, "GET", limit); err != nil {
+		return 0, false
+	}
+	took := time.Since(start)
+	return took, took <= limit
 }
 
 func retryable(res Result) bool {

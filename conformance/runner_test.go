@@ -252,7 +252,9 @@ func TestResultsInCaseOrder(t *testing.T) {
 }
 
 func TestRetryOnTiming(t *testing.T) {
+	// A slow server: / is slow too, so a silence cannot be told from slowness and is re-run.
 	f := startFake(t, map[string]fakeReply{
+		"/":            {reply: ok200, after: 400 * time.Millisecond, end: "open"},
 		"/slow-answer": {reply: ok200, after: 400 * time.Millisecond},
 		"/slow-close":  {reply: ok200, end: "close", delay: 400 * time.Millisecond},
 		"/never":       {end: "hang"},
@@ -292,6 +294,19 @@ func TestRetryOnTiming(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNoRetryWhenOthersAreAnswered(t *testing.T) {
+	// A server that never answers one request but answers GET / on another connection at once
+	// was waiting, not slow: the silence is believed after one run (a hang is not re-run with
+	// ever longer timeouts), and the detail says why.
+	f := startFake(t, map[string]fakeReply{"/": {reply: ok200, end: "open"}, "/never": {end: "hang"}})
+	opt := Options{Parallel: 1, Timeout: 3 * time.Second, Window: 100 * time.Millisecond, Retries: 2}
+	res := runCase(t, f.target(), exchangeCase("t/hang", spec.MUST, "/never", outcome(200, spec.EndAny)), opt)
+	assert.Equal(t, spec.Fail, res.Verdict)
+	assert.Contains(t, res.Detail, "not re-run: a GET / on another connection was answered in")
+	assert.Empty(t, res.Attempts)
+	assert.Equal(t, 1, f.count("/never"))
 }
 
 func TestNoRetryWithoutTiming(t *testing.T) {

@@ -30,6 +30,10 @@ type Result struct {
 	// not arrive within Env.Timeout, a close not seen within Env.Window): the runner re-runs
 	// such a case with longer waits before believing it.
 	Timed bool `json:"-"`
+	// Silence, with Timed, is how long the server stayed silent and open where the verdict
+	// wanted a response or a close: Env.Timeout when it never answered, Env.Window when it
+	// did not close in time.
+	Silence time.Duration `json:"-"`
 	// Attempts, when the case was re-run, says what each earlier run saw and why it was not
 	// believed: only a verdict resting on an expired wait is re-run, with longer waits.
 	Attempts []Attempt `json:"attempts,omitempty"`
