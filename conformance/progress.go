@@ -27,6 +27,7 @@ type Progress struct {
 	fails   int
 	warns   int
 	running map[string]time.Time
+	drawn   time.Time // when the live line was last drawn
 	closed  bool
 	quit    chan struct{}
 	wg      sync.WaitGroup
@@ -84,8 +85,8 @@ func (p *Progress) Result(r Result) {
 	case spec.Warn:
 		p.warns++
 	}
-	if p.live {
-		p.draw(time.Now())
+	if now := time.Now(); p.live && now.Sub(p.drawn) >= liveEvery/2 {
+		p.draw(now) // at most a few redraws a second, however fast cases end
 	}
 }
 
@@ -111,6 +112,7 @@ func (p *Progress) draw(now time.Time) {
 		return
 	}
 	line := p.Line(now)
+	p.drawn = now
 	if p.live {
 		fmt.Fprint(p.w, "\r\x1b[K"+line)
 		return
