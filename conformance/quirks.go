@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -92,6 +93,22 @@ func (q *Quirks) Len() int {
 		return 0
 	}
 	return len(q.entries)
+}
+
+// Unmatched describes, one line each ("quirks.txt:3: rfc9112/99 matches no case"), the
+// entries that match none of ids (every case a run could have): a typo or a retired ID,
+// which would otherwise be accepted silently and never apply.
+func (q *Quirks) Unmatched(name string, ids []string) []string {
+	if q == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range q.entries {
+		if !slices.ContainsFunc(ids, func(id string) bool { return hasGroupPrefix(id, e.id) }) {
+			out = append(out, fmt.Sprintf("%s:%d: %s matches no case (see 'forkproof spec')", name, e.line, e.id))
+		}
+	}
+	return out
 }
 
 // match returns the most specific entry matching id.

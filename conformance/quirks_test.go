@@ -92,3 +92,21 @@ func TestLoadQuirks(t *testing.T) {
 		t.Error("a nil Quirks is not empty")
 	}
 }
+
+func TestQuirksUnmatched(t *testing.T) {
+	q, err := ParseQuirks(strings.NewReader("rfc9112/6.1/2 known\n# comment\nrfc9112/99 a typo\nrfc9112/7 a group\nrfc9112/6.1/2x no such case\n"), "q.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := q.Unmatched("q.txt", []string{"rfc9112/6.1/2", "rfc9112/7.1/3", "hygiene/zombies"})
+	want := []string{
+		"q.txt:3: rfc9112/99 matches no case (see 'forkproof spec')",
+		"q.txt:5: rfc9112/6.1/2x matches no case (see 'forkproof spec')",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Unmatched = %q; want %q", got, want)
+	}
+	if (*Quirks)(nil).Unmatched("q.txt", nil) != nil {
+		t.Error("nil quirks have unmatched entries")
+	}
+}

@@ -240,6 +240,10 @@ func (r *runner) run(ctx context.Context, c Case) Result {
 		if why := r.gone(ctx, c.ID); why != "" {
 			r.stop(errors.New(why))
 			res = diedDuring(res, why)
+		} else if ctx.Err() != nil && res.Verdict != spec.Pass && !strings.HasPrefix(res.Detail, "not run") {
+			// Interrupted (^C): what the case saw as it was cut short is no finding.
+			res = Result{Meta: res.Meta, Verdict: spec.Skip, Wire: res.Wire, Attempts: res.Attempts,
+				Detail: fmt.Sprintf("not run to its end: interrupted (%v); it saw: %s: %s", context.Cause(ctx), res.Verdict, res.Detail)}
 		}
 	}
 	res.Duration = time.Since(start)

@@ -491,6 +491,30 @@ func TestScheduleAloneAndQuiet(t *testing.T) {
 	assert.Empty(t, lateOther, "a case ran after a Quiet one")
 }
 
+func TestInterruptedMidRun(t *testing.T) {
+	// ^C during a case: the case cut short is not a failure, the rest are not run.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	f := startFake(t, nil)
+	cases := []Case{
+		{Meta: spec.Meta{ID: "t/int/1", Level: spec.MUST}, Run: func(ctx context.Context, env *Env) Result {
+			cancel()
+			return Result{Verdict: spec.Fail, Detail: "read: operation was canceled"}
+		}},
+		{Meta: spec.Meta{ID: "t/int/2", Level: spec.MUST}, Run: func(ctx context.Context, env *Env) Result {
+			return Result{Verdict: spec.Fail, Detail: "ran after the interruption"}
+		}},
+	}
+	opt := quickOpts
+	opt.Parallel = 1
+	run := ExecuteRun(ctx, f.target(), cases, opt)
+	assert.NotEmpty(t, run.Stopped)
+	assert.Equal(t, spec.Skip, run.Results[0].Verdict)
+	assert.Contains(t, run.Results[0].Detail, "not run to its end: interrupted")
+	assert.Equal(t, spec.Skip, run.Results[1].Verdict)
+	assert.True(t, strings.HasPrefix(run.Results[1].Detail, "not run: "), run.Results[1].Detail)
+}
+
 func TestTargetDiesMidRun(t *testing.T) {
 	// The second of five cases, a robustness scenario, kills the target (its listener
 	// closes): it keeps its verdict (whether the server survives is what such a scenario

@@ -135,6 +135,16 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 			return usageErr(err)
 		}
 		quirks = q
+		var ids []string
+		for _, c := range conformance.Catalogue() {
+			ids = append(ids, c.ID)
+		}
+		for _, m := range conformance.HygieneMetas() {
+			ids = append(ids, m.ID)
+		}
+		for _, w := range quirks.Unmatched(quirksPath, ids) {
+			fmt.Fprintf(stderr, "forkproof check: warning: %s\n", w)
+		}
 	}
 	cases, err := conformance.Select(conformance.Catalogue(), run)
 	if err != nil {
