@@ -8,9 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/forkproof/forkproof/internal/proc"
 )
@@ -52,8 +55,9 @@ func build() (string, error) {
 	return binPath, errBin
 }
 
-// Main runs the tests, removes the built binary, and fails the run when a child process of
-// the test process outlives the tests (waiting up to 5s for children that are exiting).
+// Main runs the tests, removes the built binary, and fails the run when a child process, a
+// goroutine (go.uber.org/goleak) or a socket of the test process outlives the tests (waiting
+// up to 5s for what is still ending).
 func Main(m *testing.M) {
 	code := m.Run()
 	if dir != "" {
@@ -63,7 +67,36 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "testbin: child processes left behind: %v\n", kids)
 		code = 1
 	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "testbin: goroutines left behind: %v\n", err)
+			code = 1
+		}
+	}
+	if socks := waitNoSockets(5 * time.Second); len(socks) > 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "testbin: sockets left open: %v\n", socks)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// waitNoSockets polls until this process holds no socket, and returns the fds of those left
+// at the deadline.
+func waitNoSockets(d time.Duration) []string {
+	deadline := time.Now().Add(d)
+	for {
+		var socks []string
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if link, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(link, "socket:") {
+				socks = append(socks, fd.Name()+"→"+link)
+			}
+		}
+		if len(socks) == 0 || time.Now().After(deadline) {
+			return socks
+		}
+		time.Sleep(20 * time.Millisecond) // polling a state with a deadline
+	}
 }
 
 // Children lists the PIDs of the live (and zombie) children of this process; none when
