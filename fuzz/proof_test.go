@@ -94,6 +94,17 @@ func TestCampaignFindsPlantedCrash(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(outb), "REPRODUCED no-response") {
 		t.Fatalf("forkproof replay: %v\n%s", err, outb)
 	}
+	// Several files at once, with a count.
+	outb, err = exec.Command(testbin.Path(t), "replay", found.File, found.File, "-addr", addr).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(outb), "2 of 2 reproduced") {
+		t.Fatalf("forkproof replay of two files: %v\n%s", err, outb)
+	}
+	// Without a target it says which one it used: "not reproduced" there is no verdict on
+	// the user's server.
+	outb, err = exec.Command(testbin.Path(t), "replay", found.File).CombinedOutput()
+	if err != nil || !strings.Contains(string(outb), "target: the embedded reference server") {
+		t.Fatalf("forkproof replay without a target: %v\n%s", err, outb)
+	}
 }
 
 // The binary's campaign finds the same bug and exits 1, writing reproducers.

@@ -27,13 +27,16 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 	tf.register(fs)
 	timeout := fs.Duration("timeout", 2*time.Second, "wait for each response")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkproof replay FILE [-addr H:P [-pid N] | -target-cmd 'CMD {port}']")
+		fmt.Fprintln(stderr, "usage: forkproof replay FILE... [-addr H:P [-pid N] | -target-cmd 'CMD {port}']\n\n"+
+			"Re-sends saved reproducers (forkproof fuzz findings) to a target; without -addr or -target-cmd,\n"+
+			"to the embedded reference server, as the output says. Exit status: 0 none reproduced, 1 at\n"+
+			"least one reproduced, 2 bad usage, an unreadable file or an unreachable target.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	// The file may come before or after the flags.
-	var file string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		file, args = args[0], args[1:]
+	// Files may come before or after the flags.
+	var files []string
+	for len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		files, args = append(files, args[0]), args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,13 +44,8 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "forkproof replay: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	if file == "" {
+	files = append(files, fs.Args()...)
+	if len(files) == 0 {
 		fs.Usage()
 		return 2
 	}
@@ -55,10 +53,14 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkproof replay: %v\n", err)
 		return 2
 	}
-	repro, err := fuzz.ReadRepro(file)
-	if err != nil {
-		fmt.Fprintf(stderr, "forkproof replay: %v\n", err)
-		return 2
+	repros := make([]*fuzz.Repro, len(files))
+	for i, file := range files {
+		repro, err := fuzz.ReadRepro(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "forkproof replay: %v\n", err)
+			return 2
+		}
+		repros[i] = repro
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -68,16 +70,35 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer stop()
-	fmt.Fprintf(stdout, "replaying %s (%s) against %s\n  sent: %s\n  plan: %s\n", file, repro.Kind, target.Addr, repro.SendText, repro.Plan())
-	kind, detail, err := fuzz.Replay(target.Addr, repro, *timeout)
-	if err != nil {
-		fmt.Fprintf(stderr, "forkproof replay: %v\n", err)
-		return 2
+	switch {
+	case tf.addr != "":
+		fmt.Fprintf(stdout, "target: %s\n", target.Addr)
+	case tf.cmd != "":
+		fmt.Fprintf(stdout, "target: %s (%s)\n", target.Addr, target.Cmd)
+	default:
+		// Not reproducing against our own server says nothing about the user's.
+		fmt.Fprintf(stdout, "target: the embedded reference server at %s (no -addr or -target-cmd given)\n", target.Addr)
 	}
-	if kind == "" {
-		fmt.Fprintln(stdout, "not reproduced: the target handled it correctly")
-		return 0
+	reproduced := 0
+	for i, repro := range repros {
+		fmt.Fprintf(stdout, "replaying %s (%s)\n  sent: %s\n  plan: %s\n", files[i], repro.Kind, repro.SendText, repro.Plan())
+		kind, detail, err := fuzz.Replay(target.Addr, repro, *timeout)
+		if err != nil {
+			fmt.Fprintf(stderr, "forkproof replay: %s: %v\n", files[i], err)
+			return 2
+		}
+		if kind == "" {
+			fmt.Fprintln(stdout, "  not reproduced: the target handled it correctly")
+			continue
+		}
+		reproduced++
+		fmt.Fprintf(stdout, "  REPRODUCED %s: %s\n", kind, detail)
 	}
-	fmt.Fprintf(stdout, "REPRODUCED %s: %s\n", kind, detail)
-	return 1
+	if len(repros) > 1 {
+		fmt.Fprintf(stdout, "%d of %d reproduced\n", reproduced, len(repros))
+	}
+	if reproduced > 0 {
+		return 1
+	}
+	return 0
 }
