@@ -79,13 +79,18 @@ const peerReadWait = 2 * time.Second
 // instead of sleeping, so a server that answers (or closes) before the request is complete is
 // caught in the act: Premature says how, at which offset.
 func PartialSend(ctx context.Context, addr string, req Request, at []int, pause, timeout time.Duration) Exchange {
-	var e Exchange
 	c, err := Dial(ctx, addr)
 	if err != nil {
-		e.DialErr = err
-		return e
+		return Exchange{DialErr: err}
 	}
 	defer c.Close()
+	return PartialSendOn(c, req, at, pause, timeout)
+}
+
+// PartialSendOn is PartialSend on a connection already open (a kept-alive one, after earlier
+// exchanges): the transcript is the whole connection's.
+func PartialSendOn(c *Conn, req Request, at []int, pause, timeout time.Duration) Exchange {
+	var e Exchange
 	prev := 0
 	for _, cut := range append(append([]int(nil), at...), len(req.Bytes)) {
 		if cut <= prev || cut > len(req.Bytes) {

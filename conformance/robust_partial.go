@@ -108,40 +108,50 @@ func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter
 		first *Result
 		timed bool
 	)
-	clients.ForEach(ctx, len(jobs), robustPar, func(i int) {
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed {
-			return
-		}
-		j := jobs[i]
-		var e clients.Exchange
-		var why string
-		// A cutting that fails is tried once more before it is believed: on a loaded machine a
-		// pause can stretch past a server's timeout. A server with the bug fails both times.
-		for try := 0; try < 2; try++ {
-			e = clients.PartialSend(ctx, env.Target.Addr, j.req, j.at, splitPause, env.Timeout)
-			if !e.OK() {
-				why = exchangeSays(&e)
-			} else {
-				why = sameResponse(e.Responses[0], j.want)
+	// Each of robustPar lanes takes every robustPar-th cutting, in order, on one kept-alive
+	// connection while the server keeps it (each fresh connection costs a fork-per-connection
+	// server a process: hundreds of them cost as much as the whole catalogue). A cutting that
+	// does not get its response on the kept-alive connection is judged as before, on fresh
+	// connections, which decide the verdict.
+	clients.ForEach(ctx, robustPar, robustPar, func(lane int) {
+		var kept *clients.Conn
+		defer func() {
+			if kept != nil {
+				kept.Close()
 			}
-			if why == "" {
+		}()
+		for i := lane; i < len(jobs); i += robustPar {
+			mu.Lock()
+			failed := first != nil
+			mu.Unlock()
+			if failed || ctx.Err() != nil {
+				return
+			}
+			j := jobs[i]
+			if kept == nil {
+				kept, _ = clients.Dial(ctx, env.Target.Addr)
+			}
+			if kept != nil {
+				e := clients.PartialSendOn(kept, j.req, j.at, splitPause, env.Timeout)
+				if e.OK() && sameResponse(e.Responses[0], j.want) == "" {
+					if AnnouncesClose(e.Responses[0]) {
+						kept.Close()
+						kept = nil
+					}
+					continue
+				}
+				kept.Close()
+				kept = nil
+			}
+			if r, isTimed, ok := judgeCut(ctx, env, j.req, j.want, j.at); !ok {
+				mu.Lock()
+				if first == nil {
+					first, timed = &r, isTimed
+				}
+				mu.Unlock()
 				return
 			}
 		}
-		r := withWire(judged(spec.Fail, "%q cut at %v (pauses %v): %s; sent whole it got %d",
-			requestLine(j.req.Bytes), j.at, splitPause, why, j.want.StatusCode), &e)
-		mu.Lock()
-		if first == nil {
-			first = &r
-			// A 408 or a reset may come from a pause stretched past the server's timeout.
-			timed = e.Kind == clients.KindTimeout || e.Kind == clients.KindRST ||
-				(len(e.Responses) == 1 && e.Responses[0].StatusCode == 408) ||
-				is408(e.PrematureData) // a 408 sent during a pause stretched by a loaded machine
-		}
-		mu.Unlock()
 	})
 	if first != nil {
 		first.Timed = timed
@@ -151,6 +161,34 @@ func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter
 		return judged(spec.Skip, "interrupted: %v", err)
 	}
 	return judged(spec.Pass, "%d cuttings of %d requests all got the response of the whole request", len(jobs), len(reqs))
+}
+
+// judgeCut sends req cut at at on a fresh connection and compares the response with want: ok
+// when they agree, else the failing result and whether it may come from a pause stretched
+// past the server's timeout by a loaded machine.
+func judgeCut(ctx context.Context, env *Env, req clients.Request, want *wire.Response, at []int) (r Result, timed, ok bool) {
+	var e clients.Exchange
+	var why string
+	// A cutting that fails is tried once more before it is believed: on a loaded machine a
+	// pause can stretch past a server's timeout. A server with the bug fails both times.
+	for try := 0; try < 2; try++ {
+		e = clients.PartialSend(ctx, env.Target.Addr, req, at, splitPause, env.Timeout)
+		if !e.OK() {
+			why = exchangeSays(&e)
+		} else {
+			why = sameResponse(e.Responses[0], want)
+		}
+		if why == "" {
+			return Result{}, false, true
+		}
+	}
+	r = withWire(judged(spec.Fail, "%q cut at %v (pauses %v): %s; sent whole it got %d",
+		requestLine(req.Bytes), at, splitPause, why, want.StatusCode), &e)
+	// A 408 or a reset may come from a pause stretched past the server's timeout.
+	timed = e.Kind == clients.KindTimeout || e.Kind == clients.KindRST ||
+		(len(e.Responses) == 1 && e.Responses[0].StatusCode == 408) ||
+		is408(e.PrematureData) // a 408 sent during a pause stretched by a loaded machine
+	return r, timed, false
 }
 
 // firstLine returns the request line of a request, for details.
