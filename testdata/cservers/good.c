@@ -122,6 +122,7 @@ static long get_line(struct conn *c, long long deadline, char **line) {
 		char *p = c->buf + c->off;
 		size_t avail = c->len - c->off;
 		for (; chk < avail; chk++) {
+			if (p[chk] == '\0') return -400;
 			if (p[chk] == '\n' && (chk == 0 || p[chk - 1] != '\r')) return -400;
 			if (p[chk] == '\r' && chk + 1 == avail) break;
 			if (p[chk] == '\r' && p[chk + 1] != '\n') return -400;
