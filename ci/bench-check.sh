@@ -107,7 +107,7 @@ run() {
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 	SECS[$name]+="$secs " RCS[$name]+="$rc "
 	printf '  round %d %-11s %7.2fs  exit %d  %s\n' "$round" "$name" "$secs" "$rc" \
-		"$(grep -E '^[0-9]+ cases against' "$tmp/$name.$round.txt" | sed 's/ against [^:]*:/:/')" >&2
+		"$(grep -E '^[0-9]+ cases against' "$tmp/$name.$round.txt" | sed 's/ against [^ ]*:/:/')" >&2
 	case $rc in
 	0 | 1) ;;
 	*) sed 's/^/    /' "$tmp/$name.$round.txt" | tail -n 5 >&2 ;; # 2: could not judge the target
@@ -125,7 +125,7 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 
-printf '\n%-20s %9s %9s %7s  %-28s %s\n' "pair A / B" "A median" "B median" "A/B" goal "exit codes A | B"
+printf '\n%-20s %9s %9s %7s  %-33s %s\n' "pair A / B" "A median" "B median" "A/B" goal "exit codes A | B"
 for pair in "${pairs[@]}"; do
 	a=${pair%/*} b=${pair#*/}
 	ma=$(median <<<"${SECS[$a]}") mb=$(median <<<"${SECS[$b]}")
@@ -136,6 +136,6 @@ for pair in "${pairs[@]}"; do
 	*) goal="-" ;;
 	esac
 	awk -v p="$pair" -v a="$ma" -v b="$mb" -v g="$goal" -v ra="${RCS[$a]% }" -v rb="${RCS[$b]% }" \
-		'BEGIN {printf "%-20s %8.2fs %8.2fs %6.2fx  %-28s %s | %s\n", p, a, b, (b > 0 ? a / b : 0), g, ra, rb}'
+		'BEGIN {printf "%-20s %8.2fs %8.2fs %6.2fx  %-33s %s | %s\n", p, a, b, (b > 0 ? a / b : 0), g, ra, rb}'
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
