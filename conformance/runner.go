@@ -16,7 +16,9 @@ import (
 
 // Options tune Execute. Zero fields take the defaults.
 type Options struct {
-	Parallel int           // cases at once; default 8 (cases mostly wait on the network)
+	// Parallel is how many cases work at once; default 8. A case still running after Window
+	// is waiting (on the server's timeout, say) and lets another start, up to 8×Parallel.
+	Parallel int
 	Timeout  time.Duration // per response wait; default 5s
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
 	Retries  int           // re-runs of a timing-sensitive miss, window ×4 each; default 2, <0 none
@@ -120,7 +122,7 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	r.stop = stop
 	results := make([]Result, len(cases))
 	var mu sync.Mutex
-	schedule(cases, opt.Parallel, func(i int) {
+	schedule(cases, opt.Parallel, opt.Window, func(i int) {
 		if opt.OnStart != nil {
 			mu.Lock()
 			opt.OnStart(cases[i].Meta)
@@ -141,10 +143,17 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	return out
 }
 
-// schedule calls do(i) once for every case, parallel at a time: the Long cases first, on at
-// most half the slots, the Anytime ones on the rest (a slot whose queue is empty takes from
-// the other); then each Alone case by itself, then each Quiet case by itself.
-func schedule(cases []Case, parallel int, do func(i int)) {
+// waitingSlots is how many cases may run at once, as a multiple of Options.Parallel, when
+// most of them are only waiting (for a server's timeout, a slow client's bound).
+const waitingSlots = 8
+
+// schedule calls do(i) once for every case: the Long cases first, the Anytime ones alongside
+// them (Long cases hold at most half of the parallel slots while Anytime ones wait); then each
+// Alone case by itself, then each Quiet case by itself. parallel cases start at once; a case still running after stall
+// is waiting rather than working, and lets one more start, up to waitingSlots×parallel at
+// once: a server that makes many cases wait (for its timeout) costs the longest wait, not the
+// sum of the waits over parallel.
+func schedule(cases []Case, parallel int, stall time.Duration, do func(i int)) {
 	var long, anytime, alone, quiet []int
 	for i, c := range cases {
 		switch c.Schedule {
@@ -159,33 +168,51 @@ func schedule(cases []Case, parallel int, do func(i int)) {
 		}
 	}
 	var mu sync.Mutex
-	next := func(preferLong bool) (int, bool) {
+	longRunning, longSlots := 0, max(1, parallel/2)
+	// next takes a Long case while fewer than longSlots run, else an Anytime one; either
+	// queue, once empty, leaves the slot to the other.
+	next := func() (i int, isLong, ok bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		first, second := &anytime, &long
-		if preferLong {
+		if longRunning < longSlots {
 			first, second = second, first
 		}
 		for _, q := range []*[]int{first, second} {
 			if len(*q) > 0 {
-				i := (*q)[0]
-				*q = (*q)[1:]
-				return i, true
+				i, *q = (*q)[0], (*q)[1:]
+				isLong = q == &long
+				if isLong {
+					longRunning++
+				}
+				return i, isLong, true
 			}
 		}
-		return 0, false
+		return 0, false, false
 	}
-	slots := min(parallel, len(long)+len(anytime))
-	longSlots := max(1, parallel/2)
+	working := make(chan struct{}, parallel) // one token per case that is working, not waiting
+	slots := min(waitingSlots*parallel, len(long)+len(anytime))
 	var wg sync.WaitGroup
-	for s := range slots {
+	for range slots {
 		wg.Go(func() {
 			for {
-				i, ok := next(s < longSlots)
+				working <- struct{}{}
+				var once sync.Once
+				release := func() { once.Do(func() { <-working }) }
+				i, isLong, ok := next()
 				if !ok {
+					release()
 					return
 				}
+				t := time.AfterFunc(stall, release)
 				do(i)
+				t.Stop()
+				release()
+				if isLong {
+					mu.Lock()
+					longRunning--
+					mu.Unlock()
+				}
 			}
 		})
 	}

@@ -436,8 +436,30 @@ func TestScheduleOrder(t *testing.T) {
 	var order []string
 	mk := func(id string, s Schedule) Case { return Case{Meta: spec.Meta{ID: id}, Schedule: s} }
 	cases := []Case{mk("a1", Anytime), mk("q1", Quiet), mk("l1", Long), mk("x1", Alone), mk("a2", Anytime), mk("l2", Long), mk("x2", Alone), mk("q2", Quiet)}
-	schedule(cases, 1, func(i int) { order = append(order, cases[i].ID) })
+	schedule(cases, 1, time.Hour, func(i int) { order = append(order, cases[i].ID) })
 	assert.Equal(t, []string{"l1", "l2", "a1", "a2", "x1", "x2", "q1", "q2"}, order)
+}
+
+func TestScheduleOverlapsWaits(t *testing.T) {
+	// Cases that only wait let more start: 8 cases that each wait until all 8 have started
+	// finish with 2 parallel slots (a stall of 1ms marks them waiting). Without the overlap
+	// they would wait for one another until their deadline.
+	const n = 8
+	var started sync.WaitGroup
+	started.Add(n)
+	all := make(chan struct{})
+	go func() { started.Wait(); close(all) }()
+	var met atomic.Int32
+	cases := make([]Case, n)
+	schedule(cases, 2, time.Millisecond, func(i int) {
+		started.Done()
+		select {
+		case <-all:
+			met.Add(1)
+		case <-time.After(30 * time.Second):
+		}
+	})
+	assert.Equal(t, int32(n), met.Load(), "cases waiting on each other did not all run at once")
 }
 
 func TestScheduleAloneAndQuiet(t *testing.T) {
@@ -456,7 +478,7 @@ func TestScheduleAloneAndQuiet(t *testing.T) {
 		}
 	}
 	quietStarted, lateOther := false, ""
-	schedule(cases, 6, func(i int) {
+	schedule(cases, 6, time.Hour, func(i int) {
 		c := cases[i]
 		mu.Lock()
 		running++
