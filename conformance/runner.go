@@ -16,8 +16,9 @@ import (
 
 // Options tune Execute. Zero fields take the defaults.
 type Options struct {
-	// Parallel is how many cases work at once; default 8. A case still running after Window
-	// is waiting (on the server's timeout, say) and lets another start, up to 8×Parallel.
+	// Parallel is how many cases work at once; default 8. A case still running after a fifth
+	// of Window is waiting (for a close, on the server's timeout) rather than working, and
+	// lets another start, up to 8×Parallel.
 	Parallel int
 	Timeout  time.Duration // per response wait; default 5s
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
@@ -122,7 +123,7 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	r.stop = stop
 	results := make([]Result, len(cases))
 	var mu sync.Mutex
-	schedule(cases, opt.Parallel, opt.Window, func(i int) {
+	schedule(cases, opt.Parallel, opt.Window/5, func(i int) {
 		if opt.OnStart != nil {
 			mu.Lock()
 			opt.OnStart(cases[i].Meta)
