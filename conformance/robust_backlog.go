@@ -84,22 +84,25 @@ func runBacklog(ctx context.Context, env *Env) Result {
 	// handshakes it has no room to queue.
 	dialTimeout := max(250*time.Millisecond, env.Window)
 	var conns []*clients.Conn
+	var sendErrs []error
 	dropped, queued, backlog := 0, 0, 0
 	known := false
 	for len(conns)+dropped < backlogMaxConns && dropped == 0 && !(known && queued >= backlog) && ctx.Err() == nil {
 		cs, errs := clients.DialEach(ctx, env.Target.Addr, backlogBatch, dialTimeout)
+		var batch []*clients.Conn
 		for i, c := range cs {
 			if errs[i] != nil {
 				dropped++
 			} else {
-				conns = append(conns, c)
+				batch = append(batch, c)
 			}
 		}
+		// Each batch sends its requests at once: a server that defers accepting until data
+		// arrives (TCP_DEFER_ACCEPT) has the connection queued then, so the loop stops once
+		// the queue is full instead of dialling on to backlogMaxConns.
+		conns = append(conns, batch...)
+		sendErrs = append(sendErrs, clients.SendEach(batch, req)...)
 		queued, backlog, known = clients.ListenQueue(env.Target.Addr)
-	}
-	sendErrs := clients.SendEach(conns, req)
-	if q, b, ok := clients.ListenQueue(env.Target.Addr); ok {
-		queued, backlog, known = q, b, true // with the requests sent, deferred connections are queued too
 	}
 	st.resume()
 	ex := clients.ReadEach(ctx, conns, "GET", env.Timeout)
