@@ -89,7 +89,7 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
-	schedule(cases, opt.Parallel, opt.Window/5, func(i int) {
+	schedule(cases, opt.Parallel, maxSlots(target, opt.Parallel), opt.Window/5, func(i int) {
 		c := cases[i]
 		t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
 	})

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -18,7 +19,7 @@ import (
 type Options struct {
 	// Parallel is how many cases work at once; default 8. A case still running after a fifth
 	// of Window is waiting (for a close, on the server's timeout) rather than working, and
-	// lets another start, up to 8×Parallel.
+	// lets another start, up to 8×Parallel (no more than the target's listen backlog).
 	Parallel int
 	Timeout  time.Duration // per response wait; default 5s
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
@@ -123,7 +124,7 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	r.stop = stop
 	results := make([]Result, len(cases))
 	var mu sync.Mutex
-	schedule(cases, opt.Parallel, opt.Window/5, func(i int) {
+	schedule(cases, opt.Parallel, maxSlots(t, opt.Parallel), opt.Window/5, func(i int) {
 		if opt.OnStart != nil {
 			mu.Lock()
 			opt.OnStart(cases[i].Meta)
@@ -148,13 +149,27 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 // most of them are only waiting (for a server's timeout, a slow client's bound).
 const waitingSlots = 8
 
+// maxSlots is how many cases may run at once against t: waitingSlots×parallel, but no more
+// than the target's listen backlog holds (parallel at least), and parallel when the backlog
+// cannot be read (a target on another host). Beyond its backlog a server's new connections
+// wait for SYN retransmissions — seconds — and python's http.server has a backlog of 5.
+func maxSlots(t *Target, parallel int) int {
+	if t == nil {
+		return parallel
+	}
+	_, backlog, ok := clients.ListenQueue(t.Addr)
+	if !ok {
+		return parallel
+	}
+	return min(waitingSlots*parallel, max(parallel, backlog))
+}
+
 // schedule calls do(i) once for every case: the Long cases first, the Anytime ones alongside
 // them (Long cases hold at most half of the parallel slots while Anytime ones wait); then each
 // Alone case by itself, then each Quiet case by itself. parallel cases start at once; a case still running after stall
-// is waiting rather than working, and lets one more start, up to waitingSlots×parallel at
-// once: a server that makes many cases wait (for its timeout) costs the longest wait, not the
+// is waiting rather than working, and lets one more start, up to maxSlots at once: a server that makes many cases wait (for its timeout) costs the longest wait, not the
 // sum of the waits over parallel.
-func schedule(cases []Case, parallel int, stall time.Duration, do func(i int)) {
+func schedule(cases []Case, parallel, maxSlots int, stall time.Duration, do func(i int)) {
 	var long, anytime, alone, quiet []int
 	for i, c := range cases {
 		switch c.Schedule {
@@ -192,7 +207,7 @@ func schedule(cases []Case, parallel int, stall time.Duration, do func(i int)) {
 		return 0, false, false
 	}
 	working := make(chan struct{}, parallel) // one token per case that is working, not waiting
-	slots := min(waitingSlots*parallel, len(long)+len(anytime))
+	slots := min(max(parallel, maxSlots), len(long)+len(anytime))
 	var wg sync.WaitGroup
 	for range slots {
 		wg.Go(func() {

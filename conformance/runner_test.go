@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/forkproof/forkproof/internal/fakenet"
 
@@ -436,7 +437,7 @@ func TestScheduleOrder(t *testing.T) {
 	var order []string
 	mk := func(id string, s Schedule) Case { return Case{Meta: spec.Meta{ID: id}, Schedule: s} }
 	cases := []Case{mk("a1", Anytime), mk("q1", Quiet), mk("l1", Long), mk("x1", Alone), mk("a2", Anytime), mk("l2", Long), mk("x2", Alone), mk("q2", Quiet)}
-	schedule(cases, 1, time.Hour, func(i int) { order = append(order, cases[i].ID) })
+	schedule(cases, 1, 8, time.Hour, func(i int) { order = append(order, cases[i].ID) })
 	assert.Equal(t, []string{"l1", "l2", "a1", "a2", "x1", "x2", "q1", "q2"}, order)
 }
 
@@ -451,7 +452,7 @@ func TestScheduleOverlapsWaits(t *testing.T) {
 	go func() { started.Wait(); close(all) }()
 	var met atomic.Int32
 	cases := make([]Case, n)
-	schedule(cases, 2, time.Millisecond, func(i int) {
+	schedule(cases, 2, 16, time.Millisecond, func(i int) {
 		started.Done()
 		select {
 		case <-all:
@@ -478,7 +479,7 @@ func TestScheduleAloneAndQuiet(t *testing.T) {
 		}
 	}
 	quietStarted, lateOther := false, ""
-	schedule(cases, 6, time.Hour, func(i int) {
+	schedule(cases, 6, 48, time.Hour, func(i int) {
 		c := cases[i]
 		mu.Lock()
 		running++
@@ -706,4 +707,27 @@ func BenchmarkExecute300(b *testing.B) {
 			}
 		}
 	}
+}
+
+// listenBacklog listens on a loopback port with the given backlog and returns its address.
+func listenBacklog(t *testing.T, backlog int) string {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fd) })
+	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	require.NoError(t, unix.Listen(fd, backlog))
+	sa, err := unix.Getsockname(fd)
+	require.NoError(t, err)
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
+}
+
+func TestMaxSlotsFollowsTheBacklog(t *testing.T) {
+	// Waiting cases may open more connections than Parallel, but not more than the target's
+	// listen backlog holds (python's http.server has 5): beyond it connects wait for SYN
+	// retransmissions.
+	assert.Equal(t, 8, maxSlots(&Target{Addr: listenBacklog(t, 5)}, 8), "a backlog under parallel")
+	assert.Equal(t, 20, maxSlots(&Target{Addr: listenBacklog(t, 20)}, 8))
+	assert.Equal(t, 64, maxSlots(&Target{Addr: listenBacklog(t, 4096)}, 8), "at most 8×parallel")
+	assert.Equal(t, 8, maxSlots(&Target{Addr: "192.0.2.1:80"}, 8), "a backlog that cannot be read")
 }
