@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -135,7 +136,9 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 			bo.reset()
 			// Served even if SIGTERM came after the accept: drain is then already closed,
 			// and the engine answers what the client has sent, then closes.
-			h1.ServeConn(newFDConn(fd), cfg, drain)
+			connDrain, done := fairDrain(inheritedFD, drain)
+			h1.ServeConn(newFDConn(fd), cfg, connDrain)
+			done()
 		case acceptRetry, acceptAgain: // another process took it, or it was aborted
 		case acceptBackoff:
 			log.Warn("accept failed; backing off", "err", err)
@@ -146,6 +149,63 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 		}
 	}
 	return 0
+}
+
+// fairWait is how long a connection may wait in the listen queue, every worker busy, before a
+// worker ends its kept-alive connection to let it in; fairAge is how long a worker keeps a
+// connection before it gives way at all, so that a client's few requests on one connection
+// (a persistence check, a short pipeline) are never cut.
+const (
+	fairWait = 100 * time.Millisecond
+	fairAge  = time.Second
+)
+
+// fairDrain returns the drain channel for one connection of a prefork worker: closed when the
+// worker is told to drain, or when, the connection being older than fairAge, a new connection
+// has waited in the listen queue for fairWait (every worker is busy with a kept-alive
+// connection, and keeping this one would keep that client out: Apache's MaxKeepAliveRequests
+// and nginx's keepalive_requests bound the same thing). The engine then answers what this client has sent, with "Connection: close", and
+// closes. done stops the watch; the watcher ends within a poll interval on its own.
+func fairDrain(lfd int, drain <-chan struct{}) (<-chan struct{}, func()) {
+	out, stop := make(chan struct{}), make(chan struct{})
+	// No Go timer here: a timer would start the runtime's netpoller (an epoll fd and an
+	// eventfd) in a process that otherwise needs none; poll(2) does the waiting.
+	const every = 50 // ms between looks at the listen queue
+	go func() {
+		start := time.Now()
+		var since time.Time // when the listen queue was first seen non-empty
+		for {
+			select {
+			case <-drain:
+				close(out)
+				return
+			case <-stop:
+				return
+			default:
+			}
+			if time.Since(start) < fairAge {
+				unix.Poll(nil, every)
+				continue
+			}
+			fds := []unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}
+			n, err := unix.Poll(fds, every)
+			switch {
+			case err != nil && !errors.Is(err, unix.EINTR):
+				return // cannot watch: the worker drains only when told to
+			case n > 0 && fds[0].Revents&unix.POLLIN != 0:
+				if since.IsZero() {
+					since = time.Now()
+				} else if time.Since(since) >= fairWait {
+					close(out)
+					return
+				}
+				unix.Poll(nil, every) // the socket stays readable: look again later, not spin
+			default:
+				since = time.Time{}
+			}
+		}
+	}()
+	return out, func() { close(stop) }
 }
 
 // waiter waits for a listening socket to become readable or for a stop request.

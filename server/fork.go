@@ -63,6 +63,12 @@ func acceptOne(o *Options, s *supervisor, lfd int, pf procFaults, bo *backoff) a
 	switch res {
 	case acceptOK:
 		bo.reset()
+		if peerGone(nfd) {
+			// Reset or closed before sending a byte (a connect-and-reset flood): a process
+			// for it would serve nothing, and starve clients that are still there.
+			unix.Close(nfd)
+			return acceptRetry
+		}
 		pid, err := s.start(kindConn, nfd)
 		if !pf.leakFD {
 			unix.Close(nfd)

@@ -128,6 +128,22 @@ func accept(fd int) (int, acceptResult, error) {
 	return -1, acceptFatal, err
 }
 
+// peerGone reports whether a connection just accepted is already over: the client reset it,
+// or closed it without sending a byte. A connection with data pending, or none yet, is not.
+func peerGone(fd int) bool {
+	var b [1]byte
+	for {
+		n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err == nil:
+			return n == 0 // end of stream before any data
+		}
+		return errors.Is(err, unix.ECONNRESET)
+	}
+}
+
 // exhausted reports an error that says the process or the system is out of fds, buffers or
 // memory: retrying at once would only spin, waiting a little may help.
 func exhausted(err error) bool {
