@@ -33,7 +33,7 @@ func WithWindow(d time.Duration) Option { return func(c *config) { c.opt.Window 
 func WithRetries(n int) Option { return func(c *config) { c.opt.Retries = n } }
 
 // WithSlowBound sets how long a slow client may be held before the server is said to wait
-// too long (default 5s).
+// too long (default 6s).
 func WithSlowBound(d time.Duration) Option { return func(c *config) { c.opt.SlowBound = d } }
 
 // WithRun keeps only the cases selected by pattern, as Select does. Selecting with
@@ -93,7 +93,7 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 		c := cases[i]
 		t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
 	})
-	if why := r.goneAt; why != "" {
+	if why := r.goneAt; why != "" { // every case has returned: no lock needed
 		t.Errorf("conformance.Run: stopped early, the cases not run are skipped: %s", why)
 	}
 }

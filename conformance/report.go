@@ -226,7 +226,13 @@ type TextOptions struct {
 
 // IsTerminal reports whether f is a terminal (and NO_COLOR is unset): colour only then.
 func IsTerminal(f *os.File) bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	return os.Getenv("NO_COLOR") == "" && IsTTY(f)
+}
+
+// IsTTY reports whether f is a terminal that can redraw a line (not TERM=dumb), whatever
+// NO_COLOR says: the live progress line has no colour.
+func IsTTY(f *os.File) bool {
+	if os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
@@ -287,10 +293,6 @@ func readingOrder(results []Result) []Result {
 	}
 	return out
 }
-
-// folded reports whether a result is folded into a count (passes and skips) rather than
-// listed, when the report is not verbose.
-func folded(res Result) bool { return readingRank(res) >= 3 }
 
 // notRun is the reason clause of the skips a stopped run never ran.
 const notRun = "not run"

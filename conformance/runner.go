@@ -19,14 +19,18 @@ import (
 type Options struct {
 	// Parallel is how many cases work at once; default 8. A case still running after a fifth
 	// of Window is waiting (for a close, on the server's timeout) rather than working, and
-	// lets another start, up to 8×Parallel (no more than the target's listen backlog).
+	// lets another start, up to 8×Parallel and no more than the target's listen backlog
+	// (but Parallel at least); a target whose backlog cannot be read (on another host) gets
+	// Parallel. Two runs against one target at once are not coordinated: the backlog
+	// scenario pauses the target under the other run's cases.
 	Parallel int
 	Timeout  time.Duration // per response wait; default 5s
 	Window   time.Duration // how long "the server stays silent/open" is observed; default 250ms
 	Retries  int           // re-runs of a timing-sensitive miss, window ×4 each; default 2, <0 none
 	// SlowBound is how long a slow client may be held before the server is said to wait too
-	// long; default 5s, so that the slow-client scenarios, which overlap the rest of the run,
-	// do not make it longer (the reference server cuts slow clients off after 4s by default).
+	// long; default 6s, so that the slow-client scenarios, which overlap the rest of the run,
+	// do not make it much longer, and not 5s, a timeout many servers choose, which would be
+	// judged by milliseconds (the reference server cuts slow clients off after 4s by default).
 	// Servers that hold slow clients longer warn (a policy: no RFC sentence sets a timeout).
 	SlowBound time.Duration
 	OnResult  func(Result)    // called as each case finishes, one call at a time (progress output)
@@ -42,7 +46,7 @@ const (
 	DefaultTimeout   = 5 * time.Second
 	DefaultWindow    = 250 * time.Millisecond
 	DefaultRetries   = 2
-	DefaultSlowBound = 5 * time.Second
+	DefaultSlowBound = 6 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -96,8 +100,10 @@ func Catalogue() []Case {
 // case the target cannot serve (no PID, no echo or reflect endpoint, found by probing the
 // target once) is skipped, saying why. A non-pass verdict resting on an expired wait is re-run
 // with the window ×4 and the timeout ×2, up to Retries times, before it is believed; the
-// result keeps what the earlier runs saw. Cases are scheduled as their Schedule says (see
-// ExecuteRun). Cases not started when ctx ends are skipped.
+// result keeps what the earlier runs saw. A case that got no response within the whole
+// timeout is re-run only if the server is slow to answer another connection too: one that
+// answers it promptly was waiting, and is believed. Cases are scheduled as their Schedule
+// says (see ExecuteRun). Cases not started when ctx ends are skipped.
 func Execute(ctx context.Context, t *Target, cases []Case, opt Options) []Result {
 	return ExecuteRun(ctx, t, cases, opt).Results
 }
@@ -247,9 +253,11 @@ type runner struct {
 	// stop ends the run when the target is found gone (nil: the caller does not stop).
 	stop context.CancelCauseFunc
 
-	goneMu  sync.Mutex
+	pollMu  sync.Mutex      // one look at whether the target is gone at a time
+	goneMu  sync.Mutex      // guards goneAt
 	goneAt  string          // why the target is gone, once found
-	running map[string]bool // the cases running now, under goneMu
+	runMu   sync.Mutex      // guards running
+	running map[string]bool // the cases running now
 }
 
 func newRunner(t *Target, opt Options) *runner {
@@ -263,13 +271,16 @@ func newRunner(t *Target, opt Options) *runner {
 // run runs one case with its needs checked, retries applied and its Result completed.
 func (r *runner) run(ctx context.Context, c Case) Result {
 	start := time.Now()
-	r.goneMu.Lock()
+	// No case starts while the runner looks at whether the target is gone (about a second
+	// when it refuses connections): a case started then would only see the same refusals.
+	r.waitForLook()
+	r.runMu.Lock()
 	r.running[c.ID] = true
-	r.goneMu.Unlock()
+	r.runMu.Unlock()
 	defer func() {
-		r.goneMu.Lock()
+		r.runMu.Lock()
 		delete(r.running, c.ID)
-		r.goneMu.Unlock()
+		r.runMu.Unlock()
 	}()
 	res := r.runRetrying(ctx, c)
 	if res.ID == "" {
@@ -280,9 +291,9 @@ func (r *runner) run(ctx context.Context, c Case) Result {
 	}
 	if r.stop != nil && (res.Verdict != spec.Pass && res.Verdict != spec.Skip || strings.HasPrefix(res.Detail, "interrupted")) {
 		// A miss may be the target dying: if it now refuses connections, the run stops.
-		if why := r.gone(ctx, c.ID); why != "" {
+		if why, first := r.gone(ctx, c.ID); why != "" {
 			r.stop(errors.New(why))
-			res = diedDuring(res, why)
+			res = diedDuring(res, why, first)
 		} else if ctx.Err() != nil && res.Verdict != spec.Pass && !strings.HasPrefix(res.Detail, "not run") {
 			// Interrupted (^C): what the case saw as it was cut short is no finding.
 			res = Result{Meta: res.Meta, Verdict: spec.Skip, Wire: res.Wire, Attempts: res.Attempts,
@@ -293,19 +304,19 @@ func (r *runner) run(ctx context.Context, c Case) Result {
 	return res
 }
 
-// diedDuring is res of a case that was running when the target was found gone. A scenario
-// that judges whether the server survives (robustness: "a probe is served after the
-// resets") keeps its verdict, which is that very finding; a catalogue case asked something
-// else, so its miss is no finding of its own and it is not run to its end.
-func diedDuring(res Result, why string) Result {
-	if res.Category == spec.Robustness || res.Category == spec.Hygiene {
-		if res.Verdict != spec.Skip {
-			res.Detail += "; the target then stopped accepting connections"
-			return res
-		}
+// diedDuring is res of a case that was running when the target was found gone; first says
+// it is the case whose miss found it. A scenario that judges whether the server survives
+// (robustness: "a probe is served after the resets") and found the death keeps its verdict,
+// which is that very finding. Any other case — a catalogue case asked something else, and
+// a scenario merely running alongside did not cause what it saw — is not run to its end, and
+// named a suspect: its input may be what killed the server (the stop names them all).
+func diedDuring(res Result, why string, first bool) Result {
+	if first && (res.Category == spec.Robustness || res.Category == spec.Hygiene) && res.Verdict != spec.Skip {
+		res.Detail += "; the target then stopped accepting connections"
+		return res
 	}
 	return Result{Meta: res.Meta, Verdict: spec.Skip, Wire: res.Wire, Attempts: res.Attempts,
-		Detail: fmt.Sprintf("not run to its end: %s (the case was running then and saw: %s: %s)", why, res.Verdict, res.Detail)}
+		Detail: fmt.Sprintf("not run to its end: a suspect, running when %s; it saw: %s: %s", why, res.Verdict, res.Detail)}
 }
 
 func (r *runner) runRetrying(ctx context.Context, c Case) Result {
@@ -329,7 +340,7 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 			// The server never answered. If it answers another connection at once, it was
 			// waiting, not slow: a longer wait would only repeat the silence, at twice the cost.
 			if took, ok := r.answersPromptly(ctx, env); ok {
-				res.Detail += fmt.Sprintf(" (not re-run: a GET %s on another connection was answered in %v, so the server was not merely slow)",
+				res.Detail += fmt.Sprintf(" (not re-run: a GET %s on another connection was answered in %v, so the server was waiting, not slow; -timeout waits longer)",
 					r.t.RootPath(), took.Round(time.Millisecond))
 				break
 			}
@@ -357,8 +368,11 @@ func promptWithin(timeout time.Duration) time.Duration { return timeout / 10 }
 func (r *runner) answersPromptly(ctx context.Context, env *Env) (time.Duration, bool) {
 	start := time.Now()
 	limit := promptWithin(env.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, limit) // the connect too: a full backlog is not prompt
+	defer cancel()
 	req := "GET " + r.t.RootPath() + " HTTP/1.1\r\nHost: " + r.t.Addr + "\r\nConnection: close\r\n\r\n"
-	if _, err := roundTrip(ctx, r.t.Addr, req, "GET", limit); err != nil {
+	resp, err := roundTrip(ctx, r.t.Addr, req, "GET", limit)
+	if err != nil || resp.StatusCode >= 500 { // a 503 says the server is busy, not waiting
 		return 0, false
 	}
 	took := time.Since(start)
@@ -376,50 +390,64 @@ const goneAfter = time.Second
 // gone says why the target can no longer be tested — it refuses connections, and has done so
 // for goneAfter — or "" while it accepts them (or cannot be told). It is asked after a miss,
 // so a run against a target that died stops within about a second.
-func (r *runner) gone(ctx context.Context, seenBy string) string {
+// waitForLook returns once no look at whether the target is gone is under way.
+func (r *runner) waitForLook() {
+	r.pollMu.Lock()
+	//lint:ignore SA2001 the empty critical section is the point: it waits for a look to end
+	r.pollMu.Unlock()
+}
+
+func (r *runner) gone(ctx context.Context, seenBy string) (why string, first bool) {
+	r.pollMu.Lock()
+	defer r.pollMu.Unlock()
 	r.goneMu.Lock()
-	defer r.goneMu.Unlock()
-	if r.goneAt != "" {
-		return r.goneAt
+	why = r.goneAt
+	r.goneMu.Unlock()
+	if why != "" {
+		return why, false
 	}
 	if ctx.Err() != nil {
-		return "" // interrupted by the caller, not by the target
+		return "", false // interrupted by the caller, not by the target
 	}
 	deadline := time.Now().Add(goneAfter)
 	var err error
 	for {
 		err = dialOnce(ctx, r.t.Addr)
 		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
-			return "" // accepting, or not a refusal (a full backlog, say): not gone
+			return "", false // accepting, or not a refusal (a full backlog, say): not gone
 		}
 		if time.Now().After(deadline) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return ""
+			return "", false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	why := fmt.Sprintf("the target stopped accepting connections (%v for %v)", err, goneAfter)
+	why = fmt.Sprintf("the target stopped accepting connections (%v for %v)", err, goneAfter)
 	if r.t.Exited != nil {
 		if how := r.t.Exited(); how != "" {
 			why += "; its process " + how
 		}
 	}
+	r.runMu.Lock()
 	var others []string
 	for id := range r.running {
 		if id != seenBy {
 			others = append(others, id)
 		}
 	}
+	r.runMu.Unlock()
 	slices.Sort(others)
 	why += "; first seen by " + seenBy
 	if len(others) > 0 {
-		why += fmt.Sprintf(", with %s running", strings.Join(others, ", "))
+		why += fmt.Sprintf(", with %s running (suspects too)", strings.Join(others, ", "))
 	}
+	r.goneMu.Lock()
 	r.goneAt = why
-	return why
+	r.goneMu.Unlock()
+	return why, true
 }
 
 // dialOnce connects to addr and hangs up.

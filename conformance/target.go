@@ -77,7 +77,7 @@ func LaunchReference(ctx context.Context, args ...string) (*Target, func() error
 // ReferenceArgs are the flags the embedded reference server runs with, chosen so that a
 // whole check of it is short. Its header and body timeouts are shortened from the serve
 // defaults (4s) to 2s, so that the slow-client scenarios, which wait until the server cuts a
-// slow client off (up to -slow-bound, default 5s), end sooner. Its listen backlog is 64
+// slow client off (up to -slow-bound, default 6s), end sooner. Its listen backlog is 64
 // instead of 511, so that robust/backlog/1 overflows it with about a hundred connections
 // instead of five hundred, each of which costs the fork mode a process once it resumes. No
 // verdict depends on either: a server that cuts slow clients off within the bound passes

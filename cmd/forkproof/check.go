@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -97,7 +98,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
 	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
 	fs.BoolVar(&quiet, "q", false, "no progress on stderr (by default: a live status line on a terminal, a plain line every 5s elsewhere)")
-	fs.BoolVar(&short, "short", false, "quick profile for a pre-commit loop: leave out the scenarios whose cost is a fixed wait or a flood (slow clients, byte splits, resets, backlog, hygiene stress)")
+	fs.BoolVar(&short, "short", false, "quick profile for a pre-commit loop: leave out the scenarios whose cost is a fixed wait or a flood (slow clients, byte splits, resets, deep pipelines, concurrency, backlog, hygiene stress)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkproof check [-addr HOST:PORT [-pid N] | -target-cmd 'CMD {port}'] [-run PREFIX|REGEX] [-short]\n"+
 			"                       [-json FILE] [-junit FILE] [-html FILE] [-timeout D] [-parallel N] [-quirks FILE] [-v] [-q]\n\n"+
@@ -156,16 +157,17 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if len(cases) == 0 && !selectsHygiene(run) {
 		return usageErr(fmt.Errorf("-run %q selects no case (see 'forkproof spec')", run))
 	}
-	// Report files are created before the run, so a bad path costs nothing.
+	// Report files are created (as temporary files beside them) before the run, so a bad path
+	// costs nothing; a run that ends early leaves an earlier report in place.
 	outs := []reportOut{{"-json", jsonOut, nil}, {"-junit", junit, nil}, {"-html", htmlOut, nil}}
 	for i := range outs {
 		if outs[i].path == "" {
 			continue
 		}
-		f, err := os.Create(outs[i].path)
+		f, err := os.CreateTemp(filepath.Dir(outs[i].path), "."+filepath.Base(outs[i].path)+".*")
 		if err != nil {
 			closeOuts(outs)
-			return usageErr(fmt.Errorf("%s: %v", outs[i].flag, err))
+			return usageErr(fmt.Errorf("%s %s: %v", outs[i].flag, outs[i].path, err))
 		}
 		outs[i].f = f
 	}
@@ -224,7 +226,8 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	}
 	var progress *conformance.Progress
 	if !quiet {
-		progress = conformance.NewProgress(stderr, isTerminal(stderr), len(cases))
+		f, ok := stderr.(*os.File)
+		progress = conformance.NewProgress(stderr, ok && conformance.IsTTY(f), len(cases))
 		opts.OnStart, opts.OnResult = progress.Start, progress.Result
 	}
 	runRes := conformance.ExecuteRun(ctx, target, cases, opts)
@@ -291,25 +294,33 @@ type reportOut struct {
 	f          *os.File
 }
 
-// write writes one report into the file and closes it.
+// write writes one report into the temporary file and renames it to the report's path.
 func (o *reportOut) write(write func(io.Writer) error) error {
 	f := o.f
 	o.f = nil
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %v", o.path, err)
+	err := write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644) // CreateTemp makes it 0600; a report is for reading
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), o.path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("writing %s: %v", o.path, err)
 	}
 	return nil
 }
 
-// closeOuts closes the report files not written (an early exit).
+// closeOuts removes the temporary report files not written (an early exit).
 func closeOuts(outs []reportOut) {
 	for i := range outs {
 		if outs[i].f != nil {
 			outs[i].f.Close()
+			os.Remove(outs[i].f.Name())
 			outs[i].f = nil
 		}
 	}

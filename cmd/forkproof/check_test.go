@@ -330,6 +330,28 @@ func TestCheckBadReportPath(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "-json") || strings.Contains(errs, "listening") {
 		t.Errorf("exit %d, stderr %q; want 2 naming -json, before any target is launched", code, errs)
 	}
+	// A run that ends early (here: an unreachable target) leaves an earlier report alone and
+	// no temporary file behind.
+	dir := t.TempDir()
+	old := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(old, []byte("earlier report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if _, _, code := forkproof(t, "check", "-addr", addr, "-json", old); code != 2 {
+		t.Errorf("unreachable target: exit %d; want 2", code)
+	}
+	if b, _ := os.ReadFile(old); string(b) != "earlier report" {
+		t.Errorf("the earlier report became %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left in the report directory: %v", entries)
+	}
 }
 
 // -short leaves out the scenarios whose cost is a fixed wait or a flood, and shows progress on

@@ -85,6 +85,11 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		kind, detail, err := fuzz.Replay(target.Addr, repro, *timeout)
 		if err != nil {
 			fmt.Fprintf(stderr, "forkproof replay: %s: %v\n", files[i], err)
+			if reproduced > 0 {
+				// An earlier reproducer may have killed the target: what it showed stands.
+				fmt.Fprintf(stdout, "%d of %d reproduced before the target stopped answering\n", reproduced, len(repros))
+				return 1
+			}
 			return 2
 		}
 		if kind == "" {

@@ -76,7 +76,7 @@ func DefaultConfig() Config {
 		MaxHeaderBytes:  16 << 10,
 		MaxHeaderFields: 100,
 		MaxBody:         8 << 20,
-		// Header and body timeouts: under forkproof check's default slow bound (5s), so that
+		// Header and body timeouts: under forkproof check's default slow bound (6s), so that
 		// our own server, run with its defaults, passes the slow-client scenarios.
 		HeaderTimeout: 4 * time.Second,
 		IdleTimeout:   5 * time.Second,
