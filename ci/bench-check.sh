@@ -3,7 +3,7 @@
 # case, hygiene included; no -run unless a pair is about -run) against pairs of targets, the two
 # commands of a pair interleaved round by round so that noise from other work on the machine
 # hits both, and prints the median wall-clock seconds of each and their ratio:
-#   c-buggy / c-good      testdata/cservers/buggy.c vs good.c: the same C fork-per-connection
+#   c-buggy / c-good      testdata/cservers/cserver.c with and without -DPLANTED_BUGS: the same C fork-per-connection
 #                         server, with and without two planted bugs (a dropped pipelined
 #                         request, a hang on NUL); goal: ratio <= 1.5
 #   mini_httpd / nginx    two real servers of the interop matrix (testdata/interop/serve.sh)
@@ -78,7 +78,8 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 # Static, like ci/bench.sh: fork mode starts the binary once per connection.
 fp=$tmp/forkproof
 CGO_ENABLED=0 go build -o "$fp" ./cmd/forkproof
-for s in good buggy; do gcc -O2 -Wall -Wextra -o "$tmp/$s" "testdata/cservers/$s.c"; done
+gcc -O2 -Wall -Wextra -o "$tmp/good" testdata/cservers/cserver.c
+gcc -O2 -Wall -Wextra -DPLANTED_BUGS -o "$tmp/buggy" testdata/cservers/cserver.c
 
 # The pairs: name, then the forkproof arguments of its two commands (A is timed against B).
 pairs=(c-buggy/c-good mini_httpd/nginx default/catalogue fork/prefork)

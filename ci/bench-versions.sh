@@ -14,8 +14,8 @@ old=$1 new=$2
 shift 2
 tmp=$(mktemp -d /tmp/forkproof-versions.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -o "$tmp/c-good" testdata/cservers/good.c
-gcc -O2 -o "$tmp/c-buggy" testdata/cservers/buggy.c
+gcc -O2 -o "$tmp/c-good" testdata/cservers/cserver.c
+gcc -O2 -DPLANTED_BUGS -o "$tmp/c-buggy" testdata/cservers/cserver.c
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(nginx apache lighttpd busybox mini_httpd python go node c-good c-buggy default catalogue)
 printf '%-11s %9s %9s %7s  %s\n' target old new new/old 'summaries (old | new)'

@@ -63,14 +63,8 @@ func TestPreforkLetsWaitingClientsIn(t *testing.T) {
 	for served.Load() < 20 { // both workers busy with the hammering clients
 		time.Sleep(5 * time.Millisecond) // polling a counter, with the test's deadline
 	}
-	start := time.Now()
-	c := s.dial()
-	c.Write([]byte(get("/", true)))
-	r, err := readResponse(bufio.NewReader(c))
-	if err != nil || r.status != 200 {
-		t.Fatalf("a new client while two kept-alive clients hold both workers: %v, %+v; want 200", err, r)
-	}
-	t.Logf("new client served after %v while the others got %d responses", time.Since(start).Round(time.Millisecond), served.Load())
+	took := servedOnce(t, s, "a new client while two kept-alive clients hold both workers")
+	t.Logf("new client served after %v while the others got %d responses", took, served.Load())
 }
 
 // Fork mode does not start a process for a connection that is already gone when it is
@@ -102,12 +96,20 @@ func TestForkSkipsDeadConnections(t *testing.T) {
 	for resets.Load() < 200 {
 		time.Sleep(5 * time.Millisecond) // polling a counter, with the test's deadline
 	}
+	took := servedOnce(t, s, "a client during a connect-and-reset flood")
+	t.Logf("client served after %v during a flood of %d resets", took, resets.Load())
+}
+
+// servedOnce sends GET / on a new connection, fails the test unless it gets 200 (within the
+// connection's deadline), and says how long that took.
+func servedOnce(t *testing.T, s *testServer, who string) time.Duration {
+	t.Helper()
 	start := time.Now()
 	c := s.dial()
 	c.Write([]byte(get("/", true)))
 	r, err := readResponse(bufio.NewReader(c))
 	if err != nil || r.status != 200 {
-		t.Fatalf("a client during a connect-and-reset flood: %v, %+v; want 200", err, r)
+		t.Fatalf("%s: %v, %+v; want 200", who, err, r)
 	}
-	t.Logf("client served after %v during a flood of %d resets", time.Since(start).Round(time.Millisecond), resets.Load())
+	return time.Since(start).Round(time.Millisecond)
 }

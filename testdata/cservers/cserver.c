@@ -1,8 +1,11 @@
-/* buggy.c: good.c with two planted bugs (search for PLANTED BUG; `diff good.c buggy.c` shows
- * nothing else), the buggy half of a pair used to time forkproof (ci/bench-check.sh): a check
- * of it must not take much longer than one of good.c although it hangs and drops requests.
+/* cserver.c: a small fork-per-connection HTTP/1.1 server, used to time forkproof
+ * (ci/bench-check.sh) against a correct server and, built with -DPLANTED_BUGS, against the
+ * same server with two planted bugs (search for PLANTED BUG): a pipelined request is dropped,
+ * a NUL byte in a request head hangs the connection. A check of the buggy one must not take
+ * much longer than one of the correct one.
  *
- *   gcc -O2 -Wall -Wextra -o buggy buggy.c && ./buggy PORT    (listens on 127.0.0.1:PORT)
+ *   gcc -O2 -Wall -Wextra -o good cserver.c && ./good PORT    (listens on 127.0.0.1:PORT)
+ *   gcc -O2 -Wall -Wextra -DPLANTED_BUGS -o buggy cserver.c
  *
  * GET|HEAD / -> "hello\n"; POST|PUT /echo -> the request body (Content-Length or chunked);
  * GET|HEAD /status/N -> status N (200..599); OPTIONS -> 204 with Allow; other paths 404,
@@ -85,6 +88,10 @@ static int send_all(int fd, const char *p, size_t n) {
 	return 0;
 }
 
+/* read_head waits for a whole request head at buf+off and returns its length (through the
+ * empty line); 0 for a connection to close quietly (EOF or idle timeout before a request);
+ * -status for a request to refuse. Empty lines before a request line are skipped. */
+#ifdef PLANTED_BUGS
 /* PLANTED BUG (b), its helper: stop reading, never answer, hold the connection open until
  * the client goes away. */
 static void hang(struct conn *c) {
@@ -93,10 +100,8 @@ static void hang(struct conn *c) {
 	close(c->fd);
 	_exit(0);
 }
+#endif
 
-/* read_head waits for a whole request head at buf+off and returns its length (through the
- * empty line); 0 for a connection to close quietly (EOF or idle timeout before a request);
- * -status for a request to refuse. Empty lines before a request line are skipped. */
 static long read_head(struct conn *c) {
 	long long deadline = now_ms() + IDLE_MS;
 	size_t chk = 0; /* bytes at buf+off already checked */
@@ -110,7 +115,11 @@ static long read_head(struct conn *c) {
 		}
 		for (; started && chk < avail && chk < HEAD_MAX; chk++) {
 			char ch = p[chk];
-			if (ch == '\0') hang(c); /* PLANTED BUG (b): a NUL byte hangs the connection (good.c: 400) */
+#ifdef PLANTED_BUGS
+			if (ch == '\0') hang(c); /* PLANTED BUG (b): a NUL byte hangs the connection */
+#else
+			if (ch == '\0') return -400; /* never valid in a head */
+#endif
 			if (ch == '\n' && (chk == 0 || p[chk - 1] != '\r')) return -400; /* bare LF */
 			if (ch == '\r' && chk + 1 == avail) break;                         /* LF may follow */
 			if (ch == '\r' && p[chk + 1] != '\n') return -400;                 /* bare CR */
@@ -507,9 +516,11 @@ static void serve(int fd) {
 			break;
 		}
 		if (!handle(&c, &r)) break;
+#ifdef PLANTED_BUGS
 		/* PLANTED BUG (a): like a server that reads each request with one recv(), forget what
-		 * arrived after this request, so a pipelined request is never answered (good.c keeps it). */
+		 * arrived after this request, so a pipelined request is never answered. */
 		c.off = c.len;
+#endif
 	}
 	finish(&c);
 }
