@@ -95,7 +95,14 @@ func TestOutcomeMatching(t *testing.T) {
 		{"/garbage", []spec.Outcome{outcome(200, spec.EndAny)}, spec.Fail, "got: ill-framed response (rule content-length "},
 	} {
 		c := exchangeCase("t/match", spec.MUST, tt.path, tt.outcomes...)
-		res := runCase(t, f.target(), c, quickOpts)
+		// A row that wants a pass may have to wait out a busy machine: its timing misses
+		// are re-run with longer windows, as the runner does by default. A row that wants a
+		// miss keeps one short window, whose length its detail names.
+		opt := quickOpts
+		if tt.verdict == spec.Pass {
+			opt.Retries = 2
+		}
+		res := runCase(t, f.target(), c, opt)
 		if res.Verdict != tt.verdict {
 			t.Errorf("For %s %v: verdict = %s; want %s (detail %q)", tt.path, c.OutcomeNames(), res.Verdict, tt.verdict, res.Detail)
 		}
@@ -177,7 +184,9 @@ func TestClosedEarly(t *testing.T) {
 	} {
 		c := spec.Case{Meta: spec.Meta{ID: "t/closed-early", Level: spec.MUST},
 			Steps: []spec.Step{{Send: tt.send}, {Expect: &spec.Expect{Any: []spec.Outcome{two}}}}}
-		if res := runCase(t, f.target(), c, quickOpts); res.Verdict != tt.want {
+		opt := quickOpts
+		opt.Retries = 2 // a close seen late on a busy machine is re-run, not a wrong verdict
+		if res := runCase(t, f.target(), c, opt); res.Verdict != tt.want {
 			t.Errorf("%s: verdict = %s (%q); want %s", tt.name, res.Verdict, res.Detail, tt.want)
 		}
 	}

@@ -3,6 +3,7 @@
 package testbin
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,6 +60,11 @@ func build() (string, error) {
 // goroutine (go.uber.org/goleak) or a socket of the test process outlives the tests (waiting
 // up to 5s for what is still ending).
 func Main(m *testing.M) {
+	// A rapid failure prints its seed (-rapid.seed reproduces it) rather than writing a
+	// record under testdata/rapid in the repository; -rapid.nofailfile=false brings it back.
+	if f := flag.Lookup("rapid.nofailfile"); f != nil {
+		f.Value.Set("true")
+	}
 	code := m.Run()
 	if dir != "" {
 		os.RemoveAll(dir)
