@@ -20,7 +20,7 @@ func hygieneCases() []Case {
 		scenario(hygieneMeta("hygiene/lingering-children", "children of closed and reset connections exit",
 			"Once every client connection has closed — cleanly or by reset — the children that served them must exit; the number of live children comes back to the baseline (a prefork pool keeps its size and is not a leak).",
 			hygienePolicy,
-			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count", stressSettle),
+			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count (%v more at a time, up to %v, while their number still falls)", stressSettle, stressSettle, maxSettles*stressSettle),
 			fmt.Sprintf("children still alive, but %d more connections one at a time leave fewer than %d new children alive (a pool)", poolProbeConns, poolGrowthLimit)),
 			pid, runLingering),
 		scenario(hygieneMeta("hygiene/idle-cpu", "no process of the target burns CPU when no client is connected",
