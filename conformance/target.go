@@ -126,9 +126,11 @@ type process struct {
 	readEnd chan struct{} // closed when the stderr reader is done
 	exited  chan struct{} // closed when Wait returned
 	waitErr error
-	lines   chan string // stderr lines, for the "listening on" handshake; never blocks the reader
-	once    sync.Once
-	stopErr error
+	// listening receives the first stderr line saying "listening on", once (buffered: the
+	// reader never blocks on it and never drops it, however much the target said before).
+	listening chan string
+	once      sync.Once
+	stopErr   error
 }
 
 // splitAssignments peels the leading NAME=value words off argv, as sh does for a simple command.
@@ -166,12 +168,12 @@ func start(argv, env []string) (*process, error) {
 	}
 	w.Close()
 	p := &process{
-		cmd:     cmd,
-		stderr:  newRingBuffer(stderrKeep),
-		pipe:    r,
-		readEnd: make(chan struct{}),
-		exited:  make(chan struct{}),
-		lines:   make(chan string, 16),
+		cmd:       cmd,
+		stderr:    newRingBuffer(stderrKeep),
+		pipe:      r,
+		readEnd:   make(chan struct{}),
+		exited:    make(chan struct{}),
+		listening: make(chan string, 1),
 	}
 	go p.readStderr()
 	go func() {
@@ -185,12 +187,13 @@ func (p *process) readStderr() {
 	defer close(p.readEnd)
 	sc := bufio.NewScanner(p.pipe)
 	sc.Buffer(make([]byte, 4096), 1<<20)
+	seen := false
 	for sc.Scan() {
 		line := sc.Text()
 		p.stderr.Write([]byte(line + "\n"))
-		select {
-		case p.lines <- line:
-		default: // nobody is waiting for lines any more
+		if !seen && strings.Contains(line, "listening on ") {
+			seen = true
+			p.listening <- line // the only send on a channel of one: never blocks
 		}
 	}
 	// A line longer than the scanner's limit: keep draining so the target never blocks.
@@ -260,22 +263,27 @@ func (p *process) waitAccepting(ctx context.Context, addr string) error {
 func (p *process) waitListening(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
-	for {
-		select {
-		case line := <-p.lines:
-			if i := strings.Index(line, "listening on "); i >= 0 {
-				addr := strings.TrimSpace(line[i+len("listening on "):])
-				if _, _, err := net.SplitHostPort(addr); err != nil {
-					return "", fmt.Errorf("unreadable address in %q: %v", line, err)
-				}
-				return addr, nil
-			}
-		case <-p.exited:
-			p.drainStderr()
-			return "", fmt.Errorf("exited before listening: %s", p.exitStatus())
-		case <-ctx.Done():
-			return "", fmt.Errorf(`no "listening on HOST:PORT" line within %v`, StartTimeout)
+	parse := func(line string) (string, error) {
+		i := strings.Index(line, "listening on ")
+		addr := strings.TrimSpace(line[i+len("listening on "):])
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return "", fmt.Errorf("unreadable address in %q: %v", line, err)
 		}
+		return addr, nil
+	}
+	select {
+	case line := <-p.listening:
+		return parse(line)
+	case <-p.exited:
+		p.drainStderr()
+		return "", fmt.Errorf("exited before listening: %s", p.exitStatus())
+	case <-ctx.Done():
+		select { // the line and the deadline may have come together
+		case line := <-p.listening:
+			return parse(line)
+		default:
+		}
+		return "", fmt.Errorf(`no "listening on HOST:PORT" line within %v`, StartTimeout)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -403,5 +404,30 @@ func TestRingBufferKeepsTail(t *testing.T) {
 	b.Write([]byte("789ab"))
 	if got, want := b.String(), "[… 4 earlier bytes dropped]\n456789ab"; got != want {
 		t.Errorf("ring = %q; want %q", got, want)
+	}
+}
+
+// A reference binary that says a lot before "listening on" is still heard: the line used to
+// be dropped once 16 earlier lines filled a buffer, and the launch timed out with the line in
+// the stderr it quoted.
+func TestLaunchBinaryHearsListeningAfterNoise(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	script := filepath.Join(t.TempDir(), "noisy")
+	body := "#!/bin/sh\ni=0\nwhile [ $i -lt 100 ]; do echo \"noise $i\" >&2; i=$((i+1)); done\n" +
+		"echo \"listening on " + ln.Addr().String() + "\" >&2\nexec sleep 30\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tg, stop, err := LaunchBinary(t.Context(), script)
+	if err != nil {
+		t.Fatalf("LaunchBinary: %v", err)
+	}
+	defer stop()
+	if tg.Addr != ln.Addr().String() {
+		t.Errorf("address %q; want %q", tg.Addr, ln.Addr())
 	}
 }
