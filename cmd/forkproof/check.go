@@ -90,7 +90,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.DurationVar(&timeout, "timeout", conformance.DefaultTimeout, "how long to wait for each response")
 	fs.DurationVar(&window, "window", conformance.DefaultWindow, "how long to watch that a server waits (stays silent/open)")
 	fs.DurationVar(&slowBound, "slow-bound", conformance.DefaultSlowBound, "how long a slow client (slowloris, slow body) may be held before the server is said to wait too long")
-	fs.IntVar(&retries, "retries", conformance.DefaultRetries, "re-runs, with longer waits, of a verdict resting on a timed observation (0: none)")
+	fs.IntVar(&retries, "retries", conformance.DefaultRetries, "re-runs, with longer waits, of a verdict resting on an expired wait (0: none); a case the server never answered is re-run only if it is slow to answer another connection too")
 	fs.StringVar(&path, "path", "/", "the 2xx `resource` to fetch where cases request / (for a server whose / is not a 2xx resource)")
 	fs.IntVar(&parallel, "parallel", conformance.DefaultParallel, "cases run at once (a case that only waits lets another start, up to 8× this, within the target's listen backlog)")
 	fs.StringVar(&quirksPath, "quirks", "", "`FILE` of expected failures: lines 'ID-or-prefix reason…', # comments")
