@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
 )
@@ -52,8 +53,8 @@ func WithCases(cs ...Case) Option {
 //		conformance.Run(t, &conformance.Target{Addr: addr})
 //	}
 //
-// A fail is t.Errorf with the detail and the wire transcript; warn and info are logged; skip
-// is t.Skip. Subtests run concurrently, WithParallel at a time, scheduled as Execute schedules
+// A fail is t.Errorf with the detail and the wire transcript (each side cut at 2 KiB); warn
+// and info are logged on one line each, without transcripts; skip is t.Skip. Subtests run concurrently, WithParallel at a time, scheduled as Execute schedules
 // them; they are started from a pool of goroutines rather than with t.Parallel, so the bound is
 // ours and not go test's -parallel (which defaults to GOMAXPROCS, far too few for cases that
 // mostly wait on the network). A target that stops accepting connections midway stops the run
@@ -109,7 +110,9 @@ func report(t *testing.T, res Result) {
 	case spec.Skip:
 		t.Skip(res.Detail)
 	case spec.Warn, spec.Info:
-		t.Logf("%s: %s\n%s", res.Verdict, describe(res), transcript(res.Wire))
+		// One line: a passing test run against a real server warns on dozens of cases, and
+		// their transcripts would bury the failures (the CLI's -json keeps them all).
+		t.Logf("%s: %s: %s", res.Verdict, res.Title, res.Detail)
 	default:
 		t.Errorf("%s: %s\n%s", res.Verdict, describe(res), transcript(res.Wire))
 	}
@@ -132,9 +135,25 @@ func describe(res Result) string {
 	return b.String()
 }
 
+// transcriptMax bounds each side of a transcript in a test log; the CLI's -json report keeps
+// them whole.
+const transcriptMax = 2048
+
 func transcript(w *Wire) string {
 	if w == nil {
 		return ""
 	}
-	return fmt.Sprintf("sent:     %s\nreceived: %s", w.Sent, w.Received)
+	return fmt.Sprintf("sent:     %s\nreceived: %s", clip(w.Sent), clip(w.Received))
+}
+
+// clip cuts s to transcriptMax bytes (at a rune boundary), saying how much was left out.
+func clip(s string) string {
+	if len(s) <= transcriptMax {
+		return s
+	}
+	cut := transcriptMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes; forkproof check -json keeps them)", s[:cut], len(s)-cut)
 }

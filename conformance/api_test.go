@@ -2,12 +2,14 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/internal/fakenet"
 	"github.com/forkproof/forkproof/spec"
@@ -115,5 +117,17 @@ func TestRunAPIDead(t *testing.T) {
 	out, ok := runChild(t, "^TestRunAPIDeadChild$")
 	if ok || !strings.Contains(out, "does not answer HTTP") || strings.Contains(out, "TestRunAPIDeadChild/") {
 		t.Errorf("child output:\n%s\nwant one failure saying the target does not answer HTTP, and no subtests", out)
+	}
+}
+
+func TestTranscriptClipped(t *testing.T) {
+	short := "GET / HTTP/1.1\\r\\n"
+	if got := clip(short); got != short {
+		t.Errorf("clip(short) = %q", got)
+	}
+	long := strings.Repeat("é", transcriptMax) // 2 bytes a rune: the cut falls inside one
+	got := clip(long)
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, fmt.Sprintf("… (%d more bytes; forkproof check -json keeps them)", transcriptMax)) {
+		t.Errorf("clip(long) ends %q", got[max(0, len(got)-80):])
 	}
 }
