@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -110,8 +111,10 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 	}
 	defer w.close()
 	drain := make(chan struct{})
-	// drain is closed before the wake-up: the main loop checks drain when it wakes.
-	watchDrainSignals(drain, w.stop)
+	fair := newFairness(inheritedFD)
+	// drain is closed before the wake-up: the main loop checks drain when it wakes; the
+	// connection being served, if any, is drained at once.
+	watchDrainSignals(drain, func() { w.stop(); fair.drainNow() })
 	stopped := func() bool {
 		select {
 		case <-drain:
@@ -136,9 +139,8 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 			bo.reset()
 			// Served even if SIGTERM came after the accept: drain is then already closed,
 			// and the engine answers what the client has sent, then closes.
-			connDrain, done := fairDrain(inheritedFD, drain)
-			h1.ServeConn(newFDConn(fd), cfg, connDrain)
-			done()
+			h1.ServeConn(newFDConn(fd), cfg, fair.begin(drain))
+			fair.end()
 		case acceptRetry, acceptAgain: // another process took it, or it was aborted
 		case acceptBackoff:
 			log.Warn("accept failed; backing off", "err", err)
@@ -154,58 +156,125 @@ func worker(cfg *h1.Config, log *slog.Logger) int {
 // fairWait is how long a connection may wait in the listen queue, every worker busy, before a
 // worker ends its kept-alive connection to let it in; fairAge is how long a worker keeps a
 // connection before it gives way at all, so that a client's few requests on one connection
-// (a persistence check, a short pipeline) are never cut.
+// (a persistence check, a short pipeline) are never cut. See fairness.
 const (
 	fairWait = 100 * time.Millisecond
 	fairAge  = time.Second
 )
 
-// fairDrain returns the drain channel for one connection of a prefork worker: closed when the
-// worker is told to drain, or when, the connection being older than fairAge, a new connection
-// has waited in the listen queue for fairWait (every worker is busy with a kept-alive
-// connection, and keeping this one would keep that client out: Apache's MaxKeepAliveRequests
-// and nginx's keepalive_requests bound the same thing). The engine then answers what this client has sent, with "Connection: close", and
-// closes. done stops the watch; the watcher ends within a poll interval on its own.
-func fairDrain(lfd int, drain <-chan struct{}) (<-chan struct{}, func()) {
-	out, stop := make(chan struct{}), make(chan struct{})
-	// No Go timer here: a timer would start the runtime's netpoller (an epoll fd and an
-	// eventfd) in a process that otherwise needs none; poll(2) does the waiting.
-	const every = 50 // ms between looks at the listen queue
-	go func() {
-		start := time.Now()
-		var since time.Time // when the listen queue was first seen non-empty
-		for {
-			select {
-			case <-drain:
-				close(out)
-				return
-			case <-stop:
-				return
-			default:
-			}
-			if time.Since(start) < fairAge {
-				unix.Poll(nil, every)
-				continue
-			}
-			fds := []unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}
-			n, err := unix.Poll(fds, every)
-			switch {
-			case err != nil && !errors.Is(err, unix.EINTR):
-				return // cannot watch: the worker drains only when told to
-			case n > 0 && fds[0].Revents&unix.POLLIN != 0:
-				if since.IsZero() {
-					since = time.Now()
-				} else if time.Since(since) >= fairWait {
-					close(out)
-					return
+// fairness drains a prefork worker's connection, once it is older than fairAge, when a new
+// connection has waited in the listen queue for fairWait (every worker is busy with a
+// kept-alive connection, and keeping this one would keep that client out: Apache's
+// MaxKeepAliveRequests and nginx's keepalive_requests bound the same thing). The engine then
+// answers what the client has sent, with "Connection: close", and closes. One watcher per
+// worker, started with its first connection; between connections it sleeps on a channel, and
+// a connection younger than fairAge costs it one poll(2) sleep, not a goroutine or a thread.
+type fairness struct {
+	lfd  int
+	wake chan struct{} // a connection began: the watcher may have something to watch
+
+	mu       sync.Mutex
+	out      chan struct{} // the current connection's drain channel, nil between connections
+	start    time.Time     // when the current connection began
+	draining bool          // the worker is told to drain: every connection drains at once
+	watching bool
+}
+
+func newFairness(lfd int) *fairness {
+	return &fairness{lfd: lfd, wake: make(chan struct{}, 1)}
+}
+
+// begin returns the drain channel of a connection starting now; drain is the worker's.
+func (f *fairness) begin(drain <-chan struct{}) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.out, f.start = make(chan struct{}), time.Now()
+	select {
+	case <-drain:
+		f.draining = true
+	default:
+	}
+	if f.draining {
+		close(f.out)
+		return f.out
+	}
+	if !f.watching {
+		f.watching = true
+		go f.watch()
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+	return f.out
+}
+
+// end says the current connection is over.
+func (f *fairness) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.out = nil
+}
+
+// drainNow drains the current connection and every later one (a drain signal).
+func (f *fairness) drainNow() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.draining = true
+	f.closeLocked()
+}
+
+func (f *fairness) closeLocked() {
+	if f.out != nil {
+		select {
+		case <-f.out:
+		default:
+			close(f.out)
+		}
+	}
+}
+
+// watch looks at the listen queue while the current connection is older than fairAge. No Go
+// timer here: a timer would start the runtime's netpoller (an epoll fd and an eventfd) in a
+// process that otherwise needs none; poll(2) does the waiting.
+func (f *fairness) watch() {
+	const every = 50 * time.Millisecond // between looks at the listen queue
+	var since time.Time                 // when the listen queue was first seen non-empty
+	for {
+		f.mu.Lock()
+		out, age := f.out, time.Since(f.start)
+		f.mu.Unlock()
+		if out == nil {
+			since = time.Time{}
+			<-f.wake // nothing to watch until a connection begins
+			continue
+		}
+		if age < fairAge {
+			since = time.Time{}
+			unix.Poll(nil, int(min(fairAge-age, every)/time.Millisecond)+1)
+			continue
+		}
+		fds := []unix.PollFd{{Fd: int32(f.lfd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(every/time.Millisecond))
+		switch {
+		case err != nil && !errors.Is(err, unix.EINTR):
+			return // cannot watch: the worker drains only when told to
+		case n > 0 && fds[0].Revents&unix.POLLIN != 0:
+			if since.IsZero() {
+				since = time.Now()
+			} else if time.Since(since) >= fairWait {
+				f.mu.Lock()
+				if f.out == out {
+					f.closeLocked()
 				}
-				unix.Poll(nil, every) // the socket stays readable: look again later, not spin
-			default:
+				f.mu.Unlock()
 				since = time.Time{}
 			}
+			unix.Poll(nil, int(every/time.Millisecond)) // the socket stays readable: look again later, not spin
+		default:
+			since = time.Time{}
 		}
-	}()
-	return out, func() { close(stop) }
+	}
 }
 
 // waiter waits for a listening socket to become readable or for a stop request.

@@ -9,41 +9,65 @@ import (
 	"time"
 )
 
-// hammer keeps a kept-alive connection busy with back-to-back requests until stop, redialling
-// whenever the server ends the connection, and counts the responses.
-func hammer(t *testing.T, s *testServer, stop <-chan struct{}, served *atomic.Int64) {
+// loadUntil runs n goroutines, each calling once in a loop until the returned stop is called
+// (which waits for them).
+func loadUntil(n int, once func(stop <-chan struct{})) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				once(quit)
+			}
+		})
+	}
+	return func() { close(quit); wg.Wait() }
+}
+
+// waitCount polls a counter until it reaches n, failing the test after 30s.
+func waitCount(t *testing.T, c *atomic.Int64, n int64, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d %s within 30s; want %d", c.Load(), what, n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a counter, with the deadline above
+	}
+}
+
+// hammer is one kept-alive connection sending requests back to back until stop, or until the
+// server ends it; it counts the responses.
+func hammer(s *testServer, stop <-chan struct{}, served *atomic.Int64) {
+	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
 	for {
 		select {
 		case <-stop:
 			return
 		default:
 		}
-		c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+		if _, err := c.Write([]byte(get("/", false))); err != nil {
+			return
+		}
+		r, err := readResponse(br)
 		if err != nil {
-			continue
+			return
 		}
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-		br := bufio.NewReader(c)
-		for {
-			select {
-			case <-stop:
-				c.Close()
-				return
-			default:
-			}
-			if _, err := c.Write([]byte(get("/", false))); err != nil {
-				break
-			}
-			r, err := readResponse(br)
-			if err != nil {
-				break
-			}
-			served.Add(1)
-			if r.header["connection"] == "close" {
-				break
-			}
+		served.Add(1)
+		if r.header["connection"] == "close" {
+			return
 		}
-		c.Close()
 	}
 }
 
@@ -53,16 +77,10 @@ func hammer(t *testing.T, s *testServer, stop <-chan struct{}, served *atomic.In
 // listen queue. Without that the new client waited for as long as the others kept sending.
 func TestPreforkLetsWaitingClientsIn(t *testing.T) {
 	s := startServer(t, "prefork", "-workers", "2")
-	stop := make(chan struct{})
 	var served atomic.Int64
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { hammer(t, s, stop, &served) })
-	}
-	defer func() { close(stop); wg.Wait() }()
-	for served.Load() < 20 { // both workers busy with the hammering clients
-		time.Sleep(5 * time.Millisecond) // polling a counter, with the test's deadline
-	}
+	stop := loadUntil(2, func(quit <-chan struct{}) { hammer(s, quit, &served) })
+	defer stop()
+	waitCount(t, &served, 20, "responses to the hammering clients") // both workers busy
 	took := servedOnce(t, s, "a new client while two kept-alive clients hold both workers")
 	t.Logf("new client served after %v while the others got %d responses", took, served.Load())
 }
@@ -71,31 +89,18 @@ func TestPreforkLetsWaitingClientsIn(t *testing.T) {
 // accepted (reset or closed before sending a byte): a flood of them leaves real clients served.
 func TestForkSkipsDeadConnections(t *testing.T) {
 	s := startServer(t, "fork")
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
 	var resets atomic.Int64
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
-				if err != nil {
-					continue
-				}
-				c.(*net.TCPConn).SetLinger(0)
-				c.Close()
-				resets.Add(1)
-			}
-		})
-	}
-	defer func() { close(stop); wg.Wait() }()
-	for resets.Load() < 200 {
-		time.Sleep(5 * time.Millisecond) // polling a counter, with the test's deadline
-	}
+	stop := loadUntil(4, func(<-chan struct{}) {
+		c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+		if err != nil {
+			return
+		}
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+		resets.Add(1)
+	})
+	defer stop()
+	waitCount(t, &resets, 200, "connect-and-reset connections")
 	took := servedOnce(t, s, "a client during a connect-and-reset flood")
 	t.Logf("client served after %v during a flood of %d resets", took, resets.Load())
 }
