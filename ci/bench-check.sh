@@ -44,16 +44,8 @@ chmod 755 "$tmp" # mini_httpd drops privileges and reads its document root under
 # what a check could not stop (serve.sh keeps its own per-port directories under it too).
 export BENCH_CHECK_DIR=$tmp INTEROP_DIR=$tmp/interop
 running=""
-stray_pids() {
-	local env pid
-	for env in /proc/[0-9]*/environ; do
-		pid=${env#/proc/}
-		pid=${pid%/environ}
-		[ "$pid" != $$ ] || continue
-		tr '\0' '\n' 2>/dev/null <"$env" | grep -qxF "BENCH_CHECK_DIR=$tmp" && echo "$pid"
-	done
-	return 0
-}
+# shellcheck source=ci/strays.sh
+source ci/strays.sh # the script runs from the repository root
 cleanup() {
 	local pids
 	# SIGTERM makes a running check stop its target (it waits up to 3 s for it).
@@ -61,12 +53,12 @@ cleanup() {
 		kill -TERM "$running" 2>/dev/null || true
 		for _ in $(seq 60); do kill -0 "$running" 2>/dev/null || break; sleep 0.1; done
 	fi
-	pids=$(stray_pids)
+	pids=$(stray_pids "BENCH_CHECK_DIR=$tmp")
 	if [ -n "$pids" ]; then
 		echo "stopping leftover processes $pids" >&2
 		kill -TERM $pids 2>/dev/null || true
-		for _ in $(seq 30); do [ -n "$(stray_pids)" ] || break; sleep 0.1; done
-		pids=$(stray_pids)
+		for _ in $(seq 30); do [ -n "$(stray_pids "BENCH_CHECK_DIR=$tmp")" ] || break; sleep 0.1; done
+		pids=$(stray_pids "BENCH_CHECK_DIR=$tmp")
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	fi
 	rm -rf "$tmp"

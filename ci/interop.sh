@@ -81,29 +81,21 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/forkproof-interop.XXXXXX")
 export INTEROP_DIR=$tmp/servers
 mkdir -p "$INTEROP_DIR"
 chmod 755 "$tmp" "$INTEROP_DIR" # servers that drop privileges read their document root
-# stray_pids lists processes started for this run: they carry INTEROP_DIR=$tmp/... in their
+# Processes started for this run carry INTEROP_DIR=$tmp/... in their
 # environment (a server forkproof could not stop, say after a timeout). No other process can.
-stray_pids() {
-	local env pid
-	for env in /proc/[0-9]*/environ; do
-		pid=${env#/proc/}
-		pid=${pid%/environ}
-		[ "$pid" != $$ ] || continue
-		tr '\0' '\n' 2>/dev/null <"$env" | grep -qxF "INTEROP_DIR=$INTEROP_DIR" && echo "$pid"
-	done
-	return 0
-}
+# shellcheck source=ci/strays.sh
+source ci/strays.sh # the script runs from the repository root
 cleanup() {
 	local pids
-	pids=$(stray_pids)
+	pids=$(stray_pids "INTEROP_DIR=$INTEROP_DIR")
 	if [ -n "$pids" ]; then
 		echo "interop: stopping leftover processes $pids" >&2
 		kill $pids 2>/dev/null || true
 		for _ in $(seq 50); do # up to 5s for them to exit, then the forced kill
-			[ -n "$(stray_pids)" ] || break
+			[ -n "$(stray_pids "INTEROP_DIR=$INTEROP_DIR")" ] || break
 			sleep 0.1
 		done
-		pids=$(stray_pids)
+		pids=$(stray_pids "INTEROP_DIR=$INTEROP_DIR")
 		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
 	fi
 	rm -rf "$tmp"
