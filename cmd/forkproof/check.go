@@ -129,6 +129,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if parallel <= 0 || timeout <= 0 || window <= 0 || slowBound <= 0 || fdTolerance < 0 || settle <= 0 {
 		return usageErr(errors.New("-parallel, -timeout, -window, -slow-bound and -settle must be positive, -fd-tolerance not negative"))
 	}
+	all := conformance.Catalogue()
 	var quirks *conformance.Quirks
 	if quirksPath != "" {
 		q, err := conformance.LoadQuirks(quirksPath)
@@ -137,7 +138,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		}
 		quirks = q
 		var ids []string
-		for _, c := range conformance.Catalogue() {
+		for _, c := range all {
 			ids = append(ids, c.ID)
 		}
 		for _, m := range conformance.HygieneMetas() {
@@ -147,7 +148,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "forkproof check: warning: %s\n", w)
 		}
 	}
-	cases, err := conformance.Select(conformance.Catalogue(), run)
+	cases, err := conformance.Select(all, run)
 	if err != nil {
 		return usageErr(err)
 	}
