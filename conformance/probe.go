@@ -3,7 +3,9 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +34,9 @@ type Capabilities struct {
 
 // root fetches the root path once; the header and NeedHTTP11 share the answer.
 func (c *Capabilities) root(ctx context.Context) (*wire.Response, error) {
-	c.rootOnce.Do(func() { c.rootResp, c.rootErr = c.get(ctx, c.target.RootPath(), false) })
+	// Not sent again when it times out: a target that accepts and never answers must cost
+	// one timeout, not several.
+	c.rootOnce.Do(func() { c.rootResp, c.rootErr = c.get(ctx, c.target.RootPath(), false, c.timeout) })
 	return c.rootResp, c.rootErr
 }
 
@@ -96,8 +100,29 @@ func (c *Capabilities) Has(ctx context.Context, need spec.Need) error {
 		c.probes[need] = p
 	}
 	c.mu.Unlock()
-	p.once.Do(func() { p.err = c.probe(ctx, need) })
+	p.once.Do(func() {
+		p.err = c.patiently(ctx, func(timeout time.Duration) error { return c.probe(ctx, need, timeout) })
+	})
 	return p.err
+}
+
+// probeTries is how many times a probe that got no response in time is sent, its timeout
+// doubled each time: a busy machine (a loaded CI runner) delays a response past the timeout,
+// and a need wrongly found missing would skip every case that needs it. (The root path is
+// probed first, once; a need is probed once it answered.)
+const probeTries = 2
+
+// patiently runs probe with the timeout, then, while it got no response in time, again with
+// the timeout doubled, probeTries times in all.
+func (c *Capabilities) patiently(ctx context.Context, probe func(timeout time.Duration) error) error {
+	timeout := c.timeout
+	for try := 1; ; try++ {
+		err := probe(timeout)
+		if err == nil || try == probeTries || ctx.Err() != nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		timeout *= 2
+	}
 }
 
 // Probe runs every probe (concurrently) and summarises them for a report header.
@@ -153,45 +178,45 @@ func (p *Probed) NeedNames() []spec.Need {
 	return ns
 }
 
-func (c *Capabilities) probe(ctx context.Context, need spec.Need) error {
+func (c *Capabilities) probe(ctx context.Context, need spec.Need, timeout time.Duration) error {
 	switch need {
 	case spec.NeedHTTP11:
 		r, err := c.root(ctx)
 		if err != nil {
-			return fmt.Errorf("GET %s HTTP/1.1: %v", c.target.RootPath(), err)
+			return fmt.Errorf("GET %s HTTP/1.1: %w", c.target.RootPath(), err)
 		}
 		if r.Version != "HTTP/1.1" {
 			return fmt.Errorf("GET %s HTTP/1.1 was answered with %s: the server speaks an earlier version", c.target.RootPath(), r.Version)
 		}
 		return nil
 	case spec.NeedPersist:
-		return c.probePersist(ctx)
+		return c.probePersist(ctx, timeout)
 	case spec.NeedEcho:
-		return probeEcho(ctx, c.target.Addr, c.timeout)
+		return probeEcho(ctx, c.target.Addr, timeout)
 	case spec.NeedReflect:
-		return probeReflect(ctx, c.target.Addr, c.timeout)
+		return probeReflect(ctx, c.target.Addr, timeout)
 	case spec.NeedStatus:
-		r, err := c.get(ctx, "/status/203", true)
+		r, err := c.get(ctx, "/status/203", true, timeout)
 		if err != nil || r.StatusCode != 203 {
 			return probeMiss("GET /status/203", "203", r, err)
 		}
 		return nil
 	case spec.NeedBytes:
-		r, err := c.get(ctx, "/bytes/37", true)
+		r, err := c.get(ctx, "/bytes/37", true, timeout)
 		if err != nil || r.StatusCode/100 != 2 || len(r.Body) != 37 {
 			return probeMiss("GET /bytes/37", "2xx with 37 body bytes", r, err)
 		}
 		return nil
 	case spec.NeedSleep:
-		r, err := c.get(ctx, "/sleep/1", true)
+		r, err := c.get(ctx, "/sleep/1", true, timeout)
 		if err != nil || r.StatusCode/100 != 2 {
 			return probeMiss("GET /sleep/1", "2xx", r, err)
 		}
 		return nil
 	case spec.NeedPostRoot:
 		req := fmt.Sprintf("POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", c.target.Addr)
-		if _, err := roundTrip(ctx, c.target.Addr, req, "POST", c.timeout); err != nil {
-			return fmt.Errorf("POST / with a 5-byte body: %v", err)
+		if _, err := roundTrip(ctx, c.target.Addr, req, "POST", timeout); err != nil {
+			return fmt.Errorf("POST / with a 5-byte body: %w", err)
 		}
 		return nil
 	}
@@ -201,44 +226,44 @@ func (c *Capabilities) probe(ctx context.Context, need spec.Need) error {
 // probeMiss says why an endpoint probe did not find the endpoint.
 func probeMiss(what, want string, r *wire.Response, err error) error {
 	if err != nil {
-		return fmt.Errorf("%s: %v", what, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: got %d with %d body bytes; want %s", what, r.StatusCode, len(r.Body), want)
 }
 
 // get sends GET path on a fresh connection (with "Connection: close" when closing) and reads
 // the response.
-func (c *Capabilities) get(ctx context.Context, path string, closing bool) (*wire.Response, error) {
+func (c *Capabilities) get(ctx context.Context, path string, closing bool, timeout time.Duration) (*wire.Response, error) {
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n"
 	if closing {
 		req += "Connection: close\r\n"
 	}
-	return roundTrip(ctx, c.target.Addr, req+"\r\n", "GET", c.timeout)
+	return roundTrip(ctx, c.target.Addr, req+"\r\n", "GET", timeout)
 }
 
 // probePersist asks GET / twice on one connection: a server that persists answers both.
-func (c *Capabilities) probePersist(ctx context.Context) error {
+func (c *Capabilities) probePersist(ctx context.Context, timeout time.Duration) error {
 	conn, err := clients.Dial(ctx, c.target.Addr)
 	if err != nil {
-		return fmt.Errorf("cannot connect to %s: %v", c.target.Addr, err)
+		return fmt.Errorf("cannot connect to %s: %w", c.target.Addr, err)
 	}
 	defer conn.Close()
 	req := []byte("GET " + c.target.RootPath() + " HTTP/1.1\r\nHost: " + c.target.Addr + "\r\n\r\n")
 	if err := conn.Send(req); err != nil {
-		return fmt.Errorf("sending GET %s: %v", c.target.RootPath(), err)
+		return fmt.Errorf("sending GET %s: %w", c.target.RootPath(), err)
 	}
-	r, err := conn.ReadResponse("GET", c.timeout)
+	r, err := conn.ReadResponse("GET", timeout)
 	if err != nil {
-		return fmt.Errorf("GET %s: %v", c.target.RootPath(), err)
+		return fmt.Errorf("GET %s: %w", c.target.RootPath(), err)
 	}
 	if AnnouncesClose(r) {
 		return fmt.Errorf("announced close (%s): the server does not keep connections open", closeAnnouncement(r))
 	}
 	if err := conn.Send(req); err != nil {
-		return fmt.Errorf("closes without announcing: a second request on the connection could not be sent (%v)", err)
+		return fmt.Errorf("closes without announcing: a second request on the connection could not be sent (%w)", err)
 	}
-	if _, err := conn.ReadResponse("GET", c.timeout); err != nil {
-		return fmt.Errorf("closes without announcing: a second request on the connection got no response (%v)", err)
+	if _, err := conn.ReadResponse("GET", timeout); err != nil {
+		return fmt.Errorf("closes without announcing: a second request on the connection got no response (%w)", err)
 	}
 	return nil
 }
@@ -277,15 +302,15 @@ func probeReflect(ctx context.Context, addr string, timeout time.Duration) error
 func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
 	c, err := clients.Dial(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %v", addr, err)
+		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
 	}
 	defer c.Close()
 	if err := c.Send([]byte(req)); err != nil {
-		return nil, fmt.Errorf("sending: %v", err)
+		return nil, fmt.Errorf("sending: %w", err)
 	}
 	r, err := c.ReadResponse(method, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("reading the response: %v", err)
+		return nil, fmt.Errorf("reading the response: %w", err)
 	}
 	return r, nil
 }
