@@ -194,9 +194,11 @@ func TestHygieneZombiesTrackedByPID(t *testing.T) {
 	res := CheckHygiene(context.Background(), self, base, opts)
 	close(stop)
 	<-done
-	if z := res[0]; z.Verdict != spec.Pass || z.Duration < opts.Settle {
-		t.Errorf("zombies with a worker retired every 100ms and reaped 400ms later = %s after %v (%s); want pass after the whole settle period %v",
-			z.Verdict, z.Duration, z.Detail, opts.Settle)
+	// No assertion on how long it took: on a busy machine the check may look at a moment with
+	// no zombie at all (the children not yet exited) and rightly stop at once.
+	if z := res[0]; z.Verdict != spec.Pass {
+		t.Errorf("zombies with a worker retired every 100ms and reaped 400ms later = %s after %v (%s); want pass",
+			z.Verdict, z.Duration, z.Detail)
 	} else {
 		t.Logf("%s", z.Detail)
 	}
