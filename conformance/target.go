@@ -15,12 +15,24 @@ import (
 	"time"
 )
 
-// Launch timings. StartTimeout bounds the wait for a launched target to accept; StopGrace is
-// how long a target gets between SIGTERM and SIGKILL.
-var (
-	StartTimeout = 10 * time.Second
-	StopGrace    = 3 * time.Second
+// Launch timings. DefaultStartTimeout bounds the wait for a launched target to accept when
+// the caller's ctx sets no deadline (a busy CI machine can take seconds to start a process);
+// stopGrace is how long a target gets between SIGTERM and SIGKILL.
+const (
+	DefaultStartTimeout = 30 * time.Second
+	stopGrace           = 3 * time.Second
 )
+
+// startContext bounds a start by ctx's deadline, or DefaultStartTimeout when it has none, and
+// says how long that is.
+func startContext(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
+	if d, ok := ctx.Deadline(); ok {
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, cancel, time.Until(d).Round(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultStartTimeout)
+	return ctx, cancel, DefaultStartTimeout
+}
 
 // stderrKeep bounds how much of a launched target's stderr is kept (the tail).
 const stderrKeep = 64 << 10
@@ -30,8 +42,8 @@ const stderrKeep = 64 << 10
 // until 127.0.0.1:port accepts. The command is split into words like a shell would (quotes,
 // backslashes) and run directly; a command that needs a shell (pipes, redirections, variables)
 // runs as `sh -c 'exec CMD'`, so in both cases the PID forkproof knows is the server's own.
-// ctx bounds the start only; stop ends the target (SIGTERM, then SIGKILL to the whole group
-// after StopGrace) and reaps it. On error nothing is left running.
+// ctx bounds the start only (DefaultStartTimeout when it sets no deadline); stop ends the
+// target (SIGTERM, then SIGKILL to the whole group after 3s) and reaps it. On error nothing is left running.
 func Launch(ctx context.Context, cmdline string) (*Target, func() error, error) {
 	if !strings.Contains(cmdline, "{port}") {
 		return nil, nil, fmt.Errorf("target command %q has no {port} placeholder", cmdline)
@@ -238,7 +250,7 @@ func (p *process) exitStatus() string {
 
 // waitAccepting polls addr until it accepts, the process exits, or the start deadline passes.
 func (p *process) waitAccepting(ctx context.Context, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	ctx, cancel, bound := startContext(ctx)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -253,7 +265,7 @@ func (p *process) waitAccepting(ctx context.Context, addr string) error {
 			p.drainStderr()
 			return fmt.Errorf("exited before accepting on %s: %s", addr, p.exitStatus())
 		case <-ctx.Done():
-			return fmt.Errorf("did not accept on %s within %v", addr, StartTimeout)
+			return fmt.Errorf("did not accept on %s within %v", addr, bound)
 		case <-tick.C:
 		}
 	}
@@ -261,7 +273,7 @@ func (p *process) waitAccepting(ctx context.Context, addr string) error {
 
 // waitListening waits for the reference server's "listening on HOST:PORT" line.
 func (p *process) waitListening(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	ctx, cancel, bound := startContext(ctx)
 	defer cancel()
 	parse := func(line string) (string, error) {
 		i := strings.Index(line, "listening on ")
@@ -283,7 +295,7 @@ func (p *process) waitListening(ctx context.Context) (string, error) {
 			return parse(line)
 		default:
 		}
-		return "", fmt.Errorf(`no "listening on HOST:PORT" line within %v`, StartTimeout)
+		return "", fmt.Errorf(`no "listening on HOST:PORT" line within %v`, bound)
 	}
 }
 
@@ -296,18 +308,18 @@ func (p *process) drainStderr() {
 	}
 }
 
-// stop ends the target once: SIGTERM to the group, SIGKILL to the group after StopGrace (and
+// stop ends the target once: SIGTERM to the group, SIGKILL to the group after stopGrace (and
 // in any case once the root is gone, for children it left behind), then reaps.
 func (p *process) stop() error {
 	p.once.Do(func() {
 		pgid := p.cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		grace := time.NewTimer(StopGrace)
+		grace := time.NewTimer(stopGrace)
 		defer grace.Stop()
 		select {
 		case <-p.exited:
 		case <-grace.C:
-			p.stopErr = fmt.Errorf("target pid %d did not exit within %v of SIGTERM; killed", pgid, StopGrace)
+			p.stopErr = fmt.Errorf("target pid %d did not exit within %v of SIGTERM; killed", pgid, stopGrace)
 		}
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-p.exited

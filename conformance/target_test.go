@@ -296,9 +296,9 @@ func TestLaunchExitsAtOnce(t *testing.T) {
 }
 
 func TestLaunchNeverAccepts(t *testing.T) {
-	defer func(d time.Duration) { StartTimeout = d }(StartTimeout)
-	StartTimeout = 300 * time.Millisecond
-	_, _, err := Launch(context.Background(), helperCmd(t, "silent"))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, _, err := Launch(ctx, helperCmd(t, "silent"))
 	if err == nil || !strings.Contains(err.Error(), "did not accept") {
 		t.Fatalf("Launch of a silent target: %v; want a did-not-accept error", err)
 	}
@@ -343,8 +343,6 @@ func TestStopKillsTheGroup(t *testing.T) {
 }
 
 func TestStopEscalatesToKill(t *testing.T) {
-	defer func(d time.Duration) { StopGrace = d }(StopGrace)
-	StopGrace = 200 * time.Millisecond
 	tgt, stop, err := Launch(context.Background(), helperCmd(t, "noterm"))
 	if err != nil {
 		t.Fatal(err)
