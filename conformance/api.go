@@ -1,8 +1,10 @@
 package conformance
 
 import (
-	"context"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +17,7 @@ import (
 type Option func(*config)
 
 type config struct {
-	opt   Options
-	run   string
-	cases []Case
-	set   bool // cases given explicitly (even if empty)
+	opt CheckOptions
 }
 
 // WithParallel runs n cases at once (default 8).
@@ -39,26 +38,47 @@ func WithSlowBound(d time.Duration) Option { return func(c *config) { c.opt.Slow
 
 // WithRun keeps only the cases selected by pattern, as Select does. Selecting with
 // `go test -run 'TestConformance/rfc9112/6.1'` works as well, since subtests are named by ID.
-func WithRun(pattern string) Option { return func(c *config) { c.run = pattern } }
+func WithRun(pattern string) Option { return func(c *config) { c.opt.Run = pattern } }
 
-// WithCases runs these cases instead of the whole Catalogue.
+// WithCases runs these cases instead of the whole Catalogue, even when the target's root
+// resource is not a 2xx.
 func WithCases(cs ...Case) Option {
-	return func(c *config) { c.cases, c.set = cs, true }
+	return func(c *config) {
+		c.opt.Cases, c.opt.AnyRoot = cs, true // the caller's cases may not fetch the root
+		if c.opt.Cases == nil {
+			c.opt.Cases = []Case{} // none given is none, not the whole Catalogue
+		}
+	}
 }
 
-// Run runs every case against target as a subtest named by the case ID, in the spirit of
-// nettest.TestConn and fstest.TestFS:
+// WithQuirks marks the failures the quirks cover as expected: logged, not failed; a quirk
+// that matched cases none of which failed is logged as stale.
+func WithQuirks(q *Quirks) Option { return func(c *config) { c.opt.Quirks = q } }
+
+// WithShort leaves out the scenarios whose cost is a fixed wait or a flood, as check -short.
+func WithShort() Option { return func(c *config) { c.opt.Short = true } }
+
+// WithHygiene tunes the hygiene checks (fd tolerance, settle period), run when the target's
+// PID is known.
+func WithHygiene(h HygieneOptions) Option { return func(c *config) { c.opt.Hygiene = h } }
+
+// Run runs a whole check against target, as forkproof check does (see Check), each case a
+// subtest named by its ID, in the spirit of nettest.TestConn and fstest.TestFS:
 //
 //	func TestConformance(t *testing.T) {
-//		conformance.Run(t, &conformance.Target{Addr: addr})
+//		conformance.Run(t, &conformance.Target{Addr: addr, PID: pid})
 //	}
 //
-// A fail is t.Errorf with the detail and the wire transcript (each side cut at 2 KiB); warn
-// and info are logged on one line each, without transcripts; skip is t.Skip. Subtests run concurrently, WithParallel at a time, scheduled as Execute schedules
-// them; they are started from a pool of goroutines rather than with t.Parallel, so the bound is
-// ours and not go test's -parallel (which defaults to GOMAXPROCS, far too few for cases that
-// mostly wait on the network). A target that stops accepting connections midway stops the run
-// with one error.
+// With the target's PID the hygiene checks run too (zombies, fd leaks, lingering children),
+// last. A fail is t.Errorf with the detail and the wire transcript (each side cut at 2 KiB);
+// a fail a quirk covers (WithQuirks), warn and info are logged on one line each, without
+// transcripts; skip is t.Skip. With go test -artifacts the whole report, transcripts
+// uncut, is written as JSON into the test's artifact directory. Subtests run concurrently,
+// WithParallel at a time, scheduled as ExecuteRun schedules them; they are started from a
+// pool of goroutines rather than with t.Parallel, so the bound is ours and not go test's
+// -parallel (which defaults to GOMAXPROCS, far too few for cases that mostly wait on the
+// network). A target that answers no HTTP fails once; one that stops accepting connections
+// midway stops the run with one error.
 func Run(t *testing.T, target *Target, opts ...Option) {
 	t.Helper()
 	var cfg config
@@ -68,35 +88,44 @@ func Run(t *testing.T, target *Target, opts ...Option) {
 	if target == nil || target.Addr == "" {
 		t.Fatal("conformance.Run: no target address")
 	}
-	cases := cfg.cases
-	if !cfg.set {
-		cases = Catalogue()
+	cfg.opt.Around = func(c Case, run func() Result) {
+		t.Run(c.ID, func(t *testing.T) { report(t, run()) })
 	}
-	cases, err := Select(cases, cfg.run)
+	rep, err := Check(t.Context(), target, cfg.opt)
 	if err != nil {
 		t.Fatalf("conformance.Run: %v", err)
 	}
-	if len(cases) == 0 {
-		t.Fatalf("conformance.Run: no case selected (pattern %q)", cfg.run)
+	for _, res := range rep.Results {
+		if strings.HasPrefix(res.ID, "quirk/") {
+			t.Logf("%s: %s: %s", res.Verdict, res.Title, res.Detail)
+		}
 	}
-	opt := cfg.opt.withDefaults()
-	ctx := t.Context()
-	// A target that answers no HTTP at all fails once, not once per case.
-	opt.Capabilities = NewCapabilities(target, opt.Timeout)
-	if p := opt.Capabilities.Root(ctx); !p.Answers() && ctx.Err() == nil {
-		t.Fatalf("conformance.Run: target %s does not answer HTTP: %s", target.Addr, p.Root)
+	if rep.Stopped != "" {
+		t.Errorf("conformance.Run: stopped early, the cases not run are skipped: %s", rep.Stopped)
 	}
-	r := newRunner(target, opt)
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	r.stop = stop
-	schedule(cases, opt.Parallel, maxSlots(target, opt.Parallel), opt.Window/5, func(i int) {
-		c := cases[i]
-		t.Run(c.ID, func(t *testing.T) { report(t, r.run(ctx, c)) })
-	})
-	if why := r.goneAt; why != "" { // every case has returned: no lock needed
-		t.Errorf("conformance.Run: stopped early, the cases not run are skipped: %s", why)
+	writeArtifact(t, rep)
+}
+
+// writeArtifact writes the whole report as JSON into the test's artifact directory when go
+// test was given -artifacts (without it the directory is a temporary one, removed at once).
+func writeArtifact(t *testing.T, rep *Report) {
+	t.Helper()
+	if f := flag.Lookup("test.artifacts"); f == nil || f.Value.String() != "true" {
+		return
 	}
+	path := filepath.Join(t.ArtifactDir(), "forkproof-report.json")
+	f, err := os.Create(path)
+	if err == nil {
+		err = rep.WriteJSON(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Errorf("conformance.Run: writing the report artifact: %v", err)
+		return
+	}
+	t.Logf("the whole report, transcripts uncut: %s", path)
 }
 
 // report turns one result into the subtest's outcome.
@@ -114,6 +143,10 @@ func report(t *testing.T, res Result) {
 		// their transcripts would bury the failures (the CLI's -json keeps them all).
 		t.Logf("%s: %s: %s", res.Verdict, res.Title, res.Detail)
 	default:
+		if res.Quirk != "" {
+			t.Logf("%s (quirk: %s): %s: %s", res.Verdict, res.Quirk, res.Title, res.Detail)
+			return
+		}
 		t.Errorf("%s: %s\n%s", res.Verdict, describe(res), transcript(res.Wire))
 	}
 }

@@ -43,9 +43,22 @@ func fdLeakMeta(tol int) spec.Meta {
 	}
 }
 
-// HygieneMetas lists the hygiene checks run at the end of every run (with the default fd
-// tolerance).
+// HygieneMetas lists the hygiene checks judged at the end of every run against its baseline
+// (with the default fd tolerance).
 func HygieneMetas() []spec.Meta { return []spec.Meta{ZombiesMeta, fdLeakMeta(DefaultFDTolerance)} }
+
+// endOfRunCases are the hygiene checks judged against the baseline taken before the run: they
+// run last, alone, once every other case has left the target (Quiet).
+func endOfRunCases() []Case {
+	var cs []Case
+	for i, m := range HygieneMetas() {
+		cs = append(cs, Case{Meta: m, Needs: []spec.Need{spec.NeedPID}, Schedule: Quiet, Baseline: true,
+			Run: func(ctx context.Context, env *Env) Result {
+				return CheckHygiene(ctx, env.Target, *env.Baseline, env.Hygiene)[i]
+			}})
+	}
+	return cs
+}
 
 // DefaultFDTolerance is how many fds above baseline a target may hold after the run: servers
 // legitimately open a log, a timer or an epoll instance lazily.
@@ -162,21 +175,33 @@ func WarmUp(ctx context.Context, addr string, timeout time.Duration) error {
 }
 
 // Baseline warms the target up and takes its baseline snapshot once the warm-up connection
-// is fully handled: the fd count stops changing and no child is a zombie (or Settle passes).
+// is fully handled: polling every opts.Poll until the fd count holds still with no zombie (two
+// polls in a row), or fds and zombies have held still for baselineSteady (a server that never
+// reaps keeps its zombies, and waiting for them to go would only delay the run), or
+// baselineSettle passes. The run's baseline and every stressing scenario's take it this way.
 func Baseline(ctx context.Context, t *Target, opts HygieneOptions) (Snapshot, error) {
 	opts = opts.withDefaults()
+	opts.Settle = baselineSettle
 	if t.PID <= 0 {
 		return Snapshot{}, fmt.Errorf("the target's PID is unknown")
 	}
-	if err := WarmUp(ctx, t.Addr, opts.Settle); err != nil {
-		return Snapshot{}, err
+	if err := WarmUp(ctx, t.Addr, baselineSettle); err != nil {
+		return Snapshot{}, fmt.Errorf("taking the baseline: %v", err)
 	}
 	var prev Snapshot
-	return settle(ctx, t.PID, opts, func(s Snapshot) bool {
-		ok := len(s.Zombies) == 0 && prev.PID != 0 && s.FDs == prev.FDs
-		prev = s
-		return ok
+	var steadySince time.Time
+	s, err := settle(ctx, t.PID, opts, func(s Snapshot) bool {
+		defer func() { prev = s }()
+		if prev.PID == 0 || s.FDs != prev.FDs || len(s.Zombies) != len(prev.Zombies) {
+			steadySince = time.Now()
+			return false
+		}
+		return len(s.Zombies) == 0 || time.Since(steadySince) >= baselineSteady
 	})
+	if err != nil {
+		return s, fmt.Errorf("taking the baseline: %v", err)
+	}
+	return s, nil
 }
 
 // settle polls snapshots until done says so or opts.Settle passes; it returns the last one.

@@ -29,30 +29,15 @@ const baselineSettle = 3 * time.Second
 // would only delay every scenario by baselineSettle.
 const baselineSteady = 300 * time.Millisecond
 
-// stressBaseline takes the target's baseline before a stress; nil when the PID is unknown.
-// It warms the target up, then polls until the fd count holds still with no zombie (two polls
-// in a row), or until fds and zombies have held still for baselineSteady, or baselineSettle
-// passes.
+// stressBaseline takes the target's baseline before a stress (see Baseline); nil when the
+// PID is unknown.
 func stressBaseline(ctx context.Context, env *Env) (*Snapshot, error) {
-	pid := env.Target.PID
-	if pid <= 0 {
+	if env.Target.PID <= 0 {
 		return nil, nil
 	}
-	if err := WarmUp(ctx, env.Target.Addr, baselineSettle); err != nil {
-		return nil, fmt.Errorf("taking the baseline: %v", err)
-	}
-	var prev Snapshot
-	var steadySince time.Time
-	s, err := settle(ctx, pid, HygieneOptions{Settle: baselineSettle}.withDefaults(), func(s Snapshot) bool {
-		defer func() { prev = s }()
-		if prev.PID == 0 || s.FDs != prev.FDs || len(s.Zombies) != len(prev.Zombies) {
-			steadySince = time.Now()
-			return false
-		}
-		return len(s.Zombies) == 0 || time.Since(steadySince) >= baselineSteady
-	})
+	s, err := Baseline(ctx, env.Target, HygieneOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("taking the baseline: %v", err)
+		return nil, err
 	}
 	return &s, nil
 }

@@ -38,6 +38,11 @@ type Options struct {
 	// Capabilities, when set, are the target's probed capabilities, shared with the caller
 	// (who shows them in the report header); nil probes afresh, lazily.
 	Capabilities *Capabilities
+	// Hygiene tunes the hygiene checks judged against the baseline taken before the run.
+	Hygiene HygieneOptions
+
+	around func(c Case, run func() Result) // see CheckOptions.Around
+	mark   func(*Result)                   // applied to each result before it is reported (quirks)
 }
 
 // Defaults of Options.
@@ -71,29 +76,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-var registry struct {
-	sync.Mutex
-	cases []Case
-}
-
-// Register adds scenarios written in Go (robustness, hygiene) to Catalogue. Call it from init.
-func Register(cs ...Case) {
-	registry.Lock()
-	defer registry.Unlock()
-	registry.cases = append(registry.cases, cs...)
-}
-
-// Catalogue returns every case: the compiled spec catalogue, the robustness and hygiene
-// scenarios, then the registered scenarios in registration order.
+// Catalogue returns every case: the compiled spec catalogue, the robustness scenarios and
+// the hygiene checks, the ones judged against the baseline of the whole run last.
 func Catalogue() []Case {
 	var all []Case
 	for _, c := range spec.Catalogue() {
 		all = append(all, Compile(c))
 	}
 	all = append(all, robustCases()...)
-	registry.Lock()
-	defer registry.Unlock()
-	return append(all, registry.cases...)
+	return append(all, endOfRunCases()...)
 }
 
 // Execute runs cases against the target and returns one result per case in case order. A
@@ -128,20 +119,40 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
+	if t != nil && t.PID > 0 && slices.ContainsFunc(cases, func(c Case) bool { return c.Baseline }) {
+		// Before any case loads the target: the numbers the hygiene checks come back to.
+		base, err := Baseline(ctx, t, opt.Hygiene)
+		if err != nil {
+			r.baseErr = err
+		} else {
+			r.base = &base
+		}
+	}
 	results := make([]Result, len(cases))
 	var mu sync.Mutex
 	schedule(cases, opt.Parallel, maxSlots(t, opt.Parallel), opt.Window/5, func(i int) {
-		if opt.OnStart != nil {
-			mu.Lock()
-			opt.OnStart(cases[i].Meta)
-			mu.Unlock()
+		run := func() Result {
+			if opt.OnStart != nil {
+				mu.Lock()
+				opt.OnStart(cases[i].Meta)
+				mu.Unlock()
+			}
+			res := r.run(ctx, cases[i])
+			if opt.mark != nil {
+				opt.mark(&res)
+			}
+			results[i] = res
+			if opt.OnResult != nil {
+				mu.Lock()
+				opt.OnResult(res)
+				mu.Unlock()
+			}
+			return res
 		}
-		res := r.run(ctx, cases[i])
-		results[i] = res
-		if opt.OnResult != nil {
-			mu.Lock()
-			opt.OnResult(res)
-			mu.Unlock()
+		if opt.around != nil {
+			opt.around(cases[i], run)
+		} else {
+			run()
 		}
 	})
 	out := RunResult{Results: results}
@@ -258,6 +269,9 @@ type runner struct {
 	goneAt  string          // why the target is gone, once found
 	runMu   sync.Mutex      // guards running
 	running map[string]bool // the cases running now
+
+	base    *Snapshot // the hygiene baseline taken before the run (nil: none)
+	baseErr error     // why it could not be taken
 }
 
 func newRunner(t *Target, opt Options) *runner {
@@ -332,7 +346,14 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	if why := r.unmet(ctx, c.Needs); why != "" {
 		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: why}
 	}
-	env := &Env{Target: r.t, Timeout: r.opt.Timeout, Window: r.opt.Window, SlowBound: r.opt.SlowBound}
+	if c.Baseline && r.base == nil {
+		why := "no baseline was taken before the run (run the case through Check or ExecuteRun)"
+		if r.baseErr != nil {
+			why = "no baseline: " + r.baseErr.Error()
+		}
+		return Result{Meta: c.Meta, Verdict: spec.Skip, Detail: why}
+	}
+	env := r.env(r.opt.Timeout, r.opt.Window)
 	res := safeRun(ctx, c, env)
 	var attempts []Attempt
 	for try := 1; try <= r.opt.Retries && retryable(res) && ctx.Err() == nil; try++ {
@@ -347,7 +368,7 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 		}
 		attempts = append(attempts, Attempt{WindowMS: env.Window.Milliseconds(), TimeoutMS: env.Timeout.Milliseconds(),
 			Verdict: res.Verdict, Detail: res.Detail})
-		env = &Env{Target: r.t, Timeout: env.Timeout * 2, Window: env.Window * 4, SlowBound: env.SlowBound}
+		env = r.env(env.Timeout*2, env.Window*4)
 		res = safeRun(ctx, c, env)
 		if res.Verdict != spec.Pass {
 			res.Detail = fmt.Sprintf("%s (still so after %d re-run(s), window up to %s, timeout up to %s)",
@@ -356,6 +377,12 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 	}
 	res.Attempts = attempts
 	return res
+}
+
+// env is what a case gets, with these waits.
+func (r *runner) env(timeout, window time.Duration) *Env {
+	return &Env{Target: r.t, Timeout: timeout, Window: window, SlowBound: r.opt.SlowBound,
+		Hygiene: r.opt.Hygiene.withDefaults(), Baseline: r.base}
 }
 
 // promptWithin is how soon a server must answer a control request for a silence of a whole

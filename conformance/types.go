@@ -54,6 +54,9 @@ type Case struct {
 	Needs []spec.Need
 	// Schedule says when the runner may run the case alongside others (default: any time).
 	Schedule Schedule
+	// Baseline says the case judges the target against the hygiene baseline the runner takes
+	// before any case runs (Env.Baseline); without one (no PID) the case is skipped.
+	Baseline bool
 	Run      func(ctx context.Context, env *Env) Result
 }
 
@@ -86,6 +89,11 @@ type Env struct {
 	// SlowBound is how long a slow client (slowloris, slow body) is kept up before the server
 	// is said to wait too long. It is the user's bound, not a timing window: retries keep it.
 	SlowBound time.Duration
+	// Hygiene tunes the hygiene judgements (fd tolerance, settle period), defaults filled in.
+	Hygiene HygieneOptions
+	// Baseline is the target's process tree taken before the run, for the cases that say
+	// Case.Baseline (nil for the others).
+	Baseline *Snapshot
 }
 
 // Target is a server under test.

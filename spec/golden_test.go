@@ -80,9 +80,6 @@ func currentIDs() (ids []string, title map[string]string) {
 	for _, c := range conformance.Catalogue() {
 		add(c.ID, c.Title)
 	}
-	for _, m := range conformance.HygieneMetas() {
-		add(m.ID, m.Title)
-	}
 	return ids, title
 }
 

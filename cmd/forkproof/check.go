@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -141,21 +140,14 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		for _, c := range all {
 			ids = append(ids, c.ID)
 		}
-		for _, m := range conformance.HygieneMetas() {
-			ids = append(ids, m.ID)
-		}
 		for _, w := range quirks.Unmatched(quirksPath, ids) {
 			fmt.Fprintf(stderr, "forkproof check: warning: %s\n", w)
 		}
 	}
-	cases, err := conformance.Select(all, run)
-	if err != nil {
+	// A bad pattern is a usage error before anything is launched.
+	if cases, err := conformance.Select(all, run); err != nil {
 		return usageErr(err)
-	}
-	if short {
-		cases = slices.DeleteFunc(cases, func(c conformance.Case) bool { return c.Schedule != conformance.Anytime })
-	}
-	if len(cases) == 0 && !selectsHygiene(run) {
+	} else if len(cases) == 0 {
 		return usageErr(fmt.Errorf("-run %q selects no case (see 'forkproof spec')", run))
 	}
 	// Report files are created (as temporary files beside them) before the run, so a bad path
@@ -194,70 +186,38 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	}
 	defer stopTarget()
 
-	started := time.Now()
 	if retries <= 0 {
 		retries = -1 // the runner reads 0 as "default"
 	}
 	target.Path = path
-	caps := conformance.NewCapabilities(target, timeout)
-	probe := caps.Probe(ctx)
-	if !probe.Answers() && ctx.Err() == nil {
-		stopTarget()
-		return usageErr(fmt.Errorf("target %s does not answer HTTP: %s", target.Addr, probe.Root))
-	}
-	if !probe.Serves() && ctx.Err() == nil {
-		// Nearly every case fetches this resource and wants a 2xx: judging the target
-		// without one would only pile up wrong failures.
-		stopTarget()
-		return usageErr(fmt.Errorf("target %s: %s", target.Addr, probe.Root))
-	}
-	// The baseline comes after the probe, which may end the run, and whose connections it
-	// lets settle.
-	hopts := conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle}
-	// Without a PID there is no baseline, and CheckHygiene skips by itself.
-	var base conformance.Snapshot
-	var baseErr error
-	if target.PID > 0 {
-		base, baseErr = conformance.Baseline(ctx, target, hopts)
-	}
-
-	opts := conformance.Options{
-		Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
-		Capabilities: caps,
-	}
 	var progress *conformance.Progress
-	if !quiet {
-		f, ok := stderr.(*os.File)
-		progress = conformance.NewProgress(stderr, ok && conformance.IsTTY(f), len(cases))
-		opts.OnStart, opts.OnResult = progress.Start, progress.Result
+	opts := conformance.CheckOptions{
+		Options: conformance.Options{
+			Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
+			Hygiene: conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle},
+		},
+		Cases: all, Run: run, Short: short, Quirks: quirks,
 	}
-	runRes := conformance.ExecuteRun(ctx, target, cases, opts)
+	if !quiet {
+		opts.OnPlan = func(cases []conformance.Case) {
+			f, ok := stderr.(*os.File)
+			progress = conformance.NewProgress(stderr, ok && conformance.IsTTY(f), len(cases))
+		}
+		opts.OnStart = func(m spec.Meta) { progress.Start(m) }
+		opts.OnResult = func(r conformance.Result) { progress.Result(r) }
+	}
+	report, err := conformance.Check(ctx, target, opts)
 	if progress != nil {
 		progress.Close()
 	}
-	results := runRes.Results
-	stoppedEarly := runRes.Stopped
+	if err != nil {
+		stopTarget()
+		return usageErr(err)
+	}
 	if ctx.Err() != nil {
-		stoppedEarly = "interrupted (^C or SIGTERM)"
+		report.Stopped = "interrupted (^C or SIGTERM)"
 	}
-	switch {
-	case stoppedEarly != "":
-		for _, m := range conformance.HygieneMetas() {
-			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "not run: " + stoppedEarly})
-		}
-	case baseErr != nil:
-		for _, m := range conformance.HygieneMetas() {
-			results = append(results, conformance.Result{Meta: m, Verdict: spec.Skip, Detail: "no baseline: " + baseErr.Error()})
-		}
-	default:
-		results = append(results, conformance.CheckHygiene(ctx, target, base, hopts)...)
-	}
-	if quirks != nil {
-		results = append(results, quirks.Apply(results)...)
-	}
-	report := conformance.NewReport(target, started, results)
-	report.Probe = probe
-	report.Stopped = stoppedEarly
+	stoppedEarly := report.Stopped
 	stopTarget()
 	if target.Stderr != nil {
 		report.TargetStderr = target.Stderr()
@@ -325,13 +285,6 @@ func closeOuts(outs []reportOut) {
 			outs[i].f = nil
 		}
 	}
-}
-
-// selectsHygiene reports whether the -run pattern names the end-of-run hygiene checks, which
-// always run but are not in the catalogue the runner selects from.
-func selectsHygiene(pattern string) bool {
-	kept, err := selectMetas(conformance.HygieneMetas(), pattern)
-	return err == nil && len(kept) > 0
 }
 
 func isTerminal(w io.Writer) bool {
