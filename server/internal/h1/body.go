@@ -5,6 +5,7 @@ import (
 	"time"
 )
 
+// maxChunkLine bounds a chunk-size line, extensions included; a longer one is a 400.
 const maxChunkLine = 4096
 
 // readBody reads the request's content by its framing into s.req.body.

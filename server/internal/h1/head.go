@@ -5,11 +5,14 @@ import (
 	"time"
 )
 
+// maxLeadingEmpty empty lines before a request line are ignored; one more is a 400.
 const maxLeadingEmpty = 8
 
 type field struct{ name, value []byte }
 
-// request is the request being served; its slices point into server.head and server.body.
+// request is the request being served. The request line and header fields point into
+// server.head, the trailers into server.tbuf; body is the request's own buffer, and path may
+// be rootPath.
 type request struct {
 	method, target []byte
 	version        []byte

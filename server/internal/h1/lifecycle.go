@@ -36,7 +36,10 @@ type server struct {
 	r, w int
 	out  []byte // responses not yet written
 
-	lines   []int  // during readHead: ends of the head's lines (index of '\n'), relative to r
+	// lines are offsets from the start of the head (from r while readHead scans, then into
+	// head): the request line's end, then a start and an end for each field line; an end
+	// excludes the line terminator.
+	lines   []int
 	head    []byte // copy of the current request's head
 	tbuf    []byte // raw trailer lines
 	scratch []byte
@@ -45,7 +48,7 @@ type server struct {
 	readTO  time.Duration // last read timeout set; -1: unknown
 	headDL  time.Time     // deadline for the rest of the head
 	bodyDL  time.Time     // deadline for the body, before the allowance for bytes received
-	nread   int64         // bytes read from the connection so far
+	nread   int64         // bytes read by fill and readBody so far (for the body deadline)
 	bodyAt  int64         // nread when the current body started
 	nreq    int
 	lastErr error
