@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/forkproof/forkproof/server/internal/h1"
@@ -95,24 +94,16 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Faults, "fault", o.Faults, "comma-separated deliberate bugs, for proving checks fail: "+strings.Join(FaultNames(), ", "))
 }
 
-var registerOnce sync.Once
-
-// registerProcessFaults adds the process faults to the engine's list, so that one -fault flag
-// carries both kinds and an unknown name is refused with all the names. Only the paths that
-// read -fault call it, not init: every forked child runs the package initialisers, and a child
-// never needs a process fault (its configuration carries the HTTP faults only).
-func registerProcessFaults() {
-	registerOnce.Do(func() {
-		for _, name := range slices.Sorted(maps.Keys(ProcessFaults)) {
-			h1.RegisterFault(name, ProcessFaults[name])
-		}
-	})
+// faultHelp describes every fault -fault accepts, the engine's and the process faults, by name.
+func faultHelp() map[string]string {
+	m := h1.FaultHelp()
+	maps.Copy(m, ProcessFaults)
+	return m
 }
 
-// FaultNames lists every fault name -fault accepts.
+// FaultNames lists every fault name -fault accepts, sorted.
 func FaultNames() []string {
-	registerProcessFaults()
-	return h1.FaultNames()
+	return slices.Sorted(maps.Keys(faultHelp()))
 }
 
 // procFaults are the process faults switched on.
@@ -121,15 +112,31 @@ type procFaults struct {
 }
 
 // splitFaults validates the list and splits it into the process faults and the engine's
-// (HTTP) faults, as a list for the engine.
+// (HTTP) faults, as a list for the engine; a child gets only the engine's list.
 func splitFaults(list string) (procFaults, string, error) {
-	registerProcessFaults()
-	f, err := h1.ParseFaults(list)
-	if err != nil {
+	var pf procFaults
+	var engine []string
+	help := faultHelp()
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		switch _, known := help[name]; {
+		case name == "":
+		case !known:
+			return procFaults{}, "", fmt.Errorf("-fault %q: unknown fault %q; known faults: %s", list, name, strings.Join(FaultNames(), ", "))
+		case name == "leak-fd":
+			pf.leakFD = true
+		case name == "no-reap":
+			pf.noReap = true
+		case name == "linger-child":
+			pf.lingerChild = true
+		default:
+			engine = append(engine, name)
+		}
+	}
+	f, err := h1.ParseFaults(strings.Join(engine, ","))
+	if err != nil { // a name in the engine's help it does not parse: cannot happen
 		return procFaults{}, "", fmt.Errorf("-fault %q: %v", list, err)
 	}
-	pf := procFaults{leakFD: f.Has("leak-fd"), noReap: f.Has("no-reap"), lingerChild: f.Has("linger-child")}
-	f.Other = nil // the process faults stay here: a child parses its list without registering them
 	return pf, f.String(), nil
 }
 

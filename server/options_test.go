@@ -1,9 +1,12 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkproof/forkproof/server/internal/h1"
 )
 
 func TestValidateRefusesZeroLimits(t *testing.T) {
@@ -35,7 +38,7 @@ func TestValidateRefusesZeroLimits(t *testing.T) {
 }
 
 // TestSplitFaults: the process faults stay with the parent; the child's list holds only the
-// engine's faults, which it parses without the process faults registered.
+// engine's faults, which the engine parses on its own.
 func TestSplitFaults(t *testing.T) {
 	pf, engine, err := splitFaults("linger-child, no-date,leak-fd,no-reap")
 	if err != nil {
@@ -52,6 +55,29 @@ func TestSplitFaults(t *testing.T) {
 	for _, name := range []string{"nonsense", "leak-fd", "no-reap", "linger-child", "smuggle-cl"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %q", err, name)
+		}
+	}
+}
+
+// TestFaultNames: -fault accepts the engine's faults and the process faults, and no name is
+// both (splitFaults would take it for a process fault, and the engine would never see it).
+func TestFaultNames(t *testing.T) {
+	engine := h1.FaultNames()
+	for name := range ProcessFaults {
+		if slices.Contains(engine, name) {
+			t.Errorf("fault %q is both a process fault and the engine's", name)
+		}
+	}
+	if got, want := len(FaultNames()), len(engine)+len(ProcessFaults); got != want {
+		t.Errorf("FaultNames() = %q: %d names; want %d", FaultNames(), got, want)
+	}
+	if !slices.IsSorted(FaultNames()) {
+		t.Errorf("FaultNames() = %q; want them sorted", FaultNames())
+	}
+	for _, name := range FaultNames() {
+		pf, list, err := splitFaults(name)
+		if err != nil || (pf == procFaults{}) == (list == "") {
+			t.Errorf("splitFaults(%q) = %+v, %q, %v; want it switched on on exactly one side", name, pf, list, err)
 		}
 	}
 }

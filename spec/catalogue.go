@@ -26,7 +26,11 @@ func Catalogue() []Case {
 		rfc9112Chunked(),
 		rfc9112Connection(),
 		rfc9110Limits(),
-		rfc9110Semantics(),
+		rfc9110Date(),
+		rfc9110ContentLength(),
+		rfc9110Methods(),
+		rfc9110Expect(),
+		rfc9110Status(),
 	} {
 		all = append(all, g...)
 	}

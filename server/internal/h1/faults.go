@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // Faults are deliberate bugs, switched on by name, so forkproof can prove its checks fail.
-// The HTTP faults are fields; faults of the process side (leak-fd, no-reap, ...) are
-// registered by their owner with RegisterFault and land in Other.
+// These are the engine's (HTTP) faults; the faults of the process side (leak-fd, no-reap, ...)
+// belong to the server package, which accepts both kinds in one -fault list.
 type Faults struct {
 	SmuggleCL      bool // smuggle-cl
 	NoHostCheck    bool // no-host-check
@@ -25,14 +24,11 @@ type Faults struct {
 	No100          bool // no-100
 	WrongLength    bool // wrong-length
 	SpinAfterReset bool // spin-after-reset
-
-	// Other holds the registered faults of other packages that are switched on.
-	Other map[string]bool
 }
 
 type faultDef struct {
 	name, help string
-	field      func(*Faults) *bool // nil for registered faults
+	field      func(*Faults) *bool
 }
 
 var httpFaults = []faultDef{
@@ -52,38 +48,16 @@ var httpFaults = []faultDef{
 	{"spin-after-reset", "after a read/write error such as ECONNRESET, burn CPU for ~10s before exiting", func(f *Faults) *bool { return &f.SpinAfterReset }},
 }
 
-var (
-	regMu      sync.Mutex
-	registered []faultDef
-)
-
-// RegisterFault adds a fault owned by another package (e.g. the process side's "leak-fd"),
-// so that one -fault flag carries all of them. Call it from init. Registering a name twice,
-// or one of the HTTP faults, panics: it is a programming error found at start-up.
-func RegisterFault(name, help string) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if lookupLocked(name) != nil {
-		panic("h1: fault " + name + " registered twice")
-	}
-	registered = append(registered, faultDef{name: name, help: help})
-}
-
-func lookupLocked(name string) *faultDef {
+func lookup(name string) *faultDef {
 	for i := range httpFaults {
 		if httpFaults[i].name == name {
 			return &httpFaults[i]
 		}
 	}
-	for i := range registered {
-		if registered[i].name == name {
-			return &registered[i]
-		}
-	}
 	return nil
 }
 
-// FaultNames returns the names of every known fault, sorted.
+// FaultNames returns the names of the engine's faults, sorted.
 func FaultNames() []string {
 	h := FaultHelp()
 	names := make([]string, 0, len(h))
@@ -94,15 +68,11 @@ func FaultNames() []string {
 	return names
 }
 
-// FaultHelp returns a one-line description of every known fault, by name.
+// FaultHelp returns a one-line description of each of the engine's faults, by name (a new map
+// on each call: the caller may add to it).
 func FaultHelp() map[string]string {
-	regMu.Lock()
-	defer regMu.Unlock()
-	m := make(map[string]string, len(httpFaults)+len(registered))
+	m := make(map[string]string, len(httpFaults))
 	for _, d := range httpFaults {
-		m[d.name] = d.help
-	}
-	for _, d := range registered {
 		m[d.name] = d.help
 	}
 	return m
@@ -117,32 +87,22 @@ func ParseFaults(list string) (Faults, error) {
 		if name == "" {
 			continue
 		}
-		regMu.Lock()
-		d := lookupLocked(name)
-		regMu.Unlock()
-		switch {
-		case d == nil:
+		d := lookup(name)
+		if d == nil {
 			return Faults{}, fmt.Errorf("unknown fault %q; known faults: %s", name, strings.Join(FaultNames(), ", "))
-		case d.field != nil:
-			*d.field(&f) = true
-		default:
-			if f.Other == nil {
-				f.Other = map[string]bool{}
-			}
-			f.Other[name] = true
 		}
+		*d.field(&f) = true
 	}
 	return f, nil
 }
 
-// Has reports whether the fault called name is switched on.
+// Has reports whether the fault called name is switched on (false for a name that is not one
+// of the engine's faults).
 func (f *Faults) Has(name string) bool {
-	for _, d := range httpFaults {
-		if d.name == name {
-			return *d.field(f)
-		}
+	if d := lookup(name); d != nil {
+		return *d.field(f)
 	}
-	return f.Other[name]
+	return false
 }
 
 // String returns the switched-on faults as a list ParseFaults accepts (for passing them to a
@@ -152,11 +112,6 @@ func (f Faults) String() string {
 	for _, d := range httpFaults {
 		if *d.field(&f) {
 			on = append(on, d.name)
-		}
-	}
-	for n, v := range f.Other {
-		if v {
-			on = append(on, n)
 		}
 	}
 	sort.Strings(on)

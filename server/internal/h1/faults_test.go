@@ -2,7 +2,6 @@ package h1
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,28 +26,6 @@ func TestParseFaults(t *testing.T) {
 	if len(FaultNames()) < 14 || FaultHelp()["wrong-length"] == "" {
 		t.Errorf("FaultNames = %q", FaultNames())
 	}
-}
-
-var registerTestFault sync.Once
-
-func TestRegisterFault(t *testing.T) {
-	registerTestFault.Do(func() { RegisterFault("test-proc-fault", "a process fault registered by another package") })
-	f, err := ParseFaults("test-proc-fault,no-100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !f.Other["test-proc-fault"] || !f.Has("test-proc-fault") || !f.Has("no-100") || f.Has("no-date") {
-		t.Errorf("faults = %+v", f)
-	}
-	if s := f.String(); s != "no-100,test-proc-fault" {
-		t.Errorf("String() = %q", s)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("registering a name twice did not panic")
-		}
-	}()
-	RegisterFault("no-date", "dup")
 }
 
 func faultConfig(t *testing.T, list string) *Config {
@@ -237,9 +214,6 @@ func TestFaultSpinAfterReset(t *testing.T) {
 
 func TestFaultsString(t *testing.T) {
 	for _, n := range FaultNames() {
-		if n == "test-proc-fault" {
-			continue
-		}
 		f, err := ParseFaults(n)
 		if err != nil || f.String() != n || !f.Has(n) {
 			t.Errorf("fault %s: %v %q", n, err, f.String())

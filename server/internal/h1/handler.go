@@ -16,8 +16,8 @@ const (
 	bytesBlock = 26 * 2048 // multiple of the /bytes pattern period
 )
 
-// bytesPattern is the content of /bytes/N: byte i is 'a' + i%26. Built on first use: most
-// children never serve /bytes and should not pay for it at start-up.
+// bytesPattern is the content of /bytes/N: byte i is 'a' + i%26. Built on first use, not at
+// init (server's TestChildInitCost): most children never serve /bytes.
 var bytesPattern = sync.OnceValue(func() []byte {
 	b := make([]byte, bytesBlock)
 	for i := range b {

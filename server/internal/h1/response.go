@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// reason is the reason phrase of a status code ("" when we know none). A switch, not a map:
-// a map literal is built by the package initialiser, which every forked child runs.
+// reason is the reason phrase of a status code ("" when we know none). A switch, not a map
+// literal: nothing to build at init (server's TestChildInitCost).
 func reason(code int) string {
 	switch code {
 	case 100:
@@ -114,8 +114,8 @@ func reason(code int) string {
 	return ""
 }
 
-// appendStatusLine appends "HTTP/1.1 NNN Reason\r\n". Built per response rather than from a
-// table: every forked child would pay for building the table at start-up.
+// appendStatusLine appends "HTTP/1.1 NNN Reason\r\n", built per response rather than from a
+// table built at init (server's TestChildInitCost).
 func appendStatusLine(dst []byte, code int) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	return append(appendStatusText(dst, code), '\r', '\n')
