@@ -17,35 +17,16 @@ func judge(in *Input, a analysis, o *observation) result {
 	var res result
 	got := 0 // requests answered
 	for _, rd := range o.reads {
-		switch {
-		case rd.req >= len(a.reqs):
+		if rd.req >= len(a.reqs) {
 			judgeTail(&res, in, a, rd, o)
 			return res
-		case rd.window && rd.sent < a.reqs[rd.req].end:
-			// An answer to a request the target has not seen whole. A refusal (4xx, 5xx) may
-			// come as soon as the target sees enough to refuse; anything else is early.
-			if rd.err != nil {
-				continue // read again, and judged, after the input was sent
-			}
-			if rd.resp.StatusCode < 400 {
-				res.kind = KindEarlyResponse
-				res.detail = fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", rd.resp.StatusCode, rd.resp.Reason, rd.sent, len(in.Send), rd.req+1)
-				return res
-			}
-			res.responses++ // an early refusal answers the request it refuses
-		default:
-			if rd.err == nil {
-				res.responses++
-			}
-			res.kind, res.detail = judgeResponse(in, a, rd)
-			if rd.err != nil || res.kind != "" || !rd.window && rd.resp.Tunnel {
-				return res // nothing after this is judged
-			}
 		}
-		got++
-		if q := a.reqs[rd.req]; q.close || hasClose(rd.resp) {
-			res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
-			return res
+		answered, over := judgeRead(&res, in, a, rd, o)
+		if over {
+			return res // nothing after this is judged
+		}
+		if answered {
+			got++
 		}
 	}
 	// The server may close after rejecting the start of an invalid input, or after answering
@@ -63,6 +44,37 @@ func judge(in *Input, a analysis, o *observation) result {
 		res.reusable = !in.HalfClose
 	}
 	return res
+}
+
+// judgeRead judges the read rd of the response to a request (not the tail): whether it
+// answered the request, and whether the exchange is over after it.
+func judgeRead(res *result, in *Input, a analysis, rd read, o *observation) (answered, over bool) {
+	if rd.window && rd.sent < a.reqs[rd.req].end {
+		// An answer to a request the target has not seen whole. A refusal (4xx, 5xx) may
+		// come as soon as the target sees enough to refuse; anything else is early.
+		switch {
+		case rd.err != nil:
+			return false, false // read again, and judged, after the input was sent
+		case rd.resp.StatusCode < 400:
+			res.kind = KindEarlyResponse
+			res.detail = fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", rd.resp.StatusCode, rd.resp.Reason, rd.sent, len(in.Send), rd.req+1)
+			return false, true
+		}
+		res.responses++ // an early refusal answers the request it refuses
+	} else {
+		if rd.err == nil {
+			res.responses++
+		}
+		res.kind, res.detail = judgeResponse(in, a, rd)
+		if rd.err != nil || res.kind != "" || !rd.window && rd.resp.Tunnel {
+			return true, true
+		}
+	}
+	if q := a.reqs[rd.req]; q.close || hasClose(rd.resp) {
+		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
+		return true, true
+	}
+	return true, false
 }
 
 // judgeResponse judges the read of the response to a complete request.
@@ -108,25 +120,34 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 // last thing on it: class names the rule for the finding's key ("" when it need not end),
 // why the response, for the finding's detail.
 func closeWanted(in *Input, a analysis, rd read) (class, why string) {
-	if rd.err != nil || rd.window || in.HalfClose {
+	switch {
+	case rd.err != nil || rd.window || in.HalfClose:
+		return "", ""
+	case rd.req >= len(a.reqs):
+		return closeAfterTail(in, a, rd.resp)
+	}
+	return closeAfterLast(a, rd.req, rd.resp)
+}
+
+// closeAfterTail: RFC 9112 §6.1: whatever it answers to Content-Length with
+// Transfer-Encoding, the server MUST close the connection after responding. (A 2xx to it,
+// when every server must reject it, is judged first.)
+func closeAfterTail(in *Input, a analysis, r *wire.Response) (class, why string) {
+	if a.tail != tailInvalid || a.rule != wire.RuleTECL || in.Must && r.StatusCode/100 == 2 {
 		return "", ""
 	}
-	r := rd.resp
-	if rd.req >= len(a.reqs) {
-		// RFC 9112 §6.1: whatever it answers to Content-Length with Transfer-Encoding, the
-		// server MUST close the connection after responding. (A 2xx to it is judged first.)
-		if a.tail != tailInvalid || a.rule != wire.RuleTECL || in.Must && r.StatusCode/100 == 2 {
-			return "", ""
-		}
-		return "te-cl", fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason)
-	}
-	// RFC 9112 §9.3, §9.6: the connection ends after this response. When nothing was sent
-	// after the request, the target must close it.
-	q := a.reqs[rd.req]
-	if r.Tunnel || !q.close && !hasClose(r) || rd.req != len(a.reqs)-1 || a.tail != tailNone {
+	return "te-cl", fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason)
+}
+
+// closeAfterLast: RFC 9112 §9.3, §9.6: the connection ends after a response to a request
+// that asked for it (HTTP/1.0, Connection: close) or that said so. When nothing was sent
+// after the request (request i is the last), the target must close it.
+func closeAfterLast(a analysis, i int, r *wire.Response) (class, why string) {
+	q := a.reqs[i]
+	if r.Tunnel || !q.close && !hasClose(r) || i != len(a.reqs)-1 || a.tail != tailNone {
 		return "", ""
 	}
-	why = fmt.Sprintf("request %d of %d (%s %s)", rd.req+1, len(a.reqs), q.method, q.version)
+	why = fmt.Sprintf("request %d of %d (%s %s)", i+1, len(a.reqs), q.method, q.version)
 	if hasClose(r) && !q.close {
 		why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
 	}
