@@ -49,7 +49,7 @@ type read struct {
 	// window says it was read while watching the connection during a pause or a hold,
 	// before the whole input was written.
 	window bool
-	resp   *wire.Response // nil when err is set, except as wire.ReadResponse returns it
+	resp   *wire.Response // with err set, what wire.ReadResponse returned of it (maybe nil)
 	err    error
 }
 
