@@ -49,6 +49,10 @@ type dialConfig struct {
 // the handshake on: with it, a client that reads slowly makes the server block in write.
 func WithRecvBuffer(n int) Option { return func(c *dialConfig) { c.recvBuf = n } }
 
+// WithWriteTimeout sets the deadline of each write call to d after its start (default 5s):
+// a server that stops reading fails the write with a timeout after d.
+func WithWriteTimeout(d time.Duration) Option { return func(c *dialConfig) { c.writeTimeout = d } }
+
 // Dial opens a TCP connection to addr. ctx bounds the connect.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 	cfg := dialConfig{writeTimeout: 5 * time.Second}
@@ -296,6 +300,20 @@ func (c *Conn) WaitEnd(window time.Duration) (End, []byte) {
 		return EndTimeout, nil
 	}
 	return EndRST, nil
+}
+
+// Readable reports whether bytes are buffered or arrive within window, without consuming
+// them: the next read returns them. A close, a reset or silence for the whole window is
+// false (WaitEnd tells them apart).
+func (c *Conn) Readable(window time.Duration) bool {
+	if c.br.Buffered() > 0 {
+		return true
+	}
+	if err := c.setReadDeadline(window); err != nil {
+		return false
+	}
+	_, err := c.br.Peek(1)
+	return err == nil
 }
 
 // ReadSlowly reads at most n bytes per read call, waiting every between reads, until EOF,

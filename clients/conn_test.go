@@ -589,3 +589,61 @@ func unescape(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+func TestReadable(t *testing.T) {
+	tests := []struct {
+		name   string
+		handle func(c *net.TCPConn, done <-chan struct{})
+		want   bool
+	}{
+		{"data", func(c *net.TCPConn, done <-chan struct{}) { readFull(c, 1); c.Write([]byte("ab")); <-done }, true},
+		{"fin", func(c *net.TCPConn, _ <-chan struct{}) { readFull(c, 1) }, false},
+		{"rst", func(c *net.TCPConn, _ <-chan struct{}) { readFull(c, 1); resetConn(c) }, false},
+		{"silent", func(c *net.TCPConn, done <-chan struct{}) { <-done }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := testServer(t, tt.handle)
+			c := dial(t, addr)
+			if err := c.Send([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			// Only the silent case needs a short window; the others end on the server's action.
+			window := 5 * time.Second
+			if tt.name == "silent" {
+				window = 30 * time.Millisecond
+			}
+			if got := c.Readable(window); got != tt.want {
+				t.Fatalf("Readable = %v; want %v", got, tt.want)
+			}
+			if !tt.want {
+				return
+			}
+			// The bytes are left for the next read, and Readable says so at once.
+			if !c.Readable(0) {
+				t.Error("Readable(0) with bytes buffered = false; want true")
+			}
+			var got []byte
+			for len(got) < 2 {
+				end, data := c.WaitEnd(5 * time.Second)
+				if end != EndData {
+					t.Fatalf("WaitEnd after Readable = %v; want data", end)
+				}
+				got = append(got, data...)
+			}
+			if string(got) != "ab" {
+				t.Errorf("bytes after Readable %q; want %q", got, "ab")
+			}
+		})
+	}
+}
+
+func TestWithWriteTimeout(t *testing.T) {
+	addr := testServer(t, func(c *net.TCPConn, done <-chan struct{}) { <-done }) // never reads
+	c := dial(t, addr, WithWriteTimeout(50*time.Millisecond))
+	// More than the socket buffers of both ends hold: the write blocks until its deadline.
+	err := c.Send(bytes.Repeat([]byte("a"), 64<<20))
+	if k := Classify(err); k != KindTimeout {
+		t.Fatalf("Send to a server that does not read: %v (%v); want a timeout", err, k)
+	}
+}

@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := conformance.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	opt := InputOptions{Echo: hasEcho(cfg.Target.Addr, cfg.Timeout)}
+	opt := InputOptions{Echo: (&target{addr: cfg.Target.Addr, timeout: cfg.Timeout}).hasEcho()}
 	var base conformance.Snapshot
 	if cfg.Target.PID > 0 {
 		var err error
@@ -273,17 +273,18 @@ func sanitize(s string) string {
 
 func (cp *campaign) worker(ctx context.Context, w int) {
 	src := RandSource(cp.cfg.Seed*1_000_003 + uint64(w))
-	var c *conn
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, found: cp.found}
+	var c *clients.Conn
 	defer func() {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}()
 	for ctx.Err() == nil {
 		in, a := genInput(src, cp.opt)
 		if c == nil {
 			var err error
-			if c, err = dial(cp.cfg.Target.Addr, cp.cfg.Timeout); err != nil {
+			if c, err = t.dial(); err != nil {
 				if ctx.Err() == nil {
 					cp.died(fmt.Sprintf("the target stopped accepting connections: %v", err))
 					cp.stop()
@@ -294,12 +295,11 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		cp.mu.Lock()
 		cp.last = in
 		cp.mu.Unlock()
-		c.found = cp.found
-		res := exchange(c, in, a, cp.cfg.Timeout)
+		res := t.exchange(c, in, a)
 		cp.inputs.Add(1)
 		cp.judged.Add(int64(res.responses))
 		if !res.reusable {
-			c.close()
+			c.Close()
 			c = nil
 		}
 		if res.kind == "" || ctx.Err() != nil {
@@ -360,42 +360,15 @@ func findingClass(kind string, in *Input, a analysis) string {
 	return "valid"
 }
 
-// echoProbe is the body of the request that asks whether the target has /echo.
-const echoProbe = "forkproof-echo-probe"
-
-// hasEcho reports whether POST /echo at addr returns the request body, byte for byte.
-func hasEcho(addr string, timeout time.Duration) bool {
-	c, err := dial(addr, timeout)
-	if err != nil {
-		return false
-	}
-	defer c.close()
-	c.c.SetWriteDeadline(time.Now().Add(timeout))
-	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: forkproof\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(echoProbe), echoProbe)
-	if _, err := c.c.Write([]byte(req)); err != nil {
-		return false
-	}
-	r, err := c.readFinal("POST", timeout)
-	return err == nil && r.StatusCode == 200 && string(r.Body) == echoProbe
-}
-
-// probe runs in, whose bytes the judge analysed as a, on a fresh connection and judges it.
-func probe(addr string, in *Input, a analysis, timeout time.Duration) (result, error) {
-	c, err := dial(addr, timeout)
-	if err != nil {
-		return result{}, err
-	}
-	defer c.close()
-	return exchange(c, in, a, timeout), nil
-}
-
 // minimize shrinks in (analysed as a) while a fresh connection still shows the same finding (its key: kind
 // and class, so that cutting cannot drift to another bug, such as a 2xx to a request broken in
 // a way servers may accept instead of the one every server must reject).
 func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
+	// Without the campaign's findings: each candidate is judged whole, closes waited for.
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout}
 	cur := *in
-	res, err := probe(cp.cfg.Target.Addr, &cur, a, cp.cfg.Timeout)
+	res, err := t.probe(&cur, a)
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
@@ -412,7 +385,7 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first r
 			}
 		}
 		a := analyze(cand.Send)
-		r, err := probe(cp.cfg.Target.Addr, &cand, a, cp.cfg.Timeout)
+		r, err := t.probe(&cand, a)
 		if err != nil || r.kind != first.kind || findingKey(r, &cand, a) != key {
 			return false
 		}
@@ -608,7 +581,7 @@ func Replay(addr string, r *Repro, timeout time.Duration) (kind, detail string, 
 		return "", "", fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
 	}
 	in := r.Input()
-	res, err := probe(addr, in, analyze(in.Send), timeout)
+	res, err := (&target{addr: addr, timeout: timeout}).probe(in, analyze(in.Send))
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 	}

@@ -228,13 +228,11 @@ func TestCampaignResetsReference(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			tg := reference(t, mode)
-			c, err := dial(tg.Addr, 10*time.Second)
+			in := &Input{Send: []byte("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234"), ResetAt: 60}
+			res, err := (&target{addr: tg.Addr, timeout: 10 * time.Second}).probe(in, analyze(in.Send))
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := &Input{Send: []byte("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234"), ResetAt: 60}
-			res := exchange(c, in, analyze(in.Send), 10*time.Second)
-			c.close()
 			if res.kind != "" || res.responses != 1 {
 				t.Fatalf("reset exchange: kind %q (%s), %d responses; want no finding and the serving check answered", res.kind, res.detail, res.responses)
 			}

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec/wire"
@@ -107,27 +106,25 @@ func TestReferenceReflectsGeneratedRequests(t *testing.T) {
 					send = append(send, r.Bytes()...)
 				}
 				in := &Input{Send: send, SplitAt: Splits(s, len(send), 3), Pause: plan.Pause, HalfClose: plan.HalfClose}
-				c, err := dial(tg.Addr, 10*time.Second)
+				tgt := &target{addr: tg.Addr, timeout: 10 * time.Second}
+				res, err := tgt.probe(in, analyze(send))
 				if err != nil {
 					rt.Fatal(err)
 				}
-				defer c.close()
-				res := exchange(c, in, analyze(send), 10*time.Second)
 				if res.kind != "" {
 					rt.Fatalf("For %q: %s: %s", send, res.kind, res.detail)
 				}
 				// Re-send on a fresh connection and compare each reflection.
-				c2, err := dial(tg.Addr, 10*time.Second)
+				c2, err := tgt.dial()
 				if err != nil {
 					rt.Fatal(err)
 				}
-				defer c2.close()
-				c2.c.SetDeadline(time.Now().Add(15 * time.Second))
-				if _, err := c2.c.Write(send); err != nil {
+				defer c2.Close()
+				if err := c2.Send(send); err != nil {
 					rt.Fatal(err)
 				}
 				for i, r := range reqs {
-					resp, err := c2.readFinal(r.Method, 10*time.Second)
+					resp, err := readFinal(c2, r.Method, 10*time.Second)
 					if err != nil {
 						rt.Fatalf("For %q, response %d: %v", send, i+1, err)
 					}
@@ -148,32 +145,25 @@ func TestReferenceRejectsMutations(t *testing.T) {
 			tg := reference(t, mode)
 			rapid.Check(t, func(rt *rapid.T) {
 				inv := GenInvalid(RapidSource(rt), reflectOptions)
-				c, err := dial(tg.Addr, 10*time.Second)
+				c, err := (&target{addr: tg.Addr, timeout: 10 * time.Second}).dial()
 				if err != nil {
 					rt.Fatal(err)
 				}
-				defer c.close()
-				c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.c.Write(inv.Bytes); err != nil {
+				defer c.Close()
+				if err := c.Send(inv.Bytes); err != nil {
 					rt.Fatal(err)
 				}
-				resp, err := c.readFinal(tailMethod(inv.Bytes), 10*time.Second)
+				resp, err := readFinal(c, tailMethod(inv.Bytes), 10*time.Second)
 				if err != nil {
 					rt.Fatalf("For %q (%s), no response: %v; want %v then close", inv.Bytes, inv.Mutation.Name, err, inv.Mutation.Status)
 				}
 				if !slices.Contains(inv.Mutation.Status, resp.StatusCode) {
 					rt.Fatalf("For %q (%s), Status = %d; want %v", inv.Bytes, inv.Mutation.Name, resp.StatusCode, inv.Mutation.Status)
 				}
-				c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-				if n, err := io.Copy(io.Discard, c.br); err != nil && !isReset(err) || n > 0 {
-					rt.Fatalf("For %q (%s), after %d: %d more bytes, %v; want close", inv.Bytes, inv.Mutation.Name, resp.StatusCode, n, err)
+				if end, data := c.WaitEnd(10 * time.Second); end == clients.EndData || end == clients.EndTimeout {
+					rt.Fatalf("For %q (%s), after %d: %s %q; want close", inv.Bytes, inv.Mutation.Name, resp.StatusCode, end, data)
 				}
 			})
 		})
 	}
-}
-
-func isReset(err error) bool {
-	var ne interface{ Timeout() bool }
-	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }

@@ -2,10 +2,10 @@ package fuzz
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/spec"
 	"pgregory.net/rapid"
@@ -15,7 +15,7 @@ import (
 // yet answered, and the bytes of a request sent only in part.
 type connModel struct {
 	addr    string
-	c       *conn
+	c       *clients.Conn
 	pending []*Request // complete requests awaiting their response, in order
 	partial *Request   // a request whose first part has been sent
 	sent    int        // bytes of partial already sent
@@ -23,9 +23,9 @@ type connModel struct {
 
 func (m *connModel) redial(t *rapid.T) {
 	if m.c != nil {
-		m.c.close()
+		m.c.Close()
 	}
-	c, err := dial(m.addr, 10*time.Second)
+	c, err := (&target{addr: m.addr, timeout: 10 * time.Second}).dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +33,7 @@ func (m *connModel) redial(t *rapid.T) {
 }
 
 func (m *connModel) write(t *rapid.T, b []byte) {
-	m.c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if _, err := m.c.c.Write(b); err != nil {
+	if err := m.c.Send(b); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }
@@ -51,7 +50,7 @@ func (m *connModel) finishPartial(t *rapid.T) {
 // drain reads the responses to every pending request and checks them against the model.
 func (m *connModel) drain(t *rapid.T) {
 	for i, r := range m.pending {
-		resp, err := m.c.readFinal(r.Method, 10*time.Second)
+		resp, err := readFinal(m.c, r.Method, 10*time.Second)
 		if err != nil {
 			t.Fatalf("response %d of %d to %q: %v", i+1, len(m.pending), r.Bytes(), err)
 		}
@@ -84,7 +83,7 @@ func TestKeepAliveStateMachine(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) {
 				m := &connModel{addr: tg.Addr}
 				m.redial(rt)
-				defer func() { m.c.close() }()
+				defer func() { m.c.Close() }()
 				gen := func() *Request { return GenRequest(RapidSource(rt), reflectOptions) }
 				rt.Repeat(map[string]func(*rapid.T){
 					"send-whole": func(t *rapid.T) {
@@ -116,22 +115,21 @@ func TestKeepAliveStateMachine(t *testing.T) {
 					},
 					"pause": func(t *rapid.T) {
 						time.Sleep(time.Duration(rapid.IntRange(1, 5).Draw(t, "pause-ms")) * time.Millisecond)
-						if m.partial != nil && m.c.readable() {
+						if m.partial != nil && m.c.Readable(time.Millisecond) {
 							t.Fatalf("the server answered a request of which only %d bytes were sent: %q", m.sent, m.partial.Bytes()[:m.sent])
 						}
 					},
 					"half-close": func(t *rapid.T) {
 						m.finishPartial(t)
-						m.c.c.(*net.TCPConn).CloseWrite()
+						m.c.CloseWrite()
 						m.drain(t)
-						m.c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-						if _, err := m.c.br.Peek(1); err == nil {
-							t.Fatal("bytes after the last response on a half-closed connection; want close")
+						if end, data := m.c.WaitEnd(10 * time.Second); end == clients.EndData {
+							t.Fatalf("bytes %q after the last response on a half-closed connection; want close", data)
 						}
 						m.redial(t)
 					},
 					"reset": func(t *rapid.T) {
-						m.c.c.(*net.TCPConn).SetLinger(0)
+						m.c.Reset()
 						m.redial(t)
 					},
 					"": func(t *rapid.T) {
@@ -149,6 +147,3 @@ func TestKeepAliveStateMachine(t *testing.T) {
 		})
 	}
 }
-
-// readable reports whether bytes are waiting, without blocking more than a millisecond.
-func (c *conn) readable() bool { return c.readableBy(time.Now().Add(time.Millisecond)) }

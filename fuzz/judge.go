@@ -1,0 +1,190 @@
+package fuzz
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// judge says what the observation o of delivering in (whose bytes were analysed as a)
+// shows: a finding's kind and detail, or none. It is pure (no I/O, no clock), so it can be
+// called on an observation still being made: deliver does, to stop at the first finding.
+// The reads are judged in order, up to the first that ends the exchange.
+func judge(in *Input, a analysis, o *observation) result {
+	var res result
+	got := 0 // requests answered
+	for _, rd := range o.reads {
+		if rd.req >= len(a.reqs) {
+			judgeTail(&res, in, a, rd, o)
+			return res
+		}
+		answered, over := judgeRead(&res, in, a, rd, o)
+		if over {
+			return res // nothing after this is judged
+		}
+		if answered {
+			got++
+		}
+	}
+	// The server may close after rejecting the start of an invalid input, or after answering
+	// a request that asked it to close (HTTP/1.0, Connection: close).
+	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
+		return result{kind: KindNoResponse, detail: fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr)}
+	}
+	if o.reset {
+		if o.serveErr != nil {
+			return result{kind: KindResetKills, detail: fmt.Sprintf("after a connection was reset at byte %d of %d, a fresh connection got no answer to GET /: %v", min(in.ResetAt, len(in.Send)), len(in.Send), o.serveErr)}
+		}
+		return result{responses: 1} // the serving check's
+	}
+	if got == len(a.reqs) && a.tail == tailNone {
+		res.reusable = !in.HalfClose
+	}
+	return res
+}
+
+// judgeRead judges the read rd of the response to a request (not the tail): whether it
+// answered the request, and whether the exchange is over after it.
+func judgeRead(res *result, in *Input, a analysis, rd read, o *observation) (answered, over bool) {
+	if rd.window && rd.sent < a.reqs[rd.req].end {
+		// An answer to a request the target has not seen whole. A refusal (4xx, 5xx) may
+		// come as soon as the target sees enough to refuse; anything else is early.
+		switch {
+		case rd.err != nil:
+			return false, false // read again, and judged, after the input was sent
+		case rd.resp.StatusCode < 400:
+			res.kind = KindEarlyResponse
+			res.detail = fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", rd.resp.StatusCode, rd.resp.Reason, rd.sent, len(in.Send), rd.req+1)
+			return false, true
+		}
+		res.responses++ // an early refusal answers the request it refuses
+	} else {
+		if rd.err == nil {
+			res.responses++
+		}
+		res.kind, res.detail = judgeResponse(in, a, rd)
+		if rd.err != nil || res.kind != "" || !rd.window && rd.resp.Tunnel {
+			return true, true
+		}
+	}
+	if q := a.reqs[rd.req]; q.close || hasClose(rd.resp) {
+		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
+		return true, true
+	}
+	return true, false
+}
+
+// judgeResponse judges the read of the response to a complete request.
+func judgeResponse(in *Input, a analysis, rd read) (kind, detail string) {
+	q := a.reqs[rd.req]
+	if rd.err != nil {
+		kind, what := describeErr(rd.err)
+		if !a.valid() && kind != KindIllFramed {
+			return "", "" // the invalid rest may have made the target give up
+		}
+		return kind, fmt.Sprintf("%s after request %d of %d (%s)", what, rd.req+1, len(a.reqs), q.method)
+	}
+	if r := rd.resp; in.Echo && q.echo && r.StatusCode/100 == 2 && !r.Tunnel && !bytes.Equal(r.Body, q.body) {
+		return KindEchoMismatch, fmt.Sprintf("%d %s from %s /echo (request %d of %d) carries %d bytes %q; the request body was %d bytes %q",
+			r.StatusCode, r.Reason, q.method, rd.req+1, len(a.reqs), len(r.Body), clip(r.Body), len(q.body), clip(q.body))
+	}
+	return "", ""
+}
+
+// judgeTail judges the read of the response to the invalid or incomplete tail.
+func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
+	if rd.err != nil {
+		if kind, what := describeErr(rd.err); kind == KindIllFramed {
+			res.kind, res.detail = kind, what+" after an invalid request"
+		}
+		return
+	}
+	res.responses++
+	r := rd.resp
+	switch {
+	case a.tail == tailInvalid && in.Must && r.StatusCode/100 == 2:
+		res.kind = KindAcceptInvalid
+		res.detail = fmt.Sprintf("%d %s to a request the judge rejects (%s, rule %s); every server must reject it", r.StatusCode, r.Reason, in.Mutation, a.rule)
+	case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
+		res.kind = KindEarlyResponse
+		res.detail = fmt.Sprintf("%d %s to a request whose head never completed", r.StatusCode, r.Reason)
+	default:
+		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
+	}
+}
+
+// closeWanted says whether the connection must end after the response read by rd, as the
+// last thing on it: class names the rule for the finding's key ("" when it need not end),
+// why the response, for the finding's detail.
+func closeWanted(in *Input, a analysis, rd read) (class, why string) {
+	switch {
+	case rd.err != nil || rd.window || in.HalfClose:
+		return "", ""
+	case rd.req >= len(a.reqs):
+		return closeAfterTail(in, a, rd.resp)
+	}
+	return closeAfterLast(a, rd.req, rd.resp)
+}
+
+// closeAfterTail: RFC 9112 §6.1: whatever it answers to Content-Length with
+// Transfer-Encoding, the server MUST close the connection after responding. (A 2xx to it,
+// when every server must reject it, is judged first.)
+func closeAfterTail(in *Input, a analysis, r *wire.Response) (class, why string) {
+	if a.tail != tailInvalid || a.rule != wire.RuleTECL || in.Must && r.StatusCode/100 == 2 {
+		return "", ""
+	}
+	return "te-cl", fmt.Sprintf("a request with both Transfer-Encoding and Content-Length (%d %s)", r.StatusCode, r.Reason)
+}
+
+// closeAfterLast: RFC 9112 §9.3, §9.6: the connection ends after a response to a request
+// that asked for it (HTTP/1.0, Connection: close) or that said so. When nothing was sent
+// after the request (request i is the last), the target must close it.
+func closeAfterLast(a analysis, i int, r *wire.Response) (class, why string) {
+	q := a.reqs[i]
+	if r.Tunnel || !q.close && !hasClose(r) || i != len(a.reqs)-1 || a.tail != tailNone {
+		return "", ""
+	}
+	why = fmt.Sprintf("request %d of %d (%s %s)", i+1, len(a.reqs), q.method, q.version)
+	if hasClose(r) && !q.close {
+		why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
+	}
+	return "after-last", why
+}
+
+// judgeEnd judges how the connection ended after the response read by rd, when it had to
+// end (see closeWanted): bytes instead of the end mean the response was longer than it said
+// (a body to HEAD, a wrong Content-Length). Not watched (the campaign knew the bug) is no
+// finding, like a close or a reset.
+func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, detail string) {
+	class, why := closeWanted(in, a, rd)
+	if class == "" || !o.watched {
+		return class, "", ""
+	}
+	switch o.end {
+	case clients.EndData:
+		return class, KindIllFramed, fmt.Sprintf("%d bytes %q after the response to %s, where the connection should end", len(o.endData), clip(o.endData), why)
+	case clients.EndTimeout:
+		return class, KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", o.endWait, why)
+	}
+	return class, "", ""
+}
+
+// describeErr says how a read failed, in the words of a finding.
+func describeErr(err error) (kind, what string) {
+	var we *wire.Error
+	switch clients.Classify(err) {
+	case clients.KindIllFramed:
+		errors.As(err, &we)
+		return KindIllFramed, we.Error()
+	case clients.KindTruncated:
+		return KindIllFramed, "response truncated: " + err.Error()
+	case clients.KindTimeout:
+		return KindHang, "no response"
+	case clients.KindFIN:
+		return KindNoResponse, "connection closed"
+	}
+	return KindNoResponse, "connection failed: " + err.Error()
+}

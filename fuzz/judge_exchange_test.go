@@ -1,0 +1,256 @@
+package fuzz
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/spec/wire"
+)
+
+// Requests of the judge's tests.
+const (
+	getKA    = "GET / HTTP/1.1\r\nHost: a\r\n\r\n" // 27 bytes
+	getClose = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+	echoReq  = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+	noHost   = "GET / HTTP/1.1\r\n\r\n"                                                                         // invalid: rule host
+	headOnly = "GET / HTTP/1.1\r\nHost: a\r\n"                                                                  // incomplete: the head never ends
+	teCL     = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
+)
+
+// Responses of the judge's tests.
+const (
+	ok200      = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+	ok200Close = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+	bad400     = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+	bad400End  = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+	switching  = "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n"
+)
+
+// Read errors as clients.Conn returns them.
+var (
+	errTimeout   = fmt.Errorf("read tcp: %w", os.ErrDeadlineExceeded)
+	errReset     = fmt.Errorf("read: %w", syscall.ECONNRESET)
+	errPipe      = fmt.Errorf("write: %w", syscall.EPIPE)
+	errTruncated = fmt.Errorf("wire: response truncated after 10 bytes: %w", io.ErrUnexpectedEOF)
+	errWire      = &wire.Error{Rule: wire.RuleStatusLine, Msg: "no SP after the version"}
+)
+
+// resp parses raw, a response to method, as deliver would have read it.
+func resp(method, raw string) *wire.Response {
+	r, err := wire.ReadResponse(bufio.NewReader(strings.NewReader(raw)), method)
+	if err != nil {
+		panic(fmt.Sprintf("test response %q: %v", raw, err))
+	}
+	return r
+}
+
+// answered is a read, after the whole input was sent, of the response raw to request i.
+func answered(i, sent int, raw string) read { return read{req: i, sent: sent, resp: resp("GET", raw)} }
+
+// failed is a read of the response to request i, after the whole input was sent, that err ended.
+func failed(i, sent int, err error) read { return read{req: i, sent: sent, err: err} }
+
+// early is a read during a pause or a hold, after sent bytes.
+func early(rd read) read { rd.window = true; return rd }
+
+// TestJudge judges observations made up here, no network: every kind of finding an exchange
+// can show, and the cases next to each that are no finding.
+func TestJudge(t *testing.T) {
+	n := len(getKA)
+	tests := []struct {
+		name      string
+		in        Input
+		o         observation
+		kind      string
+		key       string // the finding's key ("" when no finding)
+		detail    string
+		responses int
+		reusable  bool
+	}{
+		// Nothing wrong.
+		{name: "answered, connection reusable", in: Input{Send: []byte(getKA)},
+			o: observation{sent: n, reads: []read{answered(0, n, ok200)}}, responses: 1, reusable: true},
+		{name: "pipeline answered", in: Input{Send: []byte(getKA + getKA)},
+			o: observation{sent: 2 * n, reads: []read{answered(0, 2*n, ok200), answered(1, 2*n, ok200)}}, responses: 2, reusable: true},
+		{name: "half-closed, not reusable", in: Input{Send: []byte(getKA), HalfClose: true},
+			o: observation{sent: n, reads: []read{answered(0, n, ok200)}}, responses: 1},
+		{name: "still being observed", in: Input{Send: []byte(getKA + getKA)},
+			o: observation{sent: 2 * n, reads: []read{answered(0, 2*n, ok200)}}, responses: 1},
+
+		// no-response
+		{name: "closed without a response", in: Input{Send: []byte(getKA)},
+			o:    observation{sent: n, reads: []read{failed(0, n, io.EOF)}},
+			kind: KindNoResponse, key: "no-response/valid", detail: "connection closed after request 1 of 1 (GET)"},
+		{name: "reset without a response", in: Input{Send: []byte(getKA + getKA)},
+			o:    observation{sent: 2 * n, reads: []read{answered(0, 2*n, ok200), failed(1, 2*n, errReset)}},
+			kind: KindNoResponse, key: "no-response/valid", detail: "connection failed: read: connection reset by peer after request 2 of 2 (GET)", responses: 1},
+		{name: "write failed on a valid input", in: Input{Send: []byte(getKA), SplitAt: []int{10}, Pause: time.Millisecond},
+			o:    observation{sent: 10, writeErr: errPipe},
+			kind: KindNoResponse, key: "no-response/paused", detail: "write failed at byte 10 of a valid input: write: broken pipe"},
+		{name: "write failed after a request that closes", in: Input{Send: []byte(getClose + getKA)},
+			o:         observation{sent: len(getClose), writeErr: errPipe, reads: []read{answered(0, len(getClose), ok200)}},
+			responses: 1},
+		{name: "write failed on an invalid input", in: Input{Send: []byte(noHost), HalfClose: true},
+			o: observation{sent: 5, writeErr: errPipe, reads: []read{failed(0, 5, io.EOF)}}},
+		{name: "invalid rest: a close is no finding", in: Input{Send: []byte(getKA + noHost), HalfClose: true},
+			o: observation{sent: n + len(noHost), reads: []read{failed(0, n+len(noHost), io.EOF)}}},
+
+		// hang
+		{name: "no response in time", in: Input{Send: []byte(getKA)},
+			o:    observation{sent: n, reads: []read{failed(0, n, errTimeout)}},
+			kind: KindHang, key: "hang/valid", detail: "no response after request 1 of 1 (GET)"},
+		{name: "invalid rest: silence is no finding", in: Input{Send: []byte(getKA + noHost), HalfClose: true},
+			o: observation{sent: n + len(noHost), reads: []read{failed(0, n+len(noHost), errTimeout)}}},
+
+		// ill-framed
+		{name: "response the strict reader rejects", in: Input{Send: []byte(getKA)},
+			o:    observation{sent: n, reads: []read{failed(0, n, errWire)}},
+			kind: KindIllFramed, key: "ill-framed/valid", detail: "wire: status-line at byte 0: no SP after the version after request 1 of 1 (GET)"},
+		{name: "invalid rest: ill-framed still counts", in: Input{Send: []byte(getKA + noHost), HalfClose: true, Mutation: "no-host"},
+			o:    observation{sent: n + len(noHost), reads: []read{failed(0, n+len(noHost), errWire)}},
+			kind: KindIllFramed, key: "ill-framed/no-host", detail: "wire: status-line at byte 0: no SP after the version after request 1 of 1 (GET)"},
+		{name: "truncated response", in: Input{Send: []byte(getKA)},
+			o:    observation{sent: n, reads: []read{failed(0, n, errTruncated)}},
+			kind: KindIllFramed, key: "ill-framed/valid", detail: "response truncated: wire: response truncated after 10 bytes: unexpected EOF after request 1 of 1 (GET)"},
+		{name: "bytes where the connection should end", in: Input{Send: []byte(getClose)},
+			o:    observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, watched: true, end: clients.EndData, endData: []byte("extra")},
+			kind: KindIllFramed, key: "ill-framed/after-last", detail: `5 bytes "extra" after the response to request 1 of 1 (GET HTTP/1.1), where the connection should end`, responses: 1},
+		{name: "ill-framed answer to an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "no-host"},
+			o:    observation{sent: len(noHost), reads: []read{failed(0, len(noHost), errWire)}},
+			kind: KindIllFramed, key: "ill-framed/no-host", detail: "wire: status-line at byte 0: no SP after the version after an invalid request"},
+		{name: "invalid request: a close is no finding", in: Input{Send: []byte(noHost), HalfClose: true},
+			o: observation{sent: len(noHost), reads: []read{failed(0, len(noHost), io.EOF)}}},
+		{name: "te-cl: bytes where the connection should end", in: Input{Send: []byte(teCL), Mutation: "te-cl"},
+			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, watched: true, end: clients.EndData, endData: []byte("x")},
+			kind: KindIllFramed, key: "ill-framed/te-cl", detail: `1 bytes "x" after the response to a request with both Transfer-Encoding and Content-Length (400 Bad Request), where the connection should end`, responses: 1},
+
+		// no-close
+		{name: "open after Connection: close", in: Input{Send: []byte(getClose)},
+			o:    observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, watched: true, end: clients.EndTimeout, endWait: 2 * time.Second},
+			kind: KindNoClose, key: "no-close/after-last", detail: "the connection stayed open for 2s after the response to request 1 of 1 (GET HTTP/1.1); want close", responses: 1},
+		{name: "open after a response that said close", in: Input{Send: []byte(getKA)},
+			o:    observation{sent: n, reads: []read{answered(0, n, ok200Close)}, watched: true, end: clients.EndTimeout, endWait: time.Second},
+			kind: KindNoClose, key: "no-close/after-last", detail: "the connection stayed open for 1s after the response to request 1 of 1 (GET HTTP/1.1), which said it would close (200 OK); want close", responses: 1},
+		{name: "open after te-cl", in: Input{Send: []byte(teCL), Mutation: "te-cl"},
+			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, watched: true, end: clients.EndTimeout, endWait: 2 * time.Second},
+			kind: KindNoClose, key: "no-close/te-cl", detail: "the connection stayed open for 2s after the response to a request with both Transfer-Encoding and Content-Length (400 Bad Request); want close", responses: 1},
+		{name: "closed after Connection: close", in: Input{Send: []byte(getClose)},
+			o: observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, watched: true, end: clients.EndFIN}, responses: 1},
+		{name: "reset after Connection: close", in: Input{Send: []byte(getClose)},
+			o: observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, watched: true, end: clients.EndRST}, responses: 1},
+		{name: "close not watched (the campaign knows)", in: Input{Send: []byte(getClose)},
+			o: observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}}, responses: 1},
+		{name: "half-closed: the close is not judged", in: Input{Send: []byte(getClose), HalfClose: true},
+			o: observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, watched: true, end: clients.EndTimeout}, responses: 1},
+		{name: "a close before the last request is not judged", in: Input{Send: []byte(getClose + getKA)},
+			o: observation{sent: len(getClose) + n, reads: []read{answered(0, len(getClose)+n, ok200)}, watched: true, end: clients.EndTimeout}, responses: 1},
+		{name: "closed after te-cl", in: Input{Send: []byte(teCL)},
+			o: observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, watched: true, end: clients.EndFIN}, responses: 1},
+
+		// early-response
+		{name: "answer before the last byte", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:    observation{sent: n - 1, reads: []read{early(answered(0, n-1, ok200))}},
+			kind: KindEarlyResponse, key: "early-response/partial", detail: "200 OK after 26 of 27 bytes, before request 1 was complete"},
+		{name: "answer before the second request ended", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}, Pause: time.Millisecond},
+			o:    observation{sent: n + 3, reads: []read{early(answered(0, n+3, ok200)), early(answered(1, n+3, ok200))}},
+			kind: KindEarlyResponse, key: "early-response/partial", detail: "200 OK after 30 of 54 bytes, before request 2 was complete", responses: 1},
+		{name: "early refusal", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:         observation{sent: n, reads: []read{early(answered(0, n-1, bad400))}},
+			responses: 1, reusable: true},
+		{name: "early refusal that closes", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:         observation{sent: n - 1, reads: []read{early(answered(0, n-1, bad400End))}},
+			responses: 1},
+		{name: "early read failed, judged when read again", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:         observation{sent: n, reads: []read{early(failed(0, n-1, errTruncated)), answered(0, n, ok200)}},
+			responses: 1, reusable: true},
+		{name: "early read failed, and again", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:    observation{sent: n, reads: []read{early(failed(0, n-1, errTimeout)), failed(0, n, io.EOF)}},
+			kind: KindNoResponse, key: "no-response/held", detail: "connection closed after request 1 of 1 (GET)"},
+		{name: "2xx to a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true, Mutation: "truncate"},
+			o:    observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), ok200)}},
+			kind: KindEarlyResponse, key: "early-response/head", detail: "200 OK to a request whose head never completed", responses: 1},
+		{name: "refusal of a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true},
+			o: observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), bad400)}}, responses: 1},
+		{name: "incomplete and not half-closed: nothing to judge", in: Input{Send: []byte(headOnly)},
+			o: observation{sent: len(headOnly)}},
+
+		// 2xx-to-invalid
+		{name: "2xx to what every server must reject", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "no-host", Must: true},
+			o:    observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-host", detail: "200 OK to a request the judge rejects (no-host, rule host); every server must reject it", responses: 1},
+		{name: "2xx to te-cl, which must be rejected, judged as such", in: Input{Send: []byte(teCL), Mutation: "te-cl", Must: true},
+			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), ok200)}, watched: true, end: clients.EndTimeout},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-te-cl", detail: "200 OK to a request the judge rejects (te-cl, rule te-cl); every server must reject it", responses: 1},
+		{name: "2xx to what servers may accept", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "insert-cr"},
+			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}}, responses: 1},
+		{name: "refusal of an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Must: true},
+			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), bad400)}}, responses: 1},
+
+		// echo-mismatch
+		{name: "/echo returns another body", in: Input{Send: []byte(echoReq), Echo: true},
+			o:    observation{sent: len(echoReq), reads: []read{{req: 0, sent: len(echoReq), resp: resp("POST", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabd")}}},
+			kind: KindEchoMismatch, key: "echo-mismatch/any", detail: `200 OK from POST /echo (request 1 of 1) carries 3 bytes "abd"; the request body was 3 bytes "abc"`, responses: 1},
+		{name: "/echo returns the body", in: Input{Send: []byte(echoReq), Echo: true},
+			o: observation{sent: len(echoReq), reads: []read{{req: 0, sent: len(echoReq), resp: resp("POST", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")}}}, responses: 1, reusable: true},
+		{name: "/echo not checked", in: Input{Send: []byte(echoReq)},
+			o: observation{sent: len(echoReq), reads: []read{{req: 0, sent: len(echoReq), resp: resp("POST", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabd")}}}, responses: 1, reusable: true},
+
+		// dead-after-reset
+		{name: "no answer after a reset", in: Input{Send: []byte(getKA), ResetAt: 10},
+			o:    observation{sent: 10, reset: true, serveErr: io.EOF},
+			kind: KindResetKills, key: "dead-after-reset/any", detail: "after a connection was reset at byte 10 of 27, a fresh connection got no answer to GET /: EOF"},
+		{name: "served after a reset", in: Input{Send: []byte(getKA), ResetAt: 10},
+			o: observation{sent: 10, reset: true}, responses: 1},
+
+		// A tunnel ends what is judged.
+		{name: "nothing judged after a 101", in: Input{Send: []byte(getKA + getKA)},
+			o: observation{sent: 2 * n, reads: []read{answered(0, 2*n, switching), failed(1, 2*n, errTimeout)}}, responses: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := analyze(tt.in.Send)
+			got := judge(&tt.in, a, &tt.o)
+			if got.kind != tt.kind || got.detail != tt.detail {
+				t.Errorf("judge = %q (%s); want %q (%s)", got.kind, got.detail, tt.kind, tt.detail)
+			}
+			if got.responses != tt.responses || got.reusable != tt.reusable {
+				t.Errorf("judge: %d responses, reusable %v; want %d, %v", got.responses, got.reusable, tt.responses, tt.reusable)
+			}
+			if tt.kind != "" {
+				if key := findingKey(got, &tt.in, a); key != tt.key {
+					t.Errorf("finding key %q; want %q", key, tt.key)
+				}
+			}
+		})
+	}
+}
+
+// The judge's inputs are what the tests above say they are.
+func TestJudgeTestInputs(t *testing.T) {
+	for _, c := range []struct {
+		send string
+		tail int
+		rule string
+		reqs int
+	}{
+		{getKA, tailNone, "", 1},
+		{getClose, tailNone, "", 1},
+		{echoReq, tailNone, "", 1},
+		{noHost, tailInvalid, wire.RuleHost, 0},
+		{getKA + noHost, tailInvalid, wire.RuleHost, 1},
+		{headOnly, tailIncomplete, "", 0},
+		{teCL, tailInvalid, wire.RuleTECL, 0},
+	} {
+		a := analyze([]byte(c.send))
+		if a.tail != c.tail || a.rule != c.rule || len(a.reqs) != c.reqs {
+			t.Errorf("analyze(%q): tail %d rule %q, %d requests; want %d %q, %d", c.send, a.tail, a.rule, len(a.reqs), c.tail, c.rule, c.reqs)
+		}
+	}
+}
