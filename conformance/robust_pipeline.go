@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
@@ -243,6 +244,7 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 	// that serves only a few connections at a time and drops the rest is caught for sure),
 	// and then they all talk at once.
 	conns, errs := clients.DialEach(ctx, env.Target.Addr, concurrentClients, env.Timeout)
+	dialed := time.Now()
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
@@ -258,6 +260,14 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 		for i := range reqs {
 			k := (c + i) % len(kinds)
 			reqs[i], wants[i] = kinds[k], want[k]
+		}
+		if e.DialErr == nil && time.Since(dialed) > env.Window && conns[c].Ended() {
+			// Our client was late to speak (a busy machine) and the server had closed the
+			// idle connection meanwhile, as it may (RFC 9112 §9.6): that is no client left
+			// unserved. The client connects again. A server that closes connections at once
+			// is still seen doing so: a client on time finds its connection closed on sending.
+			conns[c].Close()
+			conns[c], e.DialErr = clients.Dial(ctx, env.Target.Addr)
 		}
 		if e.DialErr == nil {
 			// Closed when done, so a server with fewer workers than clients goes on to the
