@@ -33,9 +33,8 @@ func proofCases() []Case {
 // proofReference launches the reference server with extra serve flags; it stops with the test.
 func proofReference(t *testing.T, args ...string) *Target {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tg, stop, err := LaunchBinary(ctx, testbin.Path(t), args...)
+	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
+	tg, stop, err := LaunchBinary(t.Context(), bin, args...)
 	if err != nil {
 		t.Fatalf("starting the reference server %v: %v", args, err)
 	}

@@ -21,10 +21,9 @@ import (
 // launchRobust starts the reference server built by testbin with args and stops it at cleanup.
 func launchRobust(t *testing.T, args ...string) *Target {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
 	// A small backlog keeps robust/backlog/1 cheap: it overflows after a few connections.
-	tg, stop, err := LaunchBinary(ctx, testbin.Path(t), append([]string{"-backlog", "16"}, args...)...)
+	tg, stop, err := LaunchBinary(t.Context(), bin, append([]string{"-backlog", "16"}, args...)...)
 	if err != nil {
 		t.Fatalf("launching the reference server %v: %v", args, err)
 	}

@@ -218,7 +218,9 @@ func TestResultsInCaseOrder(t *testing.T) {
 		if i%3 == 0 {
 			code = 404 // every third case fails, so verdicts differ by position too
 		}
-		cases = append(cases, Compile(exchangeCase(fmt.Sprintf("t/order/%d", i), spec.MUST, path, outcome(code, spec.EndClosed))))
+		// Any end: the verdict rests on the status alone, not on a close seen within the
+		// window, which a busy machine can miss with re-runs off.
+		cases = append(cases, Compile(exchangeCase(fmt.Sprintf("t/order/%d", i), spec.MUST, path, outcome(code, spec.EndAny))))
 	}
 	f := startFake(t, routes)
 	var mu sync.Mutex
