@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Option configures Run.
@@ -79,7 +80,7 @@ func WithHygiene(h HygieneOptions) Option { return func(c *config) { c.opt.Hygie
 // -parallel (which defaults to GOMAXPROCS, far too few for cases that mostly wait on the
 // network). A target that answers no HTTP fails once; one that stops accepting connections
 // midway stops the run with one error.
-func Run(t *testing.T, target *Target, opts ...Option) {
+func Run(t *testing.T, target *targets.Target, opts ...Option) {
 	t.Helper()
 	var cfg config
 	for _, o := range opts {

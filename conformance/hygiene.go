@@ -11,6 +11,7 @@ import (
 
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // hygienePolicy is what every hygiene judgement assumes; no RFC sentence speaks of processes.
@@ -179,7 +180,7 @@ func WarmUp(ctx context.Context, addr string, timeout time.Duration) error {
 // polls in a row), or fds and zombies have held still for baselineSteady (a server that never
 // reaps keeps its zombies, and waiting for them to go would only delay the run), or
 // baselineSettle passes. The run's baseline and every stressing scenario's take it this way.
-func Baseline(ctx context.Context, t *Target, opts HygieneOptions) (Snapshot, error) {
+func Baseline(ctx context.Context, t *targets.Target, opts HygieneOptions) (Snapshot, error) {
 	opts = opts.withDefaults()
 	opts.Settle = baselineSettle
 	if t.PID <= 0 {
@@ -235,7 +236,7 @@ func zombieGrace(settle time.Duration) time.Duration {
 // CheckHygiene judges the target against its baseline after a run: it polls until there is
 // no zombie and the fd count is within tolerance, or Settle passes, then gives one Result for
 // zombies and one for fds. Without a PID (or baseline) both are skipped.
-func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOptions) []Result {
+func CheckHygiene(ctx context.Context, t *targets.Target, base Snapshot, opts HygieneOptions) []Result {
 	opts = opts.withDefaults()
 	start := time.Now()
 	z := Result{Meta: ZombiesMeta}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // hygieneRun launches a helper target in mode, takes its baseline, makes n requests and
@@ -73,13 +74,13 @@ func TestHygieneCatchesZombies(t *testing.T) {
 }
 
 func TestHygieneSkipsWithoutPID(t *testing.T) {
-	res := CheckHygiene(context.Background(), &Target{Addr: "127.0.0.1:1"}, Snapshot{}, HygieneOptions{})
+	res := CheckHygiene(context.Background(), &targets.Target{Addr: "127.0.0.1:1"}, Snapshot{}, HygieneOptions{})
 	for _, r := range res {
 		if r.Verdict != spec.Skip || !strings.Contains(r.Detail, "PID") {
 			t.Errorf("%s = %s (%s); want skip naming the missing PID", r.ID, r.Verdict, r.Detail)
 		}
 	}
-	if _, err := Baseline(context.Background(), &Target{Addr: "127.0.0.1:1"}, HygieneOptions{}); err == nil {
+	if _, err := Baseline(context.Background(), &targets.Target{Addr: "127.0.0.1:1"}, HygieneOptions{}); err == nil {
 		t.Error("Baseline without a PID succeeded")
 	}
 }
@@ -158,7 +159,7 @@ func waitZombies(t *testing.T) {
 // two, never the same one for long: the zombie check tracks them by PID and passes. One child
 // never reaped fails it, by PID. (The test process is the target: its own children.)
 func TestHygieneZombiesTrackedByPID(t *testing.T) {
-	self := &Target{PID: os.Getpid(), Addr: "127.0.0.1:1"}
+	self := &targets.Target{PID: os.Getpid(), Addr: "127.0.0.1:1"}
 	base, err := TakeSnapshot(self.PID)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Robustness scenarios (robust_*.go) do to a server what real networks and hostile clients
@@ -212,9 +213,9 @@ func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.M
 // without the rest, or ends inside a response, owes everything.
 func owed(e *clients.Exchange, want int) (n int, why string) {
 	for i, r := range e.Responses {
-		if i+1 < want && AnnouncesClose(r) {
+		if i+1 < want && targets.AnnouncesClose(r) {
 			return i + 1, fmt.Sprintf("response %d of %d announced close (%s), so the rest were not owed (RFC 9112 §9.6)",
-				i+1, want, closeAnnouncement(r))
+				i+1, want, targets.CloseAnnouncement(r))
 		}
 	}
 	got := len(e.Responses)

@@ -16,15 +16,16 @@ import (
 
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // launchRobust starts the reference server built by testbin with args and stops it at cleanup.
-func launchRobust(t *testing.T, args ...string) *Target {
+func launchRobust(t *testing.T, args ...string) *targets.Target {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// A small backlog keeps robust/backlog/1 cheap: it overflows after a few connections.
-	tg, stop, err := LaunchBinary(ctx, testbin.Path(t), append([]string{"-backlog", "16"}, args...)...)
+	tg, stop, err := targets.LaunchBinary(ctx, testbin.Path(t), append([]string{"-backlog", "16"}, args...)...)
 	if err != nil {
 		t.Fatalf("launching the reference server %v: %v", args, err)
 	}
@@ -39,7 +40,7 @@ func launchRobust(t *testing.T, args ...string) *Target {
 }
 
 // runRobust runs the robust and hygiene cases matching pattern against tg.
-func runRobust(t *testing.T, tg *Target, pattern string, opt Options) map[string]Result {
+func runRobust(t *testing.T, tg *targets.Target, pattern string, opt Options) map[string]Result {
 	t.Helper()
 	cases, err := Select(robustCases(), pattern)
 	if err != nil || len(cases) == 0 {
@@ -148,9 +149,9 @@ func TestRobustCatchesFaults(t *testing.T) {
 
 // robustFake serves each accepted connection with handle (one goroutine per connection, or
 // one at a time when iterative) and closes everything at cleanup.
-func robustFake(t *testing.T, iterative bool, handle func(c net.Conn)) *Target {
+func robustFake(t *testing.T, iterative bool, handle func(c net.Conn)) *targets.Target {
 	t.Helper()
-	return &Target{Addr: fakenet.Start(t, handle, fakenet.Options{Iterative: iterative}).Addr()}
+	return &targets.Target{Addr: fakenet.Start(t, handle, fakenet.Options{Iterative: iterative}).Addr()}
 }
 
 // readHead reads one request head; it returns the request line, or "" at EOF or error.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Options tune Execute. Zero fields take the defaults.
@@ -37,7 +39,7 @@ type Options struct {
 	OnStart   func(spec.Meta) // called as each case starts, one call at a time with OnResult
 	// Capabilities, when set, are the target's probed capabilities, shared with the caller
 	// (who shows them in the report header); nil probes afresh, lazily.
-	Capabilities *Capabilities
+	Capabilities *targets.Capabilities
 	// Hygiene tunes the hygiene checks judged against the baseline taken before the run.
 	Hygiene HygieneOptions
 
@@ -48,7 +50,7 @@ type Options struct {
 // Defaults of Options.
 const (
 	DefaultParallel  = 8
-	DefaultTimeout   = 5 * time.Second
+	DefaultTimeout   = targets.DefaultTimeout
 	DefaultWindow    = 250 * time.Millisecond
 	DefaultRetries   = 2
 	DefaultSlowBound = 6 * time.Second
@@ -95,7 +97,7 @@ func Catalogue() []Case {
 // timeout is re-run only if the server is slow to answer another connection too: one that
 // answers it promptly was waiting, and is believed. Cases are scheduled as their Schedule
 // says (see ExecuteRun). Cases not started when ctx ends are skipped.
-func Execute(ctx context.Context, t *Target, cases []Case, opt Options) []Result {
+func Execute(ctx context.Context, t *targets.Target, cases []Case, opt Options) []Result {
 	return ExecuteRun(ctx, t, cases, opt).Results
 }
 
@@ -113,7 +115,7 @@ type RunResult struct {
 // then runs by itself, then each Quiet case. When a case misses and the target then refuses
 // connections for a while, the target is gone: the run stops, and what had not finished is
 // a skip saying so, not a failure of its own.
-func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunResult {
+func ExecuteRun(ctx context.Context, t *targets.Target, cases []Case, opt Options) RunResult {
 	opt = opt.withDefaults()
 	r := newRunner(t, opt)
 	ctx, stop := context.WithCancelCause(ctx)
@@ -170,7 +172,7 @@ const waitingSlots = 8
 // than the target's listen backlog holds (parallel at least), and parallel when the backlog
 // cannot be read (a target on another host). Beyond its backlog a server's new connections
 // wait for SYN retransmissions — seconds — and python's http.server has a backlog of 5.
-func maxSlots(t *Target, parallel int) int {
+func maxSlots(t *targets.Target, parallel int) int {
 	if t == nil {
 		return parallel
 	}
@@ -257,10 +259,10 @@ func schedule(cases []Case, parallel, maxSlots int, stall time.Duration, do func
 
 // runner runs single cases against one target, sharing the probes of what it serves.
 type runner struct {
-	t   *Target
+	t   *targets.Target
 	opt Options
 
-	caps *Capabilities
+	caps *targets.Capabilities
 	// stop ends the run when the target is found gone (nil: the caller does not stop).
 	stop context.CancelCauseFunc
 
@@ -274,10 +276,10 @@ type runner struct {
 	baseErr error     // why it could not be taken
 }
 
-func newRunner(t *Target, opt Options) *runner {
+func newRunner(t *targets.Target, opt Options) *runner {
 	caps := opt.Capabilities
 	if caps == nil {
-		caps = NewCapabilities(t, opt.Timeout)
+		caps = targets.NewCapabilities(t, opt.Timeout)
 	}
 	return &runner{t: t, opt: opt, caps: caps, running: map[string]bool{}}
 }
@@ -406,6 +408,24 @@ func (r *runner) answersPromptly(ctx context.Context, env *Env) (time.Duration, 
 	return took, took <= limit
 }
 
+// roundTrip sends one request on a fresh connection and reads one response (the same
+// control request the probe in package targets sends).
+func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
+	c, err := clients.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
+	}
+	defer c.Close()
+	if err := c.Send([]byte(req)); err != nil {
+		return nil, fmt.Errorf("sending: %w", err)
+	}
+	r, err := c.ReadResponse(method, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %w", err)
+	}
+	return r, nil
+}
+
 func retryable(res Result) bool {
 	return res.Timed && res.Verdict != spec.Pass && res.Verdict != spec.Skip
 }
@@ -501,7 +521,7 @@ func safeRun(ctx context.Context, c Case, env *Env) (res Result) {
 func (r *runner) unmet(ctx context.Context, needs []spec.Need) string {
 	for _, n := range needs {
 		if err := r.caps.Has(ctx, n); err != nil {
-			return fmt.Sprintf("needs %s; probe: %v", needWords(n), err)
+			return fmt.Sprintf("needs %s; probe: %v", targets.NeedWords(n), err)
 		}
 	}
 	return ""

@@ -17,16 +17,17 @@ import (
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Config sets up a campaign.
 type Config struct {
-	Target   *conformance.Target // Addr required; PID enables death and hygiene checks
-	Duration time.Duration       // how long to fuzz; default 10s
-	Seed     uint64              // inputs are a function of Seed and the worker index
-	Out      string              // directory for reproducers; "" writes none
-	Workers  int                 // concurrent connections; default 4
-	Timeout  time.Duration       // per response; default 2s
+	Target   *targets.Target // Addr required; PID enables death and hygiene checks
+	Duration time.Duration   // how long to fuzz; default 10s
+	Seed     uint64          // inputs are a function of Seed and the worker index
+	Out      string          // directory for reproducers; "" writes none
+	Workers  int             // concurrent connections; default 4
+	Timeout  time.Duration   // per response; default 2s
 	// MaxFindings stops the campaign after that many distinct findings; default 20.
 	MaxFindings int
 	// MinimizeBudget bounds the time spent minimising one finding; default 10s.
@@ -111,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("fuzz: -out: %v", err)
 		}
 	}
-	if err := conformance.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
+	if err := targets.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	opt := InputOptions{Echo: hasEcho(cfg.Target.Addr, cfg.Timeout)}

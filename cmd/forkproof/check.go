@@ -15,6 +15,7 @@ import (
 
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 func init() {
@@ -46,17 +47,17 @@ func (tf *targetFlags) validate() error {
 }
 
 // open reaches or launches the target; stop ends what was launched (a no-op otherwise).
-func (tf *targetFlags) open(ctx context.Context) (*conformance.Target, func() error, error) {
+func (tf *targetFlags) open(ctx context.Context) (*targets.Target, func() error, error) {
 	switch {
 	case tf.cmd != "":
-		return conformance.Launch(ctx, tf.cmd)
+		return targets.Launch(ctx, tf.cmd)
 	case tf.addr != "":
-		if err := conformance.Reachable(ctx, tf.addr, 3*time.Second); err != nil {
+		if err := targets.Reachable(ctx, tf.addr, 3*time.Second); err != nil {
 			return nil, nil, err
 		}
-		return &conformance.Target{Addr: tf.addr, PID: tf.pid}, func() error { return nil }, nil
+		return &targets.Target{Addr: tf.addr, PID: tf.pid}, func() error { return nil }, nil
 	default:
-		return conformance.LaunchReference(ctx)
+		return targets.LaunchReference(ctx)
 	}
 }
 
