@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
 )
@@ -61,13 +62,13 @@ func WithShort() Option { return func(c *config) { c.opt.Short = true } }
 
 // WithHygiene tunes the hygiene checks (fd tolerance, settle period), run when the target's
 // PID is known.
-func WithHygiene(h HygieneOptions) Option { return func(c *config) { c.opt.Hygiene = h } }
+func WithHygiene(h hygiene.Options) Option { return func(c *config) { c.opt.Hygiene = h } }
 
 // Run runs a whole check against target, as forkproof check does (see Check), each case a
 // subtest named by its ID, in the spirit of nettest.TestConn and fstest.TestFS:
 //
 //	func TestConformance(t *testing.T) {
-//		conformance.Run(t, &conformance.Target{Addr: addr, PID: pid})
+//		conformance.Run(t, &targets.Target{Addr: addr, PID: pid})
 //	}
 //
 // With the target's PID the hygiene checks run too (zombies, fd leaks, lingering children),

@@ -16,6 +16,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
 )
@@ -48,7 +49,7 @@ func sampleReport() *Report {
 				Detail: "got 200"},
 			{Meta: policy, Verdict: spec.Warn, Detail: "no Date"},
 			{Meta: meta("rfc9110/15/1", "", spec.MAY, "reason phrase"), Verdict: spec.Info, Detail: "empty reason"},
-			{Meta: ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
+			{Meta: hygiene.ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
 		},
 		TargetStderr: "listening on 127.0.0.1:8080\npanic: <oops>\n",
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
 	"github.com/forkproof/forkproof/targets"
@@ -41,10 +42,13 @@ type Options struct {
 	// (who shows them in the report header); nil probes afresh, lazily.
 	Capabilities *targets.Capabilities
 	// Hygiene tunes the hygiene checks judged against the baseline taken before the run.
-	Hygiene HygieneOptions
+	Hygiene hygiene.Options
 
 	around func(c Case, run func() Result) // see CheckOptions.Around
 	mark   func(*Result)                   // applied to each result before it is reported (quirks)
+	// stressSettle, when set, is how long numbers may take to come back after a stress
+	// (default stressSettle): tests of targets whose faults are permanent shorten it.
+	stressSettle time.Duration
 }
 
 // Defaults of Options.
@@ -123,7 +127,7 @@ func ExecuteRun(ctx context.Context, t *targets.Target, cases []Case, opt Option
 	r.stop = stop
 	if t != nil && t.PID > 0 && slices.ContainsFunc(cases, func(c Case) bool { return c.Baseline }) {
 		// Before any case loads the target: the numbers the hygiene checks come back to.
-		base, err := Baseline(ctx, t, opt.Hygiene)
+		base, err := hygiene.Baseline(ctx, t, opt.Hygiene)
 		if err != nil {
 			r.baseErr = err
 		} else {
@@ -272,8 +276,8 @@ type runner struct {
 	runMu   sync.Mutex      // guards running
 	running map[string]bool // the cases running now
 
-	base    *Snapshot // the hygiene baseline taken before the run (nil: none)
-	baseErr error     // why it could not be taken
+	base    *hygiene.Snapshot // the hygiene baseline taken before the run (nil: none)
+	baseErr error             // why it could not be taken
 }
 
 func newRunner(t *targets.Target, opt Options) *runner {
@@ -384,7 +388,7 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 // env is what a case gets, with these waits.
 func (r *runner) env(timeout, window time.Duration) *Env {
 	return &Env{Target: r.t, Timeout: timeout, Window: window, SlowBound: r.opt.SlowBound,
-		Hygiene: r.opt.Hygiene.withDefaults(), Baseline: r.base}
+		Hygiene: r.opt.Hygiene.WithDefaults(), Baseline: r.base, stressSettle: r.opt.stressSettle}
 }
 
 // promptWithin is how soon a server must answer a control request for a silence of a whole

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/spec"
@@ -635,7 +636,7 @@ func TestCatalogueOrder(t *testing.T) {
 		}
 	}
 	// The checks judged against the run's baseline come last, run alone at the end.
-	metas := HygieneMetas()
+	metas := hygiene.Metas()
 	tail := compiled[len(compiled)-len(metas):]
 	for i, m := range metas {
 		if c := tail[i]; c.ID != m.ID || !c.Baseline || c.Schedule != Quiet || c.Run == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
 )
@@ -91,8 +92,10 @@ type Env struct {
 	// is said to wait too long. It is the user's bound, not a timing window: retries keep it.
 	SlowBound time.Duration
 	// Hygiene tunes the hygiene judgements (fd tolerance, settle period), defaults filled in.
-	Hygiene HygieneOptions
+	Hygiene hygiene.Options
 	// Baseline is the target's process tree taken before the run, for the cases that say
 	// Case.Baseline (nil for the others).
-	Baseline *Snapshot
+	Baseline *hygiene.Snapshot
+	// stressSettle is Options.stressSettle (see settleAfterStress).
+	stressSettle time.Duration
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
-	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
@@ -116,10 +116,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	opt := InputOptions{Echo: hasEcho(cfg.Target.Addr, cfg.Timeout)}
-	var base conformance.Snapshot
+	var base hygiene.Snapshot
 	if cfg.Target.PID > 0 {
 		var err error
-		base, err = conformance.Baseline(ctx, cfg.Target, conformance.HygieneOptions{})
+		base, err = hygiene.Baseline(ctx, cfg.Target, hygiene.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("fuzz: baseline of pid %d: %v", cfg.Target.PID, err)
 		}
@@ -156,12 +156,12 @@ loop:
 		}
 	}
 	if pid := cfg.Target.PID; pid > 0 && alive(pid) && ctx.Err() == nil {
-		for _, r := range conformance.CheckHygiene(ctx, cfg.Target, base, conformance.HygieneOptions{}) {
+		for _, r := range hygiene.CheckHygiene(ctx, cfg.Target, base, hygiene.Options{}) {
 			if r.Verdict != spec.Fail {
 				continue
 			}
 			kind := KindFDLeak
-			if r.ID == conformance.ZombiesMeta.ID {
+			if r.ID == hygiene.ZombiesMeta.ID {
 				kind = KindZombie
 			}
 			cp.record(&Finding{Kind: kind, Detail: r.Detail, Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed}}, kind)

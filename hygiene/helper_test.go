@@ -1,4 +1,4 @@
-package conformance
+package hygiene
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"github.com/forkproof/forkproof/targets"
 )
 
-// The test binary doubles as a target for the hygiene tests: `conformance.test
+// The test binary doubles as a target for the hygiene tests: `hygiene.test
 // forkproof-helper MODE PORT`. init runs before TestMain, so the helper never reaches the test
 // framework. (Package targets' tests have the fuller helper, with the modes that test
 // launching and stopping.)
