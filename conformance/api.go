@@ -10,7 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Option configures Run.
@@ -60,13 +62,13 @@ func WithShort() Option { return func(c *config) { c.opt.Short = true } }
 
 // WithHygiene tunes the hygiene checks (fd tolerance, settle period), run when the target's
 // PID is known.
-func WithHygiene(h HygieneOptions) Option { return func(c *config) { c.opt.Hygiene = h } }
+func WithHygiene(h hygiene.Options) Option { return func(c *config) { c.opt.Hygiene = h } }
 
 // Run runs a whole check against target, as forkproof check does (see Check), each case a
 // subtest named by its ID, in the spirit of nettest.TestConn and fstest.TestFS:
 //
 //	func TestConformance(t *testing.T) {
-//		conformance.Run(t, &conformance.Target{Addr: addr, PID: pid})
+//		conformance.Run(t, &targets.Target{Addr: addr, PID: pid})
 //	}
 //
 // With the target's PID the hygiene checks run too (zombies, fd leaks, lingering children),
@@ -79,7 +81,7 @@ func WithHygiene(h HygieneOptions) Option { return func(c *config) { c.opt.Hygie
 // -parallel (which defaults to GOMAXPROCS, far too few for cases that mostly wait on the
 // network). A target that answers no HTTP fails once; one that stops accepting connections
 // midway stops the run with one error.
-func Run(t *testing.T, target *Target, opts ...Option) {
+func Run(t *testing.T, target *targets.Target, opts ...Option) {
 	t.Helper()
 	var cfg config
 	for _, o := range opts {

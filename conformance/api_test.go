@@ -13,6 +13,7 @@ import (
 
 	"github.com/forkproof/forkproof/internal/fakenet"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // apiCases is what TestRunAPIChild runs: one case per verdict, in two sections.
@@ -106,7 +107,7 @@ func TestRunAPIDeadChild(t *testing.T) {
 		t.Skip("run by TestRunAPIDead in a child process")
 	}
 	srv := fakenet.Start(t, func(c net.Conn) { c.Read(make([]byte, 4096)); c.Read(make([]byte, 1)) })
-	Run(t, &Target{Addr: srv.Addr()}, WithCases(apiCases()...), WithTimeout(300*time.Millisecond))
+	Run(t, &targets.Target{Addr: srv.Addr()}, WithCases(apiCases()...), WithTimeout(300*time.Millisecond))
 }
 
 // A dead target is one failure that says so, not one per case.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // CheckOptions configure Check: how to run (Options), what to run and which failures are
@@ -49,7 +50,7 @@ var ErrNotHTTP = errors.New("the target does not answer HTTP")
 // hygiene checks last, alone — and applies the quirks. The report says when the run stopped
 // early (the target died, ctx ended); its TargetStderr is left to the caller, who reads it
 // once the target has stopped.
-func Check(ctx context.Context, t *Target, opts CheckOptions) (*Report, error) {
+func Check(ctx context.Context, t *targets.Target, opts CheckOptions) (*Report, error) {
 	if t == nil || t.Addr == "" {
 		return nil, errors.New("no target address")
 	}
@@ -77,7 +78,7 @@ func Check(ctx context.Context, t *Target, opts CheckOptions) (*Report, error) {
 	started := time.Now()
 	opt := opts.Options.withDefaults()
 	if opt.Capabilities == nil {
-		opt.Capabilities = NewCapabilities(t, opt.Timeout)
+		opt.Capabilities = targets.NewCapabilities(t, opt.Timeout)
 	}
 	probe := opt.Capabilities.Probe(ctx)
 	if ctx.Err() == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/internal/fakenet"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Fake servers for the proof: tiny raw TCP servers on 127.0.0.1 with canned, wrong behaviour,
@@ -24,9 +25,9 @@ import (
 // proof is well below it.
 const proofFakeIdle = 10 * time.Second
 
-func startProofFake(t *testing.T, serve func(c net.Conn)) *Target {
+func startProofFake(t *testing.T, serve func(c net.Conn)) *targets.Target {
 	t.Helper()
-	return &Target{Addr: fakenet.Start(t, serve).Addr()}
+	return &targets.Target{Addr: fakenet.Start(t, serve).Addr()}
 }
 
 // proofRead reads what is there, with the idle deadline; false when the connection ended.

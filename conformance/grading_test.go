@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -13,7 +14,7 @@ import (
 // sentence states its policy and grades at most warn — hygiene's zombie and fd-leak checks
 // excepted, which PRODUCT.md makes failures.
 func TestEveryGradeHasItsSentence(t *testing.T) {
-	metas := HygieneMetas()
+	metas := hygiene.Metas()
 	for _, c := range Catalogue() {
 		metas = append(metas, c.Meta)
 	}
@@ -99,7 +100,7 @@ func TestScenarioSentencesAreTheCatalogues(t *testing.T) {
 			known[s] = true
 		}
 	}
-	metas := HygieneMetas()
+	metas := hygiene.Metas()
 	for _, c := range Catalogue() {
 		if c.Category != spec.Conformance {
 			metas = append(metas, c.Meta)

@@ -7,26 +7,45 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 )
 
 // The hygiene/... checks that stress the target themselves (a burst of normal connections
 // and resets at every phase), then look at its processes. hygiene/zombies and hygiene/fd-leak
-// are judged at the end of every run (hygiene.go) and after each stressing scenario.
+// are judged at the end of every run (endOfRunCases) and after each stressing scenario.
+
+// endOfRunCases are the hygiene checks judged against the baseline taken before the run: they
+// run last, alone, once every other case has left the target (Quiet).
+func endOfRunCases() []Case {
+	var cs []Case
+	for i, m := range hygiene.Metas() {
+		cs = append(cs, Case{Meta: m, Needs: []spec.Need{spec.NeedPID}, Schedule: Quiet, Baseline: true,
+			Run: func(ctx context.Context, env *Env) Result {
+				return judgement(hygiene.CheckHygiene(ctx, env.Target, *env.Baseline, env.Hygiene)[i])
+			}})
+	}
+	return cs
+}
+
+// judgement is a hygiene judgement as a case's Result.
+func judgement(j hygiene.Judgement) Result {
+	return Result{Meta: j.Meta, Verdict: j.Verdict, Detail: j.Detail, Duration: j.Duration}
+}
 
 func hygieneCases() []Case {
 	pid := []spec.Need{spec.NeedPID}
 	return []Case{
 		scenario(hygieneMeta("hygiene/lingering-children", "children of closed and reset connections exit",
 			"Once every client connection has closed — cleanly or by reset — the children that served them must exit; the number of live children comes back to the baseline (a prefork pool keeps its size and is not a leak).",
-			hygienePolicy,
-			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count (%v more at a time, up to %v, while their number still falls)", stressSettle, stressSettle, maxSettles*stressSettle),
-			fmt.Sprintf("children still alive, but %d more connections one at a time leave fewer than %d new children alive (a pool)", poolProbeConns, poolGrowthLimit)),
+			hygiene.Policy,
+			fmt.Sprintf("no child born during the stress still alive %v after it, beyond the baseline count (%v more at a time, up to %v, while their number still falls)", stressSettle, stressSettle, hygiene.MaxSettles*stressSettle),
+			fmt.Sprintf("children still alive, but %d more connections one at a time leave fewer than %d new children alive (a pool)", hygiene.PoolProbeConns, hygiene.PoolGrowthLimit)),
 			pid, runLingering),
 		scenario(hygieneMeta("hygiene/idle-cpu", "no process of the target burns CPU when no client is connected",
 			"After clients have gone (some by reset), the server and its children must be idle: a child that spins after a read error burns a core for nothing.",
-			hygienePolicy+" A process that spins with no client connected fails too (PRODUCT.md counts children that burn CPU while no client is connected as a leak).",
-			fmt.Sprintf("within %v after the stress, a %v window in which no process of the target is runnable (spinning) %.0f%% of the time and the tree uses under %.0f%% of one core", stressSettle, idleWindow, 100*runnableShare, 100*idleShare)),
+			hygiene.Policy+" A process that spins with no client connected fails too (PRODUCT.md counts children that burn CPU while no client is connected as a leak).",
+			fmt.Sprintf("within %v after the stress, a %v window in which no process of the target is runnable (spinning) %.0f%% of the time and the tree uses under %.0f%% of one core", stressSettle, idleWindow, 100*hygiene.RunnableShare, 100*idleShare)),
 			pid, runIdleCPU),
 		scenario(hygieneMeta("hygiene/threads-rss", "thread count and resident memory of the root process before and after a burst (recorded)",
 			"Recorded for information: how many threads and how much memory the root process holds before and after a burst of connections.",
@@ -79,7 +98,7 @@ func runLingering(ctx context.Context, env *Env) Result {
 	if ctx.Err() != nil {
 		return judged(spec.Skip, "interrupted: %v", ctx.Err())
 	}
-	wrong, numbers := lingeringAfter(ctx, env.Target.PID, *base, stressSettle, func(ctx context.Context, n int) int {
+	wrong, numbers := hygiene.LingeringAfter(ctx, env.Target.PID, *base, env.settleAfterStress(), func(ctx context.Context, n int) int {
 		return stressMix(ctx, env, n, 1)
 	})
 	if wrong != "" {
@@ -98,9 +117,9 @@ func runIdleCPU(ctx context.Context, env *Env) Result {
 	}
 	// Other cases may be loading the target right now: the check passes as soon as one window
 	// is idle, and fails only when some process stays busy for the whole settle period.
-	deadline := time.Now().Add(stressSettle)
+	deadline := time.Now().Add(env.settleAfterStress())
 	for windows := 1; ; windows++ {
-		busy, share, err := idleCPU(ctx, env.Target.PID, idleWindow)
+		busy, share, err := hygiene.IdleCPU(ctx, env.Target.PID, idleWindow)
 		if err != nil {
 			if ctx.Err() != nil {
 				return judged(spec.Skip, "interrupted: %v", ctx.Err())
@@ -109,11 +128,11 @@ func runIdleCPU(ctx context.Context, env *Env) Result {
 		}
 		if len(busy) == 0 && share < idleShare {
 			return judged(spec.Pass, "after %d connections (two thirds reset): no process runnable in %.0f%% of a %v window; the tree used %.0f%% of one core",
-				stressConns, 100*runnableShare, idleWindow, 100*share)
+				stressConns, 100*hygiene.RunnableShare, idleWindow, 100*share)
 		}
 		if time.Now().After(deadline) {
 			return judged(spec.Fail, "after %d connections (two thirds reset), with no client connected, the target stayed busy through %d windows of %v: %d processes runnable (spinning) %s; the tree used %.0f%% of one core in the last window (limit %.0f%%)",
-				stressConns, windows, idleWindow, len(busy), pidList(busy, 10), 100*share, 100*idleShare)
+				stressConns, windows, idleWindow, len(busy), hygiene.PIDList(busy, 10), 100*share, 100*idleShare)
 		}
 	}
 }
@@ -122,14 +141,14 @@ func runThreadsRSS(ctx context.Context, env *Env) Result {
 	if _, err := stressBaseline(ctx, env); err != nil {
 		return judged(spec.Fail, "%v", err)
 	}
-	t0, r0, err := threadsRSS(env.Target.PID)
+	t0, r0, err := hygiene.ThreadsRSS(env.Target.PID)
 	if err != nil {
 		return judged(spec.Fail, "cannot read the target's status: %v", err)
 	}
 	clients.ForEach(ctx, burstConns, robustPar, func(int) {
 		clients.PartialSend(ctx, env.Target.Addr, reqGet(env, "GET", "/", "Connection: close"), nil, 0, env.Timeout)
 	})
-	t1, r1, err := threadsRSS(env.Target.PID)
+	t1, r1, err := hygiene.ThreadsRSS(env.Target.PID)
 	if err != nil {
 		return judged(spec.Fail, "cannot read the target's status after %d connections (did it die?): %v", burstConns, err)
 	}

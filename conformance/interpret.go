@@ -13,6 +13,7 @@ import (
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Compile turns a catalogue entry into a runnable Case: its Run interprets the Steps on real
@@ -295,43 +296,12 @@ func closedEarlyDetail(last *wire.Response, obs observation) string {
 	if obs.end == endRST {
 		how = "reset the connection"
 	}
-	if AnnouncesClose(last) {
+	if targets.AnnouncesClose(last) {
 		return fmt.Sprintf("not judged: got %s; the server announced close (%s) and %s, so it owes no further response (RFC 9112 §9.6); the rest of this case cannot be judged on this server",
-			obs, closeAnnouncement(last), how)
+			obs, targets.CloseAnnouncement(last), how)
 	}
 	return fmt.Sprintf("not judged: got %s; the server %s after a response without announcing close (RFC 9112 §9.5 allows a close at any time; §9.6 asks a server that means to close to say so, which rfc9112/9.3 grades on plain requests), so the rest of this case cannot be judged on this server",
 		obs, how)
-}
-
-// AnnouncesClose reports whether a response tells the client that the connection ends after
-// it: a "close" connection option, or an HTTP/1.0 response without "keep-alive" (RFC 9112
-// §9.3).
-func AnnouncesClose(r *wire.Response) bool {
-	if r == nil {
-		return false
-	}
-	if hasConnToken(r, "close") {
-		return true
-	}
-	return r.Version == "HTTP/1.0" && !hasConnToken(r, "keep-alive")
-}
-
-func closeAnnouncement(r *wire.Response) string {
-	if hasConnToken(r, "close") {
-		return "Connection: close"
-	}
-	return r.Version + " without keep-alive"
-}
-
-func hasConnToken(r *wire.Response, token string) bool {
-	for _, v := range r.Get("Connection") {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // endKind is how the connection behaved after the responses that were read.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // A matrix shows several reports side by side — one column per server, one row per case,
@@ -123,7 +124,7 @@ func (m *Matrix) groupCounts(g, c int) counts {
 
 // portless is the target's command with the port forkproof chose shown as {port} (a page
 // regenerated on another run then differs only where verdicts do), else its address.
-func portless(t Target) string {
+func portless(t targets.Target) string {
 	_, port, err := net.SplitHostPort(t.Addr)
 	if t.Cmd == "" || err != nil || port == "" {
 		return t.Addr
@@ -142,7 +143,7 @@ func portless(t Target) string {
 // ColumnName is the name a report's column gets when the user gives none: the word of the
 // target's command that names the server ("nginx" in "serve.sh nginx 8080", "prefork" in
 // "forkproof serve -addr 127.0.0.1:8080 -mode prefork"), else the target's address.
-func ColumnName(t Target) string {
+func ColumnName(t targets.Target) string {
 	_, port, _ := net.SplitHostPort(t.Addr)
 	name, program := "", false
 	for _, word := range strings.Fields(t.Cmd) {

@@ -10,21 +10,22 @@ import (
 	"testing"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 func TestColumnName(t *testing.T) {
 	for _, tc := range []struct {
-		target Target
+		target targets.Target
 		want   string
 	}{
-		{Target{Addr: "127.0.0.1:8080", Cmd: "bash testdata/interop/serve.sh nginx 8080"}, "nginx"},
-		{Target{Addr: "127.0.0.1:8080", Cmd: "bash testdata/interop/serve.sh mini_httpd 8080"}, "mini_httpd"},
-		{Target{Addr: "127.0.0.1:8080", Cmd: "./forkproof serve -addr 127.0.0.1:8080 -mode prefork"}, "prefork"},
-		{Target{Addr: "127.0.0.1:8080", Cmd: "/usr/sbin/nginx -c /tmp/x/nginx.conf -p /tmp/x"}, "nginx"},
-		{Target{Addr: "127.0.0.1:8080", Cmd: "python3 -m http.server 8080 --bind 127.0.0.1"}, "http.server"},
-		{Target{Addr: "127.0.0.1:8080", Cmd: "PORT=8080 ./myserver"}, "myserver"},
-		{Target{Addr: "127.0.0.1:8080"}, "127.0.0.1:8080"}, // no command: the address
-		{Target{Addr: "127.0.0.1:8080", Cmd: "bash -c 'exec srv'"}, "127.0.0.1:8080"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "bash testdata/interop/serve.sh nginx 8080"}, "nginx"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "bash testdata/interop/serve.sh mini_httpd 8080"}, "mini_httpd"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "./forkproof serve -addr 127.0.0.1:8080 -mode prefork"}, "prefork"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "/usr/sbin/nginx -c /tmp/x/nginx.conf -p /tmp/x"}, "nginx"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "python3 -m http.server 8080 --bind 127.0.0.1"}, "http.server"},
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "PORT=8080 ./myserver"}, "myserver"},
+		{targets.Target{Addr: "127.0.0.1:8080"}, "127.0.0.1:8080"}, // no command: the address
+		{targets.Target{Addr: "127.0.0.1:8080", Cmd: "bash -c 'exec srv'"}, "127.0.0.1:8080"},
 	} {
 		if got := ColumnName(tc.target); got != tc.want {
 			t.Errorf("ColumnName(%q) = %q; want %q", tc.target.Cmd, got, tc.want)
@@ -57,7 +58,7 @@ func mres(id string, v spec.Verdict) Result {
 }
 
 func mreport(cmd string, results ...Result) *Report {
-	return &Report{Version: "devel", Target: Target{Addr: "127.0.0.1:1", Cmd: cmd}, Results: results}
+	return &Report{Version: "devel", Target: targets.Target{Addr: "127.0.0.1:1", Cmd: cmd}, Results: results}
 }
 
 // twoServers: a case only one of them ran, a section seen only in the second, robustness and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // The proof that checks can fail (issue 3): the clean reference server passes every MUST case
@@ -31,10 +32,10 @@ func proofCases() []Case {
 }
 
 // proofReference launches the reference server with extra serve flags; it stops with the test.
-func proofReference(t *testing.T, args ...string) *Target {
+func proofReference(t *testing.T, args ...string) *targets.Target {
 	t.Helper()
 	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
-	tg, stop, err := LaunchBinary(t.Context(), bin, args...)
+	tg, stop, err := targets.LaunchBinary(t.Context(), bin, args...)
 	if err != nil {
 		t.Fatalf("starting the reference server %v: %v", args, err)
 	}
@@ -144,7 +145,7 @@ func TestProofEveryCaseCanFail(t *testing.T) {
 	start := time.Now()
 	cases := proofCases()
 	caught := proofCaught{}
-	targets := map[string]*Target{}
+	byName := map[string]*targets.Target{}
 	opts := map[string]Options{}
 	var mu sync.Mutex
 	sem := make(chan struct{}, 3) // targets at once: the machine has 2 cores
@@ -154,7 +155,7 @@ func TestProofEveryCaseCanFail(t *testing.T) {
 		if name == "" {
 			name = "fault " + pt.fault
 		}
-		var tg *Target
+		var tg *targets.Target
 		opt := Options{Parallel: 16, Timeout: time.Second, Window: 150 * time.Millisecond, Retries: -1}
 		if pt.fake != nil {
 			tg = startProofFake(t, pt.fake)
@@ -163,7 +164,7 @@ func TestProofEveryCaseCanFail(t *testing.T) {
 		} else {
 			tg = proofReference(t, "-mode", "goroutine", "-fault", pt.fault)
 		}
-		targets[name], opts[name] = tg, opt
+		byName[name], opts[name] = tg, opt
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -239,7 +240,7 @@ func TestProofEveryCaseCanFail(t *testing.T) {
 			if c.ID == id {
 				opt := opts[name]
 				opt.Parallel = 1
-				r := Execute(context.Background(), targets[name], []Case{c}, opt)[0]
+				r := Execute(context.Background(), byName[name], []Case{c}, opt)[0]
 				if r.Verdict == spec.Fail || r.Verdict == spec.Warn {
 					return r.Verdict
 				}

@@ -13,12 +13,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Report is one finished run: what was tested, when, and every result in order.
 type Report struct {
 	Version  string
-	Target   Target
+	Target   targets.Target
 	Started  time.Time
 	Duration time.Duration
 	Results  []Result
@@ -27,7 +28,7 @@ type Report struct {
 	TargetStderr string
 	// Probe is what the opening capability probe found (nil when none ran); every report
 	// shows it in its header, since it decides which cases could run.
-	Probe *Probed
+	Probe *targets.Probed
 	// Stopped, when not empty, says why the run ended before every case ran (the target
 	// died, the user interrupted it): the cases not run are skips saying "not run", and every
 	// report shows this first, so a partial report never reads as a complete one.
@@ -36,7 +37,7 @@ type Report struct {
 
 // NewReport assembles a report. TargetStderr is left to the caller, who reads it once the
 // target has stopped and said all it will say.
-func NewReport(t *Target, started time.Time, results []Result) *Report {
+func NewReport(t *targets.Target, started time.Time, results []Result) *Report {
 	r := &Report{Version: Version(), Started: started, Duration: time.Since(started), Results: results}
 	if t != nil {
 		r.Target = *t
@@ -100,15 +101,15 @@ func (r *Report) ExitCode() int {
 // sentences (or policy) its grade rests on, so a report stands on its own (forkproof matrix
 // renders reports without the catalogue that made them).
 type jsonReport struct {
-	Tool       string       `json:"tool"`
-	Version    string       `json:"version"`
-	Target     jsonTarget   `json:"target"`
-	Started    string       `json:"started"`
-	DurationMS int64        `json:"duration_ms"`
-	Summary    Summary      `json:"summary"`
-	Probe      *Probed      `json:"probe,omitempty"`
-	Stopped    string       `json:"stopped,omitempty"`
-	Results    []jsonResult `json:"results"`
+	Tool       string          `json:"tool"`
+	Version    string          `json:"version"`
+	Target     jsonTarget      `json:"target"`
+	Started    string          `json:"started"`
+	DurationMS int64           `json:"duration_ms"`
+	Summary    Summary         `json:"summary"`
+	Probe      *targets.Probed `json:"probe,omitempty"`
+	Stopped    string          `json:"stopped,omitempty"`
+	Results    []jsonResult    `json:"results"`
 }
 
 type jsonTarget struct {
@@ -177,7 +178,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	}
 	r := &Report{
 		Version:  in.Version,
-		Target:   Target{Addr: in.Target.Addr, Cmd: in.Target.Cmd, PID: in.Target.PID},
+		Target:   targets.Target{Addr: in.Target.Addr, Cmd: in.Target.Cmd, PID: in.Target.PID},
 		Duration: time.Duration(in.DurationMS) * time.Millisecond,
 		Probe:    in.Probe,
 		Stopped:  in.Stopped,

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkproof/forkproof/spec"
 	"pgregory.net/rapid"
+
+	"github.com/forkproof/forkproof/hygiene"
+	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // sampleReport has one result of every kind, with bytes that need escaping everywhere.
@@ -34,7 +37,7 @@ func sampleReport() *Report {
 	started := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	return &Report{
 		Version:  "devel",
-		Target:   Target{Addr: "127.0.0.1:8080", Cmd: "srv -p 8080", PID: 42},
+		Target:   targets.Target{Addr: "127.0.0.1:8080", Cmd: "srv -p 8080", PID: 42},
 		Started:  started,
 		Duration: 1234 * time.Millisecond,
 		Results: []Result{
@@ -46,7 +49,7 @@ func sampleReport() *Report {
 				Detail: "got 200"},
 			{Meta: policy, Verdict: spec.Warn, Detail: "no Date"},
 			{Meta: meta("rfc9110/15/1", "", spec.MAY, "reason phrase"), Verdict: spec.Info, Detail: "empty reason"},
-			{Meta: ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
+			{Meta: hygiene.ZombiesMeta, Verdict: spec.Skip, Detail: "the target's PID is unknown"},
 		},
 		TargetStderr: "listening on 127.0.0.1:8080\npanic: <oops>\n",
 	}
@@ -331,7 +334,7 @@ func orderReport() *Report {
 	}
 	quirk := res("c/6", spec.Fail, "known")
 	quirk.Quirk = "we know"
-	return &Report{Target: Target{Addr: "127.0.0.1:1"}, Results: []Result{
+	return &Report{Target: targets.Target{Addr: "127.0.0.1:1"}, Results: []Result{
 		res("c/1", spec.Info, "figures"), res("c/2", spec.Pass, ""), res("c/3", spec.Warn, "no Date"),
 		res("c/4", spec.Skip, "needs an echo endpoint (POST /echo); probe: 404"), res("c/5", spec.Fail, "got 200"),
 		quirk, res("c/7", spec.Fail, "got 500"), res("c/8", spec.Pass, ""),
@@ -607,7 +610,7 @@ func TestReportXMLEscapeAnyBytes(t *testing.T) {
 
 func TestReportJUnitEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	r := &Report{Target: Target{Addr: "127.0.0.1:1"}}
+	r := &Report{Target: targets.Target{Addr: "127.0.0.1:1"}}
 	if err := r.WriteJUnit(&buf); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -25,7 +26,7 @@ func backlogCases() []Case {
 	return []Case{
 		scenario(robustPolicy("robust/backlog/1", "connections beyond a full listen backlog get a correct response or a clean refusal",
 			"With the target stopped, more connections are opened than its backlog holds; once it resumes, each connection must get the right response, or be refused or reset cleanly — never a wrong or mixed-up response — and the server must leave no zombie and no leaked fd.",
-			"No RFC sentence covers a full listen backlog: it is the kernel's, and a server MAY close any connection (RFC 9112 §9.5). We expect every connection answered right or ended cleanly, and the server serving a probe afterwards (warn otherwise). Connections that time out are counted, not judged: with SYN cookies (net.ipv4.tcp_syncookies) or TCP_DEFER_ACCEPT (Apache's default) the kernel completes handshakes the accept queue has no room for, and drops what it cannot queue, so those clients wait for TCP retransmissions the server never sees. "+hygienePolicy,
+			"No RFC sentence covers a full listen backlog: it is the kernel's, and a server MAY close any connection (RFC 9112 §9.5). We expect every connection answered right or ended cleanly, and the server serving a probe afterwards (warn otherwise). Connections that time out are counted, not judged: with SYN cookies (net.ipv4.tcp_syncookies) or TCP_DEFER_ACCEPT (Apache's default) the kernel completes handshakes the accept queue has no room for, and drops what it cannot queue, so those clients wait for TCP retransmissions the server never sees. "+hygiene.Policy,
 			"every connection gets the response GET / gets, or a close, a reset, a 5xx or a timeout (counted); then a probe is served, no zombie, fds back to baseline, no leaked child",
 			"warn: a wrong response, or no probe served after",
 			"fail: a zombie, a leaked fd or a leaked child (hygiene)"),
@@ -40,7 +41,7 @@ type stopped struct {
 }
 
 func stopTree(pid int) (*stopped, error) {
-	kids, err := Children(pid)
+	kids, err := hygiene.Children(pid)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Robustness scenarios (robust_*.go) do to a server what real networks and hostile clients
@@ -212,9 +214,9 @@ func roundedSince(t time.Time) time.Duration { return time.Since(t).Round(time.M
 // without the rest, or ends inside a response, owes everything.
 func owed(e *clients.Exchange, want int) (n int, why string) {
 	for i, r := range e.Responses {
-		if i+1 < want && AnnouncesClose(r) {
+		if i+1 < want && targets.AnnouncesClose(r) {
 			return i + 1, fmt.Sprintf("response %d of %d announced close (%s), so the rest were not owed (RFC 9112 §9.6)",
-				i+1, want, closeAnnouncement(r))
+				i+1, want, targets.CloseAnnouncement(r))
 		}
 	}
 	got := len(e.Responses)
@@ -233,7 +235,7 @@ func owed(e *clients.Exchange, want int) (n int, why string) {
 // it is not), and the processes must not leak (a failure, which also explains a probe that
 // went unanswered). what starts the details ("after 64 resets before the request,"). failed
 // says r is the verdict; otherwise r.Detail holds the hygiene numbers for the caller's pass.
-func probeAfterStress(ctx context.Context, env *Env, base *Snapshot, more moreConns, what string) (r Result, failed bool) {
+func probeAfterStress(ctx context.Context, env *Env, base *hygiene.Snapshot, more hygiene.MoreConns, what string) (r Result, failed bool) {
 	if why, e := probeServed(ctx, env); why != "" {
 		r := exchangeFailed(e, "%s a probe GET / was not served: %s", what, why)
 		r.Verdict = spec.Warn // a policy, unless the server's processes say why

@@ -16,6 +16,7 @@ import (
 	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Small HTTP/1.1 fakes for the robustness proof: a server that is right about the endpoints the
@@ -51,7 +52,7 @@ type miniFault struct {
 const miniIdle = 10 * time.Second
 
 // miniFake starts a mini fake with fault on 127.0.0.1; it stops with the test.
-func miniFake(t *testing.T, fault miniFault) *Target {
+func miniFake(t *testing.T, fault miniFault) *targets.Target {
 	t.Helper()
 	var busy, resets atomic.Int32
 	srv := fakenet.New(t)
@@ -76,7 +77,7 @@ func miniFake(t *testing.T, fault miniFault) *Target {
 			srv.StopAccepting()
 		}
 	}, opts)
-	return &Target{Addr: srv.Addr()}
+	return &targets.Target{Addr: srv.Addr()}
 }
 
 func isResetErr(err error) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Partial sends: TCP is a byte stream; a request may arrive in any number of pieces. The
@@ -134,7 +135,7 @@ func runSplits(ctx context.Context, env *Env, reqs []clients.Request, cut cutter
 			if kept != nil {
 				e := clients.PartialSendOn(kept, j.req, j.at, splitPause, env.Timeout)
 				if e.OK() && sameResponse(e.Responses[0], j.want) == "" {
-					if AnnouncesClose(e.Responses[0]) {
+					if targets.AnnouncesClose(e.Responses[0]) {
 						kept.Close()
 						kept = nil
 					}

@@ -11,6 +11,7 @@ import (
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Pipelining, half-close and concurrency: many requests in one write, a client that shuts its
@@ -186,8 +187,8 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 			r.Detail += " — the connection stayed open with the requests sent and unanswered"
 		}
 		return r
-	case AnnouncesClose(e.Responses[2]):
-		return judged(spec.Skip, "the third response announced close (%s), so the invalid request was not processed (RFC 9112 §9.6); the 3 valid ones were answered in order", closeAnnouncement(e.Responses[2]))
+	case targets.AnnouncesClose(e.Responses[2]):
+		return judged(spec.Skip, "the third response announced close (%s), so the invalid request was not processed (RFC 9112 §9.6); the 3 valid ones were answered in order", targets.CloseAnnouncement(e.Responses[2]))
 	case len(e.Responses) == 4 && e.Responses[3].StatusCode/100 == 4:
 		return judged(spec.Pass, "3 × %d, then %d for the invalid request", want.StatusCode, e.Responses[3].StatusCode)
 	case len(e.Responses) == 4:

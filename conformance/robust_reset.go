@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 )
 
@@ -26,7 +27,7 @@ func resetCases() []Case {
 	outcomes := []string{"a probe is served after the resets; when the PID is known: no zombie, fds back to baseline, no child born during the resets still alive (a pool that serves more connections without growing is not a leak)",
 		"warn: the probe is not served after the resets",
 		"fail: a zombie, a leaked fd or a leaked child (hygiene)"}
-	const policy = "No RFC sentence: a client MAY close at any time (RFC 9112 §9.5), and a reset is one way. We expect the server to go on serving (warn otherwise) and to release what each connection held; a zombie, a leaked fd or a leaked child fails, as hygiene failures do. " + hygienePolicy
+	const policy = "No RFC sentence: a client MAY close at any time (RFC 9112 §9.5), and a reset is one way. We expect the server to go on serving (warn otherwise) and to release what each connection held; a zombie, a leaked fd or a leaked child fails, as hygiene failures do. " + hygiene.Policy
 	phase := func(n int, p clients.Phase, title string) Case {
 		return scenario(robustPolicy(fmt.Sprintf("robust/reset/%d", n), title, req, policy, outcomes...), nil,
 			func(ctx context.Context, env *Env) Result { return runResets(ctx, env, p) })

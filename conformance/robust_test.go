@@ -16,14 +16,15 @@ import (
 
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // launchRobust starts the reference server built by testbin with args and stops it at cleanup.
-func launchRobust(t *testing.T, args ...string) *Target {
+func launchRobust(t *testing.T, args ...string) *targets.Target {
 	t.Helper()
 	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
 	// A small backlog keeps robust/backlog/1 cheap: it overflows after a few connections.
-	tg, stop, err := LaunchBinary(t.Context(), bin, append([]string{"-backlog", "16"}, args...)...)
+	tg, stop, err := targets.LaunchBinary(t.Context(), bin, append([]string{"-backlog", "16"}, args...)...)
 	if err != nil {
 		t.Fatalf("launching the reference server %v: %v", args, err)
 	}
@@ -38,7 +39,7 @@ func launchRobust(t *testing.T, args ...string) *Target {
 }
 
 // runRobust runs the robust and hygiene cases matching pattern against tg.
-func runRobust(t *testing.T, tg *Target, pattern string, opt Options) map[string]Result {
+func runRobust(t *testing.T, tg *targets.Target, pattern string, opt Options) map[string]Result {
 	t.Helper()
 	cases, err := Select(robustCases(), pattern)
 	if err != nil || len(cases) == 0 {
@@ -84,14 +85,11 @@ func TestRobustCleanReferencePasses(t *testing.T) {
 // reference server with the matching planted fault.
 func TestRobustCatchesFaults(t *testing.T) {
 	// The faults are permanent: no need to wait long for numbers that will not come back, nor
-	// for a slow client the server will never cut off. (stressSettle is set before the
-	// parallel subtests start and restored after they all end.)
+	// for a slow client the server will never cut off.
 	// Timed misses are re-run as in any check: on a busy machine a 1s timeout is missed by
 	// the lone requests a scenario learns its expected answers from.
-	fast := Options{Timeout: time.Second, Window: 100 * time.Millisecond, SlowBound: time.Second}
-	old := stressSettle
-	stressSettle = 1500 * time.Millisecond
-	t.Cleanup(func() { stressSettle = old })
+	fast := Options{Timeout: time.Second, Window: 100 * time.Millisecond, SlowBound: time.Second,
+		stressSettle: 1500 * time.Millisecond}
 	for _, tc := range []struct {
 		args    []string
 		pattern string
@@ -147,9 +145,9 @@ func TestRobustCatchesFaults(t *testing.T) {
 
 // robustFake serves each accepted connection with handle (one goroutine per connection, or
 // one at a time when iterative) and closes everything at cleanup.
-func robustFake(t *testing.T, iterative bool, handle func(c net.Conn)) *Target {
+func robustFake(t *testing.T, iterative bool, handle func(c net.Conn)) *targets.Target {
 	t.Helper()
-	return &Target{Addr: fakenet.Start(t, handle, fakenet.Options{Iterative: iterative}).Addr()}
+	return &targets.Target{Addr: fakenet.Start(t, handle, fakenet.Options{Iterative: iterative}).Addr()}
 }
 
 // readHead reads one request head; it returns the request line, or "" at EOF or error.

@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Options tune Execute. Zero fields take the defaults.
@@ -37,18 +40,21 @@ type Options struct {
 	OnStart   func(spec.Meta) // called as each case starts, one call at a time with OnResult
 	// Capabilities, when set, are the target's probed capabilities, shared with the caller
 	// (who shows them in the report header); nil probes afresh, lazily.
-	Capabilities *Capabilities
+	Capabilities *targets.Capabilities
 	// Hygiene tunes the hygiene checks judged against the baseline taken before the run.
-	Hygiene HygieneOptions
+	Hygiene hygiene.Options
 
 	around func(c Case, run func() Result) // see CheckOptions.Around
 	mark   func(*Result)                   // applied to each result before it is reported (quirks)
+	// stressSettle, when set, is how long numbers may take to come back after a stress
+	// (default stressSettle): tests of targets whose faults are permanent shorten it.
+	stressSettle time.Duration
 }
 
 // Defaults of Options.
 const (
 	DefaultParallel  = 8
-	DefaultTimeout   = 5 * time.Second
+	DefaultTimeout   = targets.DefaultTimeout
 	DefaultWindow    = 250 * time.Millisecond
 	DefaultRetries   = 2
 	DefaultSlowBound = 6 * time.Second
@@ -95,7 +101,7 @@ func Catalogue() []Case {
 // timeout is re-run only if the server is slow to answer another connection too: one that
 // answers it promptly was waiting, and is believed. Cases are scheduled as their Schedule
 // says (see ExecuteRun). Cases not started when ctx ends are skipped.
-func Execute(ctx context.Context, t *Target, cases []Case, opt Options) []Result {
+func Execute(ctx context.Context, t *targets.Target, cases []Case, opt Options) []Result {
 	return ExecuteRun(ctx, t, cases, opt).Results
 }
 
@@ -113,7 +119,7 @@ type RunResult struct {
 // then runs by itself, then each Quiet case. When a case misses and the target then refuses
 // connections for a while, the target is gone: the run stops, and what had not finished is
 // a skip saying so, not a failure of its own.
-func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunResult {
+func ExecuteRun(ctx context.Context, t *targets.Target, cases []Case, opt Options) RunResult {
 	opt = opt.withDefaults()
 	r := newRunner(t, opt)
 	ctx, stop := context.WithCancelCause(ctx)
@@ -121,7 +127,7 @@ func ExecuteRun(ctx context.Context, t *Target, cases []Case, opt Options) RunRe
 	r.stop = stop
 	if t != nil && t.PID > 0 && slices.ContainsFunc(cases, func(c Case) bool { return c.Baseline }) {
 		// Before any case loads the target: the numbers the hygiene checks come back to.
-		base, err := Baseline(ctx, t, opt.Hygiene)
+		base, err := hygiene.Baseline(ctx, t, opt.Hygiene)
 		if err != nil {
 			r.baseErr = err
 		} else {
@@ -170,7 +176,7 @@ const waitingSlots = 8
 // than the target's listen backlog holds (parallel at least), and parallel when the backlog
 // cannot be read (a target on another host). Beyond its backlog a server's new connections
 // wait for SYN retransmissions — seconds — and python's http.server has a backlog of 5.
-func maxSlots(t *Target, parallel int) int {
+func maxSlots(t *targets.Target, parallel int) int {
 	if t == nil {
 		return parallel
 	}
@@ -257,10 +263,10 @@ func schedule(cases []Case, parallel, maxSlots int, stall time.Duration, do func
 
 // runner runs single cases against one target, sharing the probes of what it serves.
 type runner struct {
-	t   *Target
+	t   *targets.Target
 	opt Options
 
-	caps *Capabilities
+	caps *targets.Capabilities
 	// stop ends the run when the target is found gone (nil: the caller does not stop).
 	stop context.CancelCauseFunc
 
@@ -270,14 +276,14 @@ type runner struct {
 	runMu   sync.Mutex      // guards running
 	running map[string]bool // the cases running now
 
-	base    *Snapshot // the hygiene baseline taken before the run (nil: none)
-	baseErr error     // why it could not be taken
+	base    *hygiene.Snapshot // the hygiene baseline taken before the run (nil: none)
+	baseErr error             // why it could not be taken
 }
 
-func newRunner(t *Target, opt Options) *runner {
+func newRunner(t *targets.Target, opt Options) *runner {
 	caps := opt.Capabilities
 	if caps == nil {
-		caps = NewCapabilities(t, opt.Timeout)
+		caps = targets.NewCapabilities(t, opt.Timeout)
 	}
 	return &runner{t: t, opt: opt, caps: caps, running: map[string]bool{}}
 }
@@ -382,7 +388,7 @@ func (r *runner) runRetrying(ctx context.Context, c Case) Result {
 // env is what a case gets, with these waits.
 func (r *runner) env(timeout, window time.Duration) *Env {
 	return &Env{Target: r.t, Timeout: timeout, Window: window, SlowBound: r.opt.SlowBound,
-		Hygiene: r.opt.Hygiene.withDefaults(), Baseline: r.base}
+		Hygiene: r.opt.Hygiene.WithDefaults(), Baseline: r.base, stressSettle: r.opt.stressSettle}
 }
 
 // promptWithin is how soon a server must answer a control request for a silence of a whole
@@ -404,6 +410,24 @@ func (r *runner) answersPromptly(ctx context.Context, env *Env) (time.Duration, 
 	}
 	took := time.Since(start)
 	return took, took <= limit
+}
+
+// roundTrip sends one request on a fresh connection and reads one response (the same
+// control request the probe in package targets sends).
+func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
+	c, err := clients.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
+	}
+	defer c.Close()
+	if err := c.Send([]byte(req)); err != nil {
+		return nil, fmt.Errorf("sending: %w", err)
+	}
+	r, err := c.ReadResponse(method, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %w", err)
+	}
+	return r, nil
 }
 
 func retryable(res Result) bool {
@@ -501,7 +525,7 @@ func safeRun(ctx context.Context, c Case, env *Env) (res Result) {
 func (r *runner) unmet(ctx context.Context, needs []spec.Need) string {
 	for _, n := range needs {
 		if err := r.caps.Has(ctx, n); err != nil {
-			return fmt.Sprintf("needs %s; probe: %v", needWords(n), err)
+			return fmt.Sprintf("needs %s; probe: %v", targets.NeedWords(n), err)
 		}
 	}
 	return ""

@@ -2,13 +2,11 @@ package conformance
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,9 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // fakeReply is how the fake answers one request path.
@@ -61,7 +61,7 @@ func startFakeWith(t testing.TB, routes map[string]fakeReply, plain bool) *fakeS
 	return f
 }
 
-func (f *fakeServer) target() *Target { return &Target{Addr: f.srv.Addr()} }
+func (f *fakeServer) target() *targets.Target { return &targets.Target{Addr: f.srv.Addr()} }
 
 func (f *fakeServer) count(path string) int {
 	f.mu.Lock()
@@ -175,7 +175,7 @@ func outcome(code int, end spec.End) spec.Outcome {
 // quickOpts options keep tests short; timing-sensitive tests set their own.
 var quickOpts = Options{Parallel: 4, Timeout: 2 * time.Second, Window: 100 * time.Millisecond, Retries: -1}
 
-func runCase(t *testing.T, tg *Target, c spec.Case, opt Options) Result {
+func runCase(t *testing.T, tg *targets.Target, c spec.Case, opt Options) Result {
 	t.Helper()
 	res := Execute(t.Context(), tg, []Case{Compile(c)}, opt)
 	if len(res) != 1 {
@@ -425,7 +425,7 @@ func TestCannotConnect(t *testing.T) {
 	}
 	opt := quickOpts
 	opt.Parallel = 1
-	run := ExecuteRun(t.Context(), &Target{Addr: addr}, cases, opt)
+	run := ExecuteRun(t.Context(), &targets.Target{Addr: addr}, cases, opt)
 	assert.Contains(t, run.Stopped, "stopped accepting connections")
 	require.Len(t, run.Results, 2)
 	assert.Equal(t, spec.Skip, run.Results[0].Verdict)
@@ -620,7 +620,7 @@ func TestCancelledContextSkips(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	cs := []Case{Compile(exchangeCase("t/cancel", spec.MUST, "/", outcome(200, spec.EndAny)))}
-	res := Execute(ctx, &Target{Addr: "127.0.0.1:1"}, cs, quickOpts)
+	res := Execute(ctx, &targets.Target{Addr: "127.0.0.1:1"}, cs, quickOpts)
 	if res[0].Verdict != spec.Skip || !strings.Contains(res[0].Detail, "not run") {
 		t.Errorf("got %s %q; want skip, not run", res[0].Verdict, res[0].Detail)
 	}
@@ -638,7 +638,7 @@ func TestCatalogueOrder(t *testing.T) {
 		}
 	}
 	// The checks judged against the run's baseline come last, run alone at the end.
-	metas := HygieneMetas()
+	metas := hygiene.Metas()
 	tail := compiled[len(compiled)-len(metas):]
 	for i, m := range metas {
 		if c := tail[i]; c.ID != m.ID || !c.Baseline || c.Schedule != Quiet || c.Run == nil {
@@ -721,40 +721,8 @@ func TestMaxSlotsFollowsTheBacklog(t *testing.T) {
 	// Waiting cases may open more connections than Parallel, but not more than the target's
 	// listen backlog holds (python's http.server has 5): beyond it connects wait for SYN
 	// retransmissions.
-	assert.Equal(t, 8, maxSlots(&Target{Addr: listenBacklog(t, 5)}, 8), "a backlog under parallel")
-	assert.Equal(t, 20, maxSlots(&Target{Addr: listenBacklog(t, 20)}, 8))
-	assert.Equal(t, 64, maxSlots(&Target{Addr: listenBacklog(t, 4096)}, 8), "at most 8×parallel")
-	assert.Equal(t, 8, maxSlots(&Target{Addr: "192.0.2.1:80"}, 8), "a backlog that cannot be read")
-}
-
-// A probe that got no response in time is sent again with a longer timeout before a need is
-// believed missing: on a busy machine the first one may only have been slow. A silent first
-// connection stands in for that slowness, without timing anything.
-func TestProbeTimeoutIsTriedAgain(t *testing.T) {
-	var conns atomic.Int32
-	tg := startProofFake(t, func(c net.Conn) {
-		if conns.Add(1) == 1 {
-			proofSilent(c) // the first probe: no answer until the client gives up
-			return
-		}
-		buf := make([]byte, 4096)
-		var got []byte
-		for !bytes.Contains(got, []byte(probeBody)) {
-			n, ok := proofRead(c, buf)
-			if !ok {
-				return
-			}
-			got = append(got, buf[:n]...)
-		}
-		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(probeBody), probeBody)
-	})
-	caps := NewCapabilities(tg, 100*time.Millisecond)
-	require.NoError(t, caps.Has(t.Context(), spec.NeedEcho), "the second echo probe was answered")
-	assert.Equal(t, int32(2), conns.Load(), "connections made by the probe")
-
-	// A need that is missing for good is still found missing, after probeTries attempts.
-	silent := startProofFake(t, proofSilent)
-	err := NewCapabilities(silent, 50*time.Millisecond).Has(t.Context(), spec.NeedEcho)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Equal(t, 8, maxSlots(&targets.Target{Addr: listenBacklog(t, 5)}, 8), "a backlog under parallel")
+	assert.Equal(t, 20, maxSlots(&targets.Target{Addr: listenBacklog(t, 20)}, 8))
+	assert.Equal(t, 64, maxSlots(&targets.Target{Addr: listenBacklog(t, 4096)}, 8), "at most 8×parallel")
+	assert.Equal(t, 8, maxSlots(&targets.Target{Addr: "192.0.2.1:80"}, 8), "a backlog that cannot be read")
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Wire is the transcript of one case: the exact bytes, escaped, with split points and pauses
@@ -80,7 +82,7 @@ const (
 
 // Env is what a running case gets: where the target is and how patient to be.
 type Env struct {
-	Target *Target
+	Target *targets.Target
 	// Timeout bounds every wait for a response.
 	Timeout time.Duration
 	// Window is how long "the server waits / stays silent" is observed before it is believed.
@@ -90,32 +92,10 @@ type Env struct {
 	// is said to wait too long. It is the user's bound, not a timing window: retries keep it.
 	SlowBound time.Duration
 	// Hygiene tunes the hygiene judgements (fd tolerance, settle period), defaults filled in.
-	Hygiene HygieneOptions
+	Hygiene hygiene.Options
 	// Baseline is the target's process tree taken before the run, for the cases that say
 	// Case.Baseline (nil for the others).
-	Baseline *Snapshot
-}
-
-// Target is a server under test.
-type Target struct {
-	Addr string // host:port
-	// Path is the resource the cases fetch where the catalogue says "/" (a request-line target
-	// of exactly "/"): for a server whose / is not a 2xx resource. Empty means "/".
-	Path string
-	PID  int    // root process, 0 when unknown
-	Cmd  string // the command forkproof launched, if any
-	// Stderr returns what a launched target wrote on stderr so far (nil when not launched).
-	Stderr func() string
-	// Exited says how a launched target's process ended, or "" while it runs (nil when not
-	// launched). A launched command may hand the server to a daemon and exit: only a refused
-	// connection says the server is gone.
-	Exited func() string
-}
-
-// RootPath is the resource cases fetch where the catalogue says "/": Path, or "/".
-func (t *Target) RootPath() string {
-	if t.Path == "" {
-		return "/"
-	}
-	return t.Path
+	Baseline *hygiene.Snapshot
+	// stressSettle is Options.stressSettle (see settleAfterStress).
+	stressSettle time.Duration
 }

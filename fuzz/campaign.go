@@ -14,19 +14,20 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
-	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // Config sets up a campaign.
 type Config struct {
-	Target   *conformance.Target // Addr required; PID enables death and hygiene checks
-	Duration time.Duration       // how long to fuzz; default 10s
-	Seed     uint64              // inputs are a function of Seed and the worker index
-	Out      string              // directory for reproducers; "" writes none
-	Workers  int                 // concurrent connections; default 4
-	Timeout  time.Duration       // per response; default 2s
+	Target   *targets.Target // Addr required; PID enables death and hygiene checks
+	Duration time.Duration   // how long to fuzz; default 10s
+	Seed     uint64          // inputs are a function of Seed and the worker index
+	Out      string          // directory for reproducers; "" writes none
+	Workers  int             // concurrent connections; default 4
+	Timeout  time.Duration   // per response; default 2s
 	// MaxFindings stops the campaign after that many distinct findings; default 20.
 	MaxFindings int
 	// MinimizeBudget bounds the time spent minimising one finding; default 10s.
@@ -111,14 +112,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("fuzz: -out: %v", err)
 		}
 	}
-	if err := conformance.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
+	if err := targets.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	opt := InputOptions{Echo: (&target{addr: cfg.Target.Addr, timeout: cfg.Timeout}).hasEcho()}
-	var base conformance.Snapshot
+	var base hygiene.Snapshot
 	if cfg.Target.PID > 0 {
 		var err error
-		base, err = conformance.Baseline(ctx, cfg.Target, conformance.HygieneOptions{})
+		base, err = hygiene.Baseline(ctx, cfg.Target, hygiene.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("fuzz: baseline of pid %d: %v", cfg.Target.PID, err)
 		}
@@ -155,12 +156,12 @@ loop:
 		}
 	}
 	if pid := cfg.Target.PID; pid > 0 && alive(pid) && ctx.Err() == nil {
-		for _, r := range conformance.CheckHygiene(ctx, cfg.Target, base, conformance.HygieneOptions{}) {
+		for _, r := range hygiene.CheckHygiene(ctx, cfg.Target, base, hygiene.Options{}) {
 			if r.Verdict != spec.Fail {
 				continue
 			}
 			kind := KindFDLeak
-			if r.ID == conformance.ZombiesMeta.ID {
+			if r.ID == hygiene.ZombiesMeta.ID {
 				kind = KindZombie
 			}
 			cp.record(&Finding{Kind: kind, Detail: r.Detail, Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed}}, kind)

@@ -16,9 +16,9 @@ import (
 
 	"github.com/forkproof/forkproof/internal/fakenet"
 
-	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 	"pgregory.net/rapid"
 )
 
@@ -105,7 +105,7 @@ func writeOKBytes(c net.Conn, body []byte) {
 func runFake(t *testing.T, addr string, seed uint64, minimize time.Duration, stop func(*Finding) bool) *Report {
 	t.Helper()
 	rep, err := Run(context.Background(), Config{
-		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: seed, Out: t.TempDir(),
+		Target: &targets.Target{Addr: addr}, Duration: 30 * time.Second, Seed: seed, Out: t.TempDir(),
 		MinimizeBudget: minimize, StopWhen: stop, Timeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -200,7 +200,7 @@ func TestCampaignFindsDeathAfterReset(t *testing.T) {
 		}
 	}})
 	rep, err := Run(context.Background(), Config{
-		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 21, Workers: 1,
+		Target: &targets.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 21, Workers: 1,
 		MinimizeBudget: time.Nanosecond, Timeout: time.Second, // minimising is not what this tests
 		StopWhen: func(f *Finding) bool { return f.Repro != nil && f.Repro.ResetAt > 0 },
 	})
@@ -386,9 +386,8 @@ func TestCampaignFindsReferenceFaults(t *testing.T) {
 	} {
 		t.Run(tt.fault, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			tg, stop, err := conformance.LaunchBinary(ctx, testbin.Path(t), "-mode", tt.mode, "-fault", tt.fault)
-			cancel()
+			bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
+			tg, stop, err := targets.LaunchBinary(t.Context(), bin, "-mode", tt.mode, "-fault", tt.fault)
 			if err != nil {
 				t.Fatal(err)
 			}

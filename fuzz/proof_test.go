@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // fakeServer is a throwaway HTTP/1.1 server with one planted bug: bug inspects each request
@@ -59,7 +59,7 @@ func TestCampaignFindsPlantedCrash(t *testing.T) {
 		return f.Kind == KindNoResponse && f.Repro != nil && hasHighByteHeader(f.Repro.Send)
 	}
 	rep, err := Run(context.Background(), Config{
-		Target: &conformance.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 7, Out: out,
+		Target: &targets.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 7, Out: out,
 		MinimizeBudget: 5 * time.Second, StopWhen: planted,
 	})
 	if err != nil {

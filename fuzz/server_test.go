@@ -2,7 +2,6 @@ package fuzz
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,20 +9,19 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
-	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec/wire"
+	"github.com/forkproof/forkproof/targets"
 	"pgregory.net/rapid"
 )
 
 var modes = []string{"fork", "prefork", "goroutine"}
 
 // reference starts the reference server in mode; it is stopped when the test ends.
-func reference(t *testing.T, mode string) *conformance.Target {
+func reference(t *testing.T, mode string) *targets.Target {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	tg, stop, err := conformance.LaunchBinary(ctx, testbin.Path(t), "-mode", mode)
+	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
+	tg, stop, err := targets.LaunchBinary(t.Context(), bin, "-mode", mode)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/clients"
-	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
 	"pgregory.net/rapid"
 )
@@ -76,7 +76,7 @@ func TestKeepAliveStateMachine(t *testing.T) {
 			t.Parallel()
 			tg := reference(t, mode)
 			ctx := context.Background()
-			base, err := conformance.Baseline(ctx, tg, conformance.HygieneOptions{})
+			base, err := hygiene.Baseline(ctx, tg, hygiene.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +139,7 @@ func TestKeepAliveStateMachine(t *testing.T) {
 					},
 				})
 			})
-			for _, r := range conformance.CheckHygiene(ctx, tg, base, conformance.HygieneOptions{}) {
+			for _, r := range hygiene.CheckHygiene(ctx, tg, base, hygiene.Options{}) {
 				if r.Verdict == spec.Fail {
 					t.Errorf("%s: %s", r.ID, r.Detail)
 				}

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/conformance"
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 func init() {
@@ -46,17 +48,17 @@ func (tf *targetFlags) validate() error {
 }
 
 // open reaches or launches the target; stop ends what was launched (a no-op otherwise).
-func (tf *targetFlags) open(ctx context.Context) (*conformance.Target, func() error, error) {
+func (tf *targetFlags) open(ctx context.Context) (*targets.Target, func() error, error) {
 	switch {
 	case tf.cmd != "":
-		return conformance.Launch(ctx, tf.cmd)
+		return targets.Launch(ctx, tf.cmd)
 	case tf.addr != "":
-		if err := conformance.Reachable(ctx, tf.addr, 3*time.Second); err != nil {
+		if err := targets.Reachable(ctx, tf.addr, 3*time.Second); err != nil {
 			return nil, nil, err
 		}
-		return &conformance.Target{Addr: tf.addr, PID: tf.pid}, func() error { return nil }, nil
+		return &targets.Target{Addr: tf.addr, PID: tf.pid}, func() error { return nil }, nil
 	default:
-		return conformance.LaunchReference(ctx)
+		return targets.LaunchReference(ctx)
 	}
 }
 
@@ -93,7 +95,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.StringVar(&path, "path", "/", "the 2xx `resource` to fetch where cases request / (for a server whose / is not a 2xx resource)")
 	fs.IntVar(&parallel, "parallel", conformance.DefaultParallel, "cases run at once (a case that only waits lets another start, up to 8× this, within the target's listen backlog)")
 	fs.StringVar(&quirksPath, "quirks", "", "`FILE` of expected failures: lines 'ID-or-prefix reason…', # comments")
-	fs.IntVar(&fdTolerance, "fd-tolerance", conformance.DefaultFDTolerance, "open fds a target may gain over its baseline")
+	fs.IntVar(&fdTolerance, "fd-tolerance", hygiene.DefaultFDTolerance, "open fds a target may gain over its baseline")
 	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
 	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
 	fs.BoolVar(&quiet, "q", false, "no progress on stderr (by default: a live status line on a terminal, a plain line every 5s elsewhere)")
@@ -194,7 +196,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	opts := conformance.CheckOptions{
 		Options: conformance.Options{
 			Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
-			Hygiene: conformance.HygieneOptions{FDTolerance: fdTolerance, Settle: settle},
+			Hygiene: hygiene.Options{FDTolerance: fdTolerance, Settle: settle},
 		},
 		Cases: all, Run: run, Short: short, Quirks: quirks,
 	}

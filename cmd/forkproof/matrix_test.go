@@ -9,12 +9,13 @@ import (
 
 	"github.com/forkproof/forkproof/conformance"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // writeReport writes a JSON report of target cmd with the verdicts ("rfc9112/3/1=fail") to dir.
 func writeReport(t *testing.T, dir, file, cmd string, verdicts ...string) string {
 	t.Helper()
-	r := &conformance.Report{Version: "devel", Target: conformance.Target{Addr: "127.0.0.1:9", Cmd: cmd}}
+	r := &conformance.Report{Version: "devel", Target: targets.Target{Addr: "127.0.0.1:9", Cmd: cmd}}
 	for _, v := range verdicts {
 		id, verdict, _ := strings.Cut(v, "=")
 		r.Results = append(r.Results, conformance.Result{

@@ -1,4 +1,4 @@
-package conformance
+package targets
 
 import (
 	"bufio"
@@ -19,8 +19,8 @@ import (
 	"github.com/forkproof/forkproof/internal/testbin"
 )
 
-// The test binary doubles as a target: `conformance.test forkproof-helper MODE [PORT]`, or
-// `conformance.test serve -addr 127.0.0.1:0 …` (what LaunchBinary runs). init runs before
+// The test binary doubles as a target: `targets.test forkproof-helper MODE [PORT]`, or
+// `targets.test serve -addr 127.0.0.1:0 …` (what LaunchBinary runs). init runs before
 // TestMain, so the helper never reaches the test framework.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "forkproof-helper" {
@@ -30,9 +30,6 @@ func init() {
 		os.Exit(helperMain([]string{"http", "0"}))
 	}
 }
-
-// kept holds descriptors the "leak" helper keeps open on purpose (and away from the GC).
-var kept []*os.File
 
 func helperMain(args []string) int {
 	if g := os.Getenv("FORKPROOF_HELPER_GREETING"); g != "" {
@@ -71,11 +68,11 @@ func helperMain(args []string) int {
 		if err != nil {
 			return 1
 		}
-		helperServe(c, mode)
+		helperServe(c)
 	}
 }
 
-func helperServe(c net.Conn, mode string) {
+func helperServe(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	r := bufio.NewReader(c)
@@ -88,18 +85,7 @@ func helperServe(c net.Conn, mode string) {
 			break
 		}
 	}
-	if mode == "zombie" {
-		// Started and never waited for: it stays a zombie.
-		exec.Command("/bin/true").Start()
-	}
 	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-	if mode == "leak" {
-		// The client still sees the end (FIN), but a copy of the socket stays open here.
-		c.(*net.TCPConn).CloseWrite()
-		if f, err := c.(*net.TCPConn).File(); err == nil {
-			kept = append(kept, f)
-		}
-	}
 }
 
 // helperCmd is a -target-cmd line running this test binary as a helper target.
@@ -110,22 +96,6 @@ func helperCmd(t *testing.T, mode string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("'%s' forkproof-helper %s {port}", exe, mode)
-}
-
-// launch starts a helper target and stops it at the end of the test, checking the stop.
-func launch(t *testing.T, mode string) *Target {
-	t.Helper()
-	tgt, stop, err := Launch(context.Background(), helperCmd(t, mode))
-	if err != nil {
-		t.Fatalf("Launch(%s): %v", mode, err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		t.Logf("target stderr:\n%s", tgt.Stderr())
-	})
-	return tgt
 }
 
 // get sends one GET / and reads the answer to the end.

@@ -1,4 +1,4 @@
-package conformance
+package targets
 
 import (
 	"context"
@@ -71,6 +71,10 @@ type Probed struct {
 	// RootStatus is the status GET of the root path got (0: no response).
 	RootStatus int `json:"root_status,omitempty"`
 }
+
+// DefaultTimeout is how long a probe waits for a response when NewCapabilities is given no
+// timeout; it is also the runner's default (conformance.DefaultTimeout).
+const DefaultTimeout = 5 * time.Second
 
 // NewCapabilities prepares the probes of target; nothing is sent until a need is asked.
 func NewCapabilities(target *Target, timeout time.Duration) *Capabilities {
@@ -257,7 +261,7 @@ func (c *Capabilities) probePersist(ctx context.Context, timeout time.Duration) 
 		return fmt.Errorf("GET %s: %w", c.target.RootPath(), err)
 	}
 	if AnnouncesClose(r) {
-		return fmt.Errorf("announced close (%s): the server does not keep connections open", closeAnnouncement(r))
+		return fmt.Errorf("announced close (%s): the server does not keep connections open", CloseAnnouncement(r))
 	}
 	if err := conn.Send(req); err != nil {
 		return fmt.Errorf("closes without announcing: a second request on the connection could not be sent (%w)", err)
@@ -315,8 +319,8 @@ func roundTrip(ctx context.Context, addr, req, method string, timeout time.Durat
 	return r, nil
 }
 
-// needWords names a need for a skip reason.
-func needWords(n spec.Need) string {
+// NeedWords names a need for a skip reason.
+func NeedWords(n spec.Need) string {
 	switch n {
 	case spec.NeedEcho:
 		return "an echo endpoint (POST /echo returns the body)"
@@ -362,4 +366,36 @@ func (p *Probed) Header() string {
 	fmt.Fprintf(&b, "probe: has [%s]; lacks [%s] (cases needing what it lacks are skipped)\n\n",
 		strings.Join(have, " "), strings.Join(lack, " "))
 	return b.String()
+}
+
+// AnnouncesClose reports whether a response tells the client that the connection ends after
+// it: a "close" connection option, or an HTTP/1.0 response without "keep-alive" (RFC 9112
+// §9.3).
+func AnnouncesClose(r *wire.Response) bool {
+	if r == nil {
+		return false
+	}
+	if hasConnToken(r, "close") {
+		return true
+	}
+	return r.Version == "HTTP/1.0" && !hasConnToken(r, "keep-alive")
+}
+
+// CloseAnnouncement says how r announced close (see AnnouncesClose).
+func CloseAnnouncement(r *wire.Response) string {
+	if hasConnToken(r, "close") {
+		return "Connection: close"
+	}
+	return r.Version + " without keep-alive"
+}
+
+func hasConnToken(r *wire.Response, token string) bool {
+	for _, v := range r.Get("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,4 +1,7 @@
-package conformance
+// Package targets is everything about a target, an HTTP/1.1 server under test: how it is
+// described (Target), launched and stopped (Launch, LaunchReference, LaunchBinary), checked
+// for reachability, and what its opening probe finds it offers (Capabilities).
+package targets
 
 import (
 	"bufio"
@@ -14,6 +17,30 @@ import (
 	"syscall"
 	"time"
 )
+
+// Target is a server under test.
+type Target struct {
+	Addr string // host:port
+	// Path is the resource the cases fetch where the catalogue says "/" (a request-line target
+	// of exactly "/"): for a server whose / is not a 2xx resource. Empty means "/".
+	Path string
+	PID  int    // root process, 0 when unknown
+	Cmd  string // the command forkproof launched, if any
+	// Stderr returns what a launched target wrote on stderr so far (nil when not launched).
+	Stderr func() string
+	// Exited says how a launched target's process ended, or "" while it runs (nil when not
+	// launched). A launched command may hand the server to a daemon and exit: only a refused
+	// connection says the server is gone.
+	Exited func() string
+}
+
+// RootPath is the resource cases fetch where the catalogue says "/": Path, or "/".
+func (t *Target) RootPath() string {
+	if t.Path == "" {
+		return "/"
+	}
+	return t.Path
+}
 
 // Launch timings. DefaultStartTimeout bounds the wait for a launched target to accept when
 // the caller's ctx sets no deadline (a busy CI machine can take seconds to start a process);

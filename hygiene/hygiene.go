@@ -1,4 +1,8 @@
-package conformance
+// Package hygiene measures a target's process tree — open descriptors by kind, children,
+// zombies, CPU, threads and memory — and judges it against the target's own baseline: after
+// a run (CheckHygiene) and after a stress (LingeringAfter, IdleCPU). It knows nothing of cases
+// or runs; package conformance turns its judgements into results.
+package hygiene
 
 import (
 	"context"
@@ -11,10 +15,11 @@ import (
 
 	"github.com/forkproof/forkproof/internal/proc"
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
-// hygienePolicy is what every hygiene judgement assumes; no RFC sentence speaks of processes.
-const hygienePolicy = "Hygiene is judged against the target's own baseline, taken after a warm-up request once its numbers hold still. A zombie is a child that stays in state Z, under the same PID, for the zombie grace (half the settle period, at least 1.5 s): a child reaped and replaced is not the same zombie. Open fds of the root process may end at most the tolerance above baseline. Children born during a stress must exit within the settle bound (5 s), unless 12 more connections made one at a time leave fewer than 3 new children alive: a pool within its own bounds serves them with the workers it has and is not a leak; children that grow with connections are. A zombie, a leaked fd or a leaked child fails (PRODUCT.md: a hygiene failure)."
+// Policy is what every hygiene judgement assumes; no RFC sentence speaks of processes.
+const Policy = "Hygiene is judged against the target's own baseline, taken after a warm-up request once its numbers hold still. A zombie is a child that stays in state Z, under the same PID, for the zombie grace (half the settle period, at least 1.5 s): a child reaped and replaced is not the same zombie. Open fds of the root process may end at most the tolerance above baseline. Children born during a stress must exit within the settle bound (5 s), unless 12 more connections made one at a time leave fewer than 3 new children alive: a pool within its own bounds serves them with the workers it has and is not a leak; children that grow with connections are. A zombie, a leaked fd or a leaked child fails (PRODUCT.md: a hygiene failure)."
 
 // ZombiesMeta is the catalogue entry of the end-of-run zombie check; like the fd check it is
 // judged against the target's own baseline.
@@ -25,7 +30,7 @@ var ZombiesMeta = spec.Meta{
 	Title:       "no zombie children remain after the run",
 	Requirement: "A server that forks must reap its children (SIGCHLD + waitpid); a child that stays a zombie past the settle period is a leak.",
 	Outcomes:    []string{"no child of the target stays in state Z (same PID) for the zombie grace once the run has settled"},
-	Policy:      hygienePolicy,
+	Policy:      Policy,
 }
 
 // fdLeakMeta is the catalogue entry of the end-of-run fd check with tolerance tol. It is a
@@ -39,26 +44,13 @@ func fdLeakMeta(tol int) spec.Meta {
 		Title:       "the target's open descriptors return to their baseline",
 		Requirement: "The parent must close its copy of every accepted connection and every other descriptor it opens per request; its fd count must come back to the warm-up baseline.",
 		Outcomes:    []string{fmt.Sprintf("open fds of the root process at most baseline + %d once the run has settled", tol)},
-		Policy:      hygienePolicy,
+		Policy:      Policy,
 	}
 }
 
-// HygieneMetas lists the hygiene checks judged at the end of every run against its baseline
-// (with the default fd tolerance).
-func HygieneMetas() []spec.Meta { return []spec.Meta{ZombiesMeta, fdLeakMeta(DefaultFDTolerance)} }
-
-// endOfRunCases are the hygiene checks judged against the baseline taken before the run: they
-// run last, alone, once every other case has left the target (Quiet).
-func endOfRunCases() []Case {
-	var cs []Case
-	for i, m := range HygieneMetas() {
-		cs = append(cs, Case{Meta: m, Needs: []spec.Need{spec.NeedPID}, Schedule: Quiet, Baseline: true,
-			Run: func(ctx context.Context, env *Env) Result {
-				return CheckHygiene(ctx, env.Target, *env.Baseline, env.Hygiene)[i]
-			}})
-	}
-	return cs
-}
+// Metas lists the hygiene checks judged at the end of every run against its baseline (with
+// the default fd tolerance), in the order CheckHygiene judges them.
+func Metas() []spec.Meta { return []spec.Meta{ZombiesMeta, fdLeakMeta(DefaultFDTolerance)} }
 
 // DefaultFDTolerance is how many fds above baseline a target may hold after the run: servers
 // legitimately open a log, a timer or an epoll instance lazily.
@@ -130,14 +122,15 @@ func isZombie(pid int) bool {
 	return err == nil && st.State == 'Z'
 }
 
-// HygieneOptions tunes the end-of-run checks; zero values take the defaults.
-type HygieneOptions struct {
+// Options tunes the end-of-run checks; zero values take the defaults.
+type Options struct {
 	FDTolerance int           // default DefaultFDTolerance
 	Settle      time.Duration // how long to wait for the numbers to settle; default 2s
 	Poll        time.Duration // polling interval; default 20ms
 }
 
-func (o HygieneOptions) withDefaults() HygieneOptions {
+// WithDefaults returns o with its zero values replaced by the defaults.
+func (o Options) WithDefaults() Options {
 	if o.FDTolerance <= 0 {
 		o.FDTolerance = DefaultFDTolerance
 	}
@@ -174,13 +167,22 @@ func WarmUp(ctx context.Context, addr string, timeout time.Duration) error {
 	}
 }
 
+// baselineSettle bounds the wait for a baseline; it also bounds the warm-up connect, which may
+// meet a full backlog (robust/backlog) and wait for a SYN retransmission.
+const baselineSettle = 3 * time.Second
+
+// baselineSteady is how long the numbers must stay unchanged for a baseline with zombies in
+// it to be taken: a server that never reaps keeps its zombies, and waiting for them to go
+// would only delay every scenario by baselineSettle.
+const baselineSteady = 300 * time.Millisecond
+
 // Baseline warms the target up and takes its baseline snapshot once the warm-up connection
 // is fully handled: polling every opts.Poll until the fd count holds still with no zombie (two
 // polls in a row), or fds and zombies have held still for baselineSteady (a server that never
 // reaps keeps its zombies, and waiting for them to go would only delay the run), or
 // baselineSettle passes. The run's baseline and every stressing scenario's take it this way.
-func Baseline(ctx context.Context, t *Target, opts HygieneOptions) (Snapshot, error) {
-	opts = opts.withDefaults()
+func Baseline(ctx context.Context, t *targets.Target, opts Options) (Snapshot, error) {
+	opts = opts.WithDefaults()
 	opts.Settle = baselineSettle
 	if t.PID <= 0 {
 		return Snapshot{}, fmt.Errorf("the target's PID is unknown")
@@ -205,7 +207,7 @@ func Baseline(ctx context.Context, t *Target, opts HygieneOptions) (Snapshot, er
 }
 
 // settle polls snapshots until done says so or opts.Settle passes; it returns the last one.
-func settle(ctx context.Context, pid int, opts HygieneOptions, done func(Snapshot) bool) (Snapshot, error) {
+func settle(ctx context.Context, pid int, opts Options, done func(Snapshot) bool) (Snapshot, error) {
 	deadline := time.Now().Add(opts.Settle)
 	tick := time.NewTicker(opts.Poll)
 	defer tick.Stop()
@@ -232,19 +234,28 @@ func zombieGrace(settle time.Duration) time.Duration {
 	return max(settle/2, 1500*time.Millisecond)
 }
 
+// Judgement is one hygiene check's verdict on a target (package conformance makes it a
+// Result).
+type Judgement struct {
+	spec.Meta
+	Verdict  spec.Verdict
+	Detail   string
+	Duration time.Duration
+}
+
 // CheckHygiene judges the target against its baseline after a run: it polls until there is
-// no zombie and the fd count is within tolerance, or Settle passes, then gives one Result for
-// zombies and one for fds. Without a PID (or baseline) both are skipped.
-func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOptions) []Result {
-	opts = opts.withDefaults()
+// no zombie and the fd count is within tolerance, or Settle passes, then gives one Judgement
+// for zombies and one for fds. Without a PID (or baseline) both are skipped.
+func CheckHygiene(ctx context.Context, t *targets.Target, base Snapshot, opts Options) []Judgement {
+	opts = opts.WithDefaults()
 	start := time.Now()
-	z := Result{Meta: ZombiesMeta}
-	f := Result{Meta: fdLeakMeta(opts.FDTolerance)}
+	z := Judgement{Meta: ZombiesMeta}
+	f := Judgement{Meta: fdLeakMeta(opts.FDTolerance)}
 	if t == nil || t.PID <= 0 || base.PID != t.PID {
-		for _, r := range []*Result{&z, &f} {
+		for _, r := range []*Judgement{&z, &f} {
 			r.Verdict, r.Detail = spec.Skip, "the target's PID is unknown (give -pid, or let forkproof launch the target)"
 		}
-		return []Result{z, f}
+		return []Judgement{z, f}
 	}
 	// A zombie is tracked by PID: a pool that retires workers shows a zombie now and then,
 	// each reaped within a moment; only one that stays Z for the grace is a leak.
@@ -288,16 +299,16 @@ func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOpt
 	elapsed := time.Since(start)
 	z.Duration, f.Duration = elapsed, elapsed
 	if err != nil {
-		for _, r := range []*Result{&z, &f} {
+		for _, r := range []*Judgement{&z, &f} {
 			r.Verdict, r.Detail = spec.Fail, fmt.Sprintf("could not inspect the target after the run (did it die?): %v", err)
 		}
-		return []Result{z, f}
+		return []Judgement{z, f}
 	}
 	settled := fmt.Sprintf("after settling up to %v", opts.Settle)
 	if leaked := stale(after, time.Now()); len(leaked) > 0 {
 		z.Verdict = spec.Fail
 		z.Detail = fmt.Sprintf("%d zombie children stayed Z for %v or more %s (baseline %d zombies, tolerance 0): pids %s",
-			len(leaked), grace, settled, len(base.Zombies), pidList(leaked, 10))
+			len(leaked), grace, settled, len(base.Zombies), PIDList(leaked, 10))
 	} else {
 		z.Verdict = spec.Pass
 		z.Detail = fmt.Sprintf("no zombie children (%d live children; baseline %d", len(after.Children)-len(after.Zombies), len(base.Children))
@@ -315,7 +326,7 @@ func CheckHygiene(ctx context.Context, t *Target, base Snapshot, opts HygieneOpt
 		f.Verdict = spec.Pass
 		f.Detail = fmt.Sprintf("open fds: baseline %d, after %d, tolerance +%d", base.FDs, after.FDs, opts.FDTolerance)
 	}
-	return []Result{z, f}
+	return []Judgement{z, f}
 }
 
 // KindGrowth describes how the fd counts by kind grew from before to after ("socket +50, pipe +1").
@@ -337,7 +348,8 @@ func KindGrowth(before, after map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func pidList(pids []int, max int) string {
+// PIDList lists pids, at most max of them, saying how many more there are.
+func PIDList(pids []int, max int) string {
 	var s []string
 	for i, p := range pids {
 		if i == max {

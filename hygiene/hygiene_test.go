@@ -1,4 +1,4 @@
-package conformance
+package hygiene
 
 import (
 	"context"
@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/spec"
+	"github.com/forkproof/forkproof/targets"
 )
 
 // hygieneRun launches a helper target in mode, takes its baseline, makes n requests and
 // returns the end-of-run hygiene results, zombies first.
-func hygieneRun(t *testing.T, mode string, n int, settle time.Duration) []Result {
+func hygieneRun(t *testing.T, mode string, n int, settle time.Duration) []Judgement {
 	t.Helper()
 	tgt := launch(t, mode)
-	opts := HygieneOptions{Settle: settle}
+	opts := Options{Settle: settle}
 	base, err := Baseline(context.Background(), tgt, opts)
 	if err != nil {
 		t.Fatalf("Baseline: %v", err)
@@ -73,13 +74,13 @@ func TestHygieneCatchesZombies(t *testing.T) {
 }
 
 func TestHygieneSkipsWithoutPID(t *testing.T) {
-	res := CheckHygiene(context.Background(), &Target{Addr: "127.0.0.1:1"}, Snapshot{}, HygieneOptions{})
+	res := CheckHygiene(context.Background(), &targets.Target{Addr: "127.0.0.1:1"}, Snapshot{}, Options{})
 	for _, r := range res {
 		if r.Verdict != spec.Skip || !strings.Contains(r.Detail, "PID") {
 			t.Errorf("%s = %s (%s); want skip naming the missing PID", r.ID, r.Verdict, r.Detail)
 		}
 	}
-	if _, err := Baseline(context.Background(), &Target{Addr: "127.0.0.1:1"}, HygieneOptions{}); err == nil {
+	if _, err := Baseline(context.Background(), &targets.Target{Addr: "127.0.0.1:1"}, Options{}); err == nil {
 		t.Error("Baseline without a PID succeeded")
 	}
 }
@@ -158,12 +159,12 @@ func waitZombies(t *testing.T) {
 // two, never the same one for long: the zombie check tracks them by PID and passes. One child
 // never reaped fails it, by PID. (The test process is the target: its own children.)
 func TestHygieneZombiesTrackedByPID(t *testing.T) {
-	self := &Target{PID: os.Getpid(), Addr: "127.0.0.1:1"}
+	self := &targets.Target{PID: os.Getpid(), Addr: "127.0.0.1:1"}
 	base, err := TakeSnapshot(self.PID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := HygieneOptions{Settle: 2 * time.Second, FDTolerance: 1000} // only zombies are judged here
+	opts := Options{Settle: 2 * time.Second, FDTolerance: 1000} // only zombies are judged here
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
