@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test job: formatting, vet, and the full test suite (README's test command).
+# The project's test job: formatting, vet, linters, and the full test suite (README's test command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -10,6 +10,13 @@ if [ -n "$unformatted" ]; then
 fi
 go mod tidy -diff # go.mod and go.sum list exactly what the code imports
 go vet ./...
+# Linters at pinned versions, fetched from the module proxy: staticcheck, and deadcode for
+# functions nothing reaches (the tests count as callers, so the exported API needs a test).
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+dead=$(go run golang.org/x/tools/cmd/deadcode@v0.52.0 -test ./...)
+if [ -n "$dead" ]; then
+	echo "unreachable code:"; echo "$dead"; exit 1
+fi
 go test -count=1 -timeout 20m ./...
 
 # The interop matrix: the whole check against eight real servers, every verdict compared with

@@ -6,11 +6,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/internal/fakenet"
 	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
@@ -37,11 +39,11 @@ func TestRunAPIChild(t *testing.T) {
 	Run(t, f.target(), WithCases(apiCases()...), WithParallel(2), WithTimeout(2*time.Second), WithWindow(100*time.Millisecond))
 }
 
-func runChild(t *testing.T, run string) (string, bool) {
+func runChild(t *testing.T, run string, args ...string) (string, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", run, "-test.v", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-test.run", run, "-test.v", "-test.count=1"}, args...)...)
 	cmd.Env = append(os.Environ(), "FORKPROOF_API_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -118,6 +120,66 @@ func TestRunAPIDead(t *testing.T) {
 	out, ok := runChild(t, "^TestRunAPIDeadChild$")
 	if ok || !strings.Contains(out, "does not answer HTTP") || strings.Contains(out, "TestRunAPIDeadChild/") {
 		t.Errorf("child output:\n%s\nwant one failure saying the target does not answer HTTP, and no subtests", out)
+	}
+}
+
+// TestRunAPIOptionsChild runs the API with the options a user tunes: quirks that cover the
+// failing case, the hygiene tolerance, re-runs, the slow-client bound and the quick profile.
+// The test process is the target's "root process": its fds and children are judged.
+func TestRunAPIOptionsChild(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") != "1" {
+		t.Skip("run by TestRunAPIOptions in a child process")
+	}
+	f := startFake(t, map[string]fakeReply{"/ok": {reply: ok200}, "/": {reply: ok200}})
+	q, err := ParseQuirks(strings.NewReader("rfc9112/6.2 known to accept everything\n"), "quirks.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := f.target()
+	tg.PID = os.Getpid()
+	cases := append(apiCases()[:3], endOfRunCases()...) // pass, warn, fail; zombies, fd-leak
+	Run(t, tg, WithCases(cases...), WithQuirks(q), WithHygiene(hygiene.Options{FDTolerance: 7}),
+		WithRetries(1), WithSlowBound(2*time.Second), WithShort(), WithWindow(100*time.Millisecond))
+}
+
+func TestRunAPIOptions(t *testing.T) {
+	if os.Getenv("FORKPROOF_API_CHILD") == "1" {
+		t.Skip("child process")
+	}
+	dir := t.TempDir()
+	out, ok := runChild(t, "^TestRunAPIOptionsChild$", "-test.artifacts", "-test.outputdir", dir)
+	if !ok {
+		t.Errorf("the child failed although its only failure is a quirk:\n%s", out)
+	}
+	for _, want := range []string{
+		"--- PASS: TestRunAPIChild/rfc9112/6.2/1 ",
+		"fail (quirk: known to accept everything): rejects nothing",
+		"--- PASS: TestRunAPIOptionsChild/hygiene/fd-leak ",
+		"tolerance +7",
+		"--- PASS: TestRunAPIOptionsChild/hygiene/zombies ",
+		"the whole report, transcripts uncut: ",
+	} {
+		want = strings.Replace(want, "TestRunAPIChild/", "TestRunAPIOptionsChild/", 1)
+		if !strings.Contains(out, want) {
+			t.Errorf("child output lacks %q:\n%s", want, out)
+		}
+	}
+	// The artifact is the JSON report, with the failure's transcript.
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", "*", "forkproof-report.json"))
+	if len(paths) == 0 {
+		paths, _ = filepath.Glob(filepath.Join(dir, "*", "forkproof-report.json"))
+	}
+	if len(paths) != 1 {
+		t.Fatalf("want one forkproof-report.json under %s, found %q", dir, paths)
+	}
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id": "rfc9112/6.2/1"`, `"quirk": "known to accept everything"`, `"sent": "GET /ok HTTP/1.1`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("artifact %s lacks %s:\n%s", paths[0], want, b)
+		}
 	}
 }
 

@@ -40,19 +40,6 @@ func (c *Capabilities) root(ctx context.Context) (*wire.Response, error) {
 	return c.rootResp, c.rootErr
 }
 
-// Root probes only the root path: whether the target answers HTTP at all, and with a 2xx.
-func (c *Capabilities) Root(ctx context.Context) *Probed {
-	r, err := c.root(ctx)
-	p := &Probed{Needs: map[spec.Need]string{}}
-	if err != nil {
-		p.Root = "GET " + c.target.RootPath() + " got no response: " + err.Error()
-		return p
-	}
-	p.Root = fmt.Sprintf("GET %s → %d %s", c.target.RootPath(), r.StatusCode, r.Version)
-	p.Version, p.RootStatus = r.Version, r.StatusCode
-	return p
-}
-
 type capProbe struct {
 	once sync.Once
 	err  error // nil: the target has it
