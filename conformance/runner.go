@@ -14,7 +14,6 @@ import (
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/hygiene"
 	"github.com/forkproof/forkproof/spec"
-	"github.com/forkproof/forkproof/spec/wire"
 	"github.com/forkproof/forkproof/targets"
 )
 
@@ -404,30 +403,12 @@ func (r *runner) answersPromptly(ctx context.Context, env *Env) (time.Duration, 
 	ctx, cancel := context.WithTimeout(ctx, limit) // the connect too: a full backlog is not prompt
 	defer cancel()
 	req := "GET " + r.t.RootPath() + " HTTP/1.1\r\nHost: " + r.t.Addr + "\r\nConnection: close\r\n\r\n"
-	resp, err := roundTrip(ctx, r.t.Addr, req, "GET", limit)
+	resp, err := clients.RoundTrip(ctx, r.t.Addr, req, "GET", limit)
 	if err != nil || resp.StatusCode >= 500 { // a 503 says the server is busy, not waiting
 		return 0, false
 	}
 	took := time.Since(start)
 	return took, took <= limit
-}
-
-// roundTrip sends one request on a fresh connection and reads one response (the same
-// control request the probe in package targets sends).
-func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
-	c, err := clients.Dial(ctx, addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
-	}
-	defer c.Close()
-	if err := c.Send([]byte(req)); err != nil {
-		return nil, fmt.Errorf("sending: %w", err)
-	}
-	r, err := c.ReadResponse(method, timeout)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %w", err)
-	}
-	return r, nil
 }
 
 func retryable(res Result) bool {

@@ -206,7 +206,7 @@ func (c *Capabilities) probe(ctx context.Context, need spec.Need, timeout time.D
 		return nil
 	case spec.NeedPostRoot:
 		req := fmt.Sprintf("POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", c.target.Addr)
-		if _, err := roundTrip(ctx, c.target.Addr, req, "POST", timeout); err != nil {
+		if _, err := clients.RoundTrip(ctx, c.target.Addr, req, "POST", timeout); err != nil {
 			return fmt.Errorf("POST / with a 5-byte body: %w", err)
 		}
 		return nil
@@ -229,7 +229,7 @@ func (c *Capabilities) get(ctx context.Context, path string, closing bool, timeo
 	if closing {
 		req += "Connection: close\r\n"
 	}
-	return roundTrip(ctx, c.target.Addr, req+"\r\n", "GET", timeout)
+	return clients.RoundTrip(ctx, c.target.Addr, req+"\r\n", "GET", timeout)
 }
 
 // probePersist asks GET / twice on one connection: a server that persists answers both.
@@ -264,7 +264,7 @@ const probeBody = "forkproof-echo-probe"
 func probeEcho(ctx context.Context, addr string, timeout time.Duration) error {
 	req := fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		addr, len(probeBody), probeBody)
-	resp, err := roundTrip(ctx, addr, req, "POST", timeout)
+	resp, err := clients.RoundTrip(ctx, addr, req, "POST", timeout)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func probeEcho(ctx context.Context, addr string, timeout time.Duration) error {
 
 func probeReflect(ctx context.Context, addr string, timeout time.Duration) error {
 	req := fmt.Sprintf("GET /reflect HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
-	resp, err := roundTrip(ctx, addr, req, "GET", timeout)
+	resp, err := clients.RoundTrip(ctx, addr, req, "GET", timeout)
 	if err != nil {
 		return err
 	}
@@ -287,23 +287,6 @@ func probeReflect(ctx context.Context, addr string, timeout time.Duration) error
 			resp.StatusCode, len(resp.Body))
 	}
 	return nil
-}
-
-// roundTrip sends one request on a fresh connection and reads one response.
-func roundTrip(ctx context.Context, addr, req, method string, timeout time.Duration) (*wire.Response, error) {
-	c, err := clients.Dial(ctx, addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
-	}
-	defer c.Close()
-	if err := c.Send([]byte(req)); err != nil {
-		return nil, fmt.Errorf("sending: %w", err)
-	}
-	r, err := c.ReadResponse(method, timeout)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %w", err)
-	}
-	return r, nil
 }
 
 // NeedWords names a need for a skip reason.

@@ -1,14 +1,10 @@
 package targets
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/internal/helpertarget"
 	"github.com/forkproof/forkproof/internal/testbin"
 )
 
@@ -24,96 +21,16 @@ import (
 // TestMain, so the helper never reaches the test framework.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "forkproof-helper" {
-		os.Exit(helperMain(os.Args[2:]))
+		os.Exit(helpertarget.Main(os.Args[2:]))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		os.Exit(helperMain([]string{"http", "0"}))
+		os.Exit(helpertarget.Main([]string{"http", "0"}))
 	}
 }
 
-func helperMain(args []string) int {
-	if g := os.Getenv("FORKPROOF_HELPER_GREETING"); g != "" {
-		fmt.Fprintln(os.Stderr, "greeting", g)
-	}
-	mode := args[0]
-	switch mode {
-	case "exit":
-		fmt.Fprintln(os.Stderr, "helper: cannot start: bad config")
-		return 3
-	case "silent":
-		time.Sleep(time.Hour)
-		return 0
-	case "spawn":
-		child := exec.Command(os.Args[0], "forkproof-helper", "silent")
-		if err := child.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, "spawn:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "child", child.Process.Pid)
-	case "noterm":
-		signal.Ignore(syscall.SIGTERM)
-	}
-	port := "0"
-	if len(args) > 1 {
-		port = args[1]
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "listen:", err)
-		return 1
-	}
-	fmt.Fprintln(os.Stderr, "listening on", ln.Addr())
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return 1
-		}
-		helperServe(c)
-	}
-}
+func helperCmd(t *testing.T, mode string) string { t.Helper(); return helpertarget.Cmd(t, mode) }
 
-func helperServe(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(c)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-}
-
-// helperCmd is a -target-cmd line running this test binary as a helper target.
-func helperCmd(t *testing.T, mode string) string {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("'%s' forkproof-helper %s {port}", exe, mode)
-}
-
-// get sends one GET / and reads the answer to the end.
-func get(t *testing.T, addr string) string {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	b, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("GET / on %s: %v", addr, err)
-	}
-	return string(b)
-}
+func get(t *testing.T, addr string) string { t.Helper(); return helpertarget.Get(t, addr) }
 
 // noChildren fails when this test process still has a child (live or zombie) after a stop.
 func noChildren(t *testing.T) {
