@@ -295,9 +295,9 @@ func (c *Conn) WaitEnd(window time.Duration) (End, []byte) {
 		return EndData, buf[:n]
 	}
 	switch Classify(err) {
-	case KindFIN:
+	case Closed:
 		return EndFIN, nil
-	case KindTimeout:
+	case Silent:
 		return EndTimeout, nil
 	}
 	return EndRST, nil
@@ -369,13 +369,13 @@ func (r recorder) Read(p []byte) (int, error) {
 	c.received = appendEscaped(c.received, p[:n])
 	if err != nil && !c.ended {
 		switch Classify(err) {
-		case KindFIN:
+		case Closed:
 			c.received = append(c.received, "⟨close⟩"...)
 			c.ended = true
-		case KindRST:
+		case Reset:
 			c.received = append(c.received, "⟨reset⟩"...)
 			c.ended = true
-		case KindTimeout:
+		case Silent:
 			c.markTimeout()
 		}
 	}
@@ -397,59 +397,26 @@ func (c *Conn) markTimeout() {
 	c.repeatEnd = len(c.received)
 }
 
-// Kind classifies the outcome of a read.
-type Kind int
-
-const (
-	KindResponse  Kind = iota // a response was read (nil error)
-	KindFIN                   // clean close before any byte of a response (io.EOF)
-	KindRST                   // connection reset (ECONNRESET, EPIPE, ECONNABORTED)
-	KindTimeout               // the deadline passed
-	KindIllFramed             // the strict reader rejected the response (*wire.Error)
-	KindTruncated             // the connection closed inside a response (io.ErrUnexpectedEOF)
-	KindError                 // anything else (e.g. the connection was closed locally)
-)
-
-func (k Kind) String() string {
-	switch k {
-	case KindResponse:
-		return "response"
-	case KindFIN:
-		return "close without a response"
-	case KindRST:
-		return "reset"
-	case KindTimeout:
-		return "timeout"
-	case KindIllFramed:
-		return "ill-framed response"
-	case KindTruncated:
-		return "truncated response"
-	case KindError:
-		return "error"
-	}
-	return fmt.Sprintf("kind %d", int(k))
-}
-
-// Classify maps an error from ReadResponse (or any read on a Conn) to a Kind; nil is
-// KindResponse.
-func Classify(err error) Kind {
+// Classify maps an error from ReadResponse (or any read on a Conn) to the Ending it shows;
+// nil is NoEnding (a response was read).
+func Classify(err error) Ending {
 	var we *wire.Error
 	var ne net.Error
 	switch {
 	case err == nil:
-		return KindResponse
+		return NoEnding
 	case errors.As(err, &we):
-		return KindIllFramed
+		return IllFramed
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return KindTruncated
+		return Truncated
 	case errors.Is(err, io.EOF):
-		return KindFIN
+		return Closed
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return KindRST
+		return Reset
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return KindTimeout
+		return Silent
 	}
-	return KindError
+	return Failed
 }
 
 // Transcript returns what was sent and received so far, escaped (see Escape), with markers:

@@ -77,7 +77,7 @@ type Observation struct {
 
 // Stop records err, returned by a read that waited up to wait, as what ended reading.
 func (o *Observation) Stop(err error, wait time.Duration) {
-	o.Err, o.End = err, fromKind(Classify(err))
+	o.Err, o.End = err, Classify(err)
 	if o.End == Silent {
 		o.Silence = wait
 	}
@@ -91,24 +91,6 @@ func (o *Observation) Watch(c *Conn, window time.Duration) {
 	if o.End == Silent {
 		o.Silence = window
 	}
-}
-
-func fromKind(k Kind) Ending {
-	switch k {
-	case KindFIN:
-		return Closed
-	case KindRST:
-		return Reset
-	case KindTimeout:
-		return Silent
-	case KindIllFramed:
-		return IllFramed
-	case KindTruncated:
-		return Truncated
-	case KindError:
-		return Failed
-	}
-	return NoEnding
 }
 
 func fromEnd(e End) Ending {

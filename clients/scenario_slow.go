@@ -139,7 +139,7 @@ func SlowRead(ctx context.Context, addr string, req Request, recvBuf, chunk int,
 	if len(e.Responses) == 1 {
 		err = nil
 	}
-	e.Err, e.Kind = err, Classify(err)
+	e.Stop(err, timeout)
 	e.Sent, _ = c.Transcript()
 	e.Received = fmt.Sprintf("%d bytes read slowly", len(data))
 	return e

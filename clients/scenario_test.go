@@ -206,8 +206,8 @@ func TestPipelineShortAnswer(t *testing.T) {
 		io.Copy(io.Discard, c)
 	})
 	e := Pipeline(bg(t), addr, []Request{get("/a"), get("/b"), get("/c")}, 5*time.Second)
-	if e.OK() || len(e.Responses) != 1 || e.Kind != KindFIN {
-		t.Errorf("Pipeline of 3 answered once: OK %v, %d responses, kind %v; want 1 response then close", e.OK(), len(e.Responses), e.Kind)
+	if e.OK() || len(e.Responses) != 1 || e.End != Closed {
+		t.Errorf("Pipeline of 3 answered once: OK %v, %d responses, end %v; want 1 response then close", e.OK(), len(e.Responses), e.End)
 	}
 }
 
@@ -254,8 +254,8 @@ func TestSendWatchSeesExtraResponse(t *testing.T) {
 		c.Read(make([]byte, 1)) // until the client goes
 	})
 	e := SendWatch(bg(t), addr, get("/"), 5*time.Second, time.Second)
-	if !e.OK() || e.After != EndData || !strings.Contains(string(e.AfterData), "unasked") {
-		t.Errorf("SendWatch: OK %v, After %v %q; want the unasked-for response as data", e.OK(), e.After, e.AfterData)
+	if !e.OK() || e.End != Data || !strings.Contains(string(e.Extra), "unasked") {
+		t.Errorf("SendWatch: OK %v, end %v %q; want the unasked-for response as data", e.OK(), e.End, e.Extra)
 	}
 	quiet := scenarioServer(t, func(c *net.TCPConn) {
 		if readHeadLine(bufio.NewReader(c)) != "" {
@@ -264,8 +264,8 @@ func TestSendWatchSeesExtraResponse(t *testing.T) {
 		c.Read(make([]byte, 1))
 	})
 	e = SendWatch(bg(t), quiet, get("/"), 5*time.Second, 50*time.Millisecond)
-	if !e.OK() || e.After != EndTimeout {
-		t.Errorf("SendWatch on a quiet server: OK %v, After %v; want timeout", e.OK(), e.After)
+	if !e.OK() || e.End != Silent {
+		t.Errorf("SendWatch on a quiet server: OK %v, end %v; want timeout", e.OK(), e.End)
 	}
 }
 

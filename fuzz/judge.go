@@ -176,14 +176,14 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 func describeErr(err error) (kind, what string) {
 	var we *wire.Error
 	switch clients.Classify(err) {
-	case clients.KindIllFramed:
+	case clients.IllFramed:
 		errors.As(err, &we)
 		return KindIllFramed, we.Error()
-	case clients.KindTruncated:
+	case clients.Truncated:
 		return KindIllFramed, "response truncated: " + err.Error()
-	case clients.KindTimeout:
+	case clients.Silent:
 		return KindHang, "no response"
-	case clients.KindFIN:
+	case clients.Closed:
 		return KindNoResponse, "connection closed"
 	}
 	return KindNoResponse, "connection failed: " + err.Error()
