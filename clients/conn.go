@@ -255,52 +255,29 @@ func (c *Conn) setReadDeadline(d time.Duration) error {
 	return c.nc.SetReadDeadline(time.Now().Add(d))
 }
 
-// End is how a connection behaved while watched.
-type End int
-
-const (
-	EndTimeout End = iota // still open and silent for the whole window
-	EndFIN                // the peer closed cleanly
-	EndRST                // the peer reset the connection
-	EndData               // bytes arrived (returned)
-)
-
-func (e End) String() string {
-	switch e {
-	case EndFIN:
-		return "close"
-	case EndRST:
-		return "reset"
-	case EndData:
-		return "data"
-	}
-	return "timeout"
-}
-
-// WaitEnd watches the connection for window and reports what happens first. Bytes already
-// buffered (read past the last response) count as data arriving. Other read errors are
-// reported as EndRST: the connection is unusable either way.
-func (c *Conn) WaitEnd(window time.Duration) (End, []byte) {
+// WaitEnd watches the connection for window and reports what happens first: Closed, Reset,
+// Data (the bytes are returned) or Silent for the whole window. Bytes already buffered (read
+// past the last response) count as data arriving. Other read errors are reported as Reset:
+// the connection is unusable either way.
+func (c *Conn) WaitEnd(window time.Duration) (Ending, []byte) {
 	if n := c.br.Buffered(); n > 0 {
 		b := make([]byte, n)
 		io.ReadFull(c.br, b)
-		return EndData, b
+		return Data, b
 	}
 	if err := c.setReadDeadline(window); err != nil {
-		return EndRST, nil
+		return Reset, nil
 	}
 	buf := make([]byte, 64<<10)
 	n, err := c.br.Read(buf)
 	if n > 0 {
-		return EndData, buf[:n]
+		return Data, buf[:n]
 	}
-	switch Classify(err) {
-	case Closed:
-		return EndFIN, nil
-	case Silent:
-		return EndTimeout, nil
+	switch end := Classify(err); end {
+	case Closed, Silent:
+		return end, nil
 	}
-	return EndRST, nil
+	return Reset, nil
 }
 
 // Readable reports whether bytes are buffered or arrive within window, without consuming

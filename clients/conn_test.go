@@ -63,21 +63,21 @@ func TestWaitEnd(t *testing.T) {
 	tests := []struct {
 		name   string
 		handle func(c *net.TCPConn, done <-chan struct{})
-		want   End
+		want   Ending
 		data   string
 		marker string
 	}{
 		{"fin", func(c *net.TCPConn, _ <-chan struct{}) {
 			// Read the client's byte first: closing with unread data sends RST, not FIN.
 			readFull(c, 1)
-		}, EndFIN, "", "⟨close⟩"},
+		}, Closed, "", "⟨close⟩"},
 		{"rst", func(c *net.TCPConn, _ <-chan struct{}) {
 			// After the client's first byte: a reset during the handshake fails the dial.
 			readFull(c, 1)
 			resetConn(c)
-		}, EndRST, "", "⟨reset⟩"},
-		{"timeout", func(c *net.TCPConn, done <-chan struct{}) { <-done }, EndTimeout, "", "⟨timeout 30ms⟩"},
-		{"data", func(c *net.TCPConn, done <-chan struct{}) { c.Write([]byte("garbage\x00")); <-done }, EndData, "garbage\x00", "garbage\\x00"},
+		}, Reset, "", "⟨reset⟩"},
+		{"timeout", func(c *net.TCPConn, done <-chan struct{}) { <-done }, Silent, "", "⟨timeout 30ms⟩"},
+		{"data", func(c *net.TCPConn, done <-chan struct{}) { c.Write([]byte("garbage\x00")); <-done }, Data, "garbage\x00", "garbage\\x00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestWaitEnd(t *testing.T) {
 			// The timeout case needs a short window; the others end on the server's action,
 			// whenever it comes.
 			window := 5 * time.Second
-			if tt.want == EndTimeout {
+			if tt.want == Silent {
 				window = 30 * time.Millisecond
 			}
 			got, data := c.WaitEnd(window)
@@ -200,7 +200,7 @@ func TestBytesKeptForNextResponse(t *testing.T) {
 	if len(rs) != 3 || codes[0] != 200 || codes[1] != 204 || codes[2] != 200 || string(rs[2].Body) != "abc" {
 		t.Fatalf("codes %v, last body %q; want [200 204 200], \"abc\"", codes, rs[len(rs)-1].Body)
 	}
-	if end, data := c.WaitEnd(20 * time.Millisecond); end != EndTimeout {
+	if end, data := c.WaitEnd(20 * time.Millisecond); end != Silent {
 		t.Errorf("WaitEnd after the responses = %v %q; want timeout", end, data)
 	}
 }
@@ -218,7 +218,7 @@ func TestWaitEndReturnsBufferedBytes(t *testing.T) {
 	var got []byte
 	for len(got) < len("extra") {
 		end, data := c.WaitEnd(5 * time.Second)
-		if end != EndData {
+		if end != Data {
 			t.Fatalf("WaitEnd = %v; want data", end)
 		}
 		got = append(got, data...)
@@ -339,7 +339,7 @@ func TestHalfCloseStillGetsResponse(t *testing.T) {
 	if _, err := c.ReadResponse("GET", 5*time.Second); err != nil {
 		t.Fatalf("ReadResponse after half-close: %v", err)
 	}
-	if end, _ := c.WaitEnd(5 * time.Second); end != EndFIN {
+	if end, _ := c.WaitEnd(5 * time.Second); end != Closed {
 		t.Errorf("end %v; want close", end)
 	}
 	sent, recv := c.Transcript()
@@ -629,7 +629,7 @@ func TestReadable(t *testing.T) {
 			var got []byte
 			for len(got) < 2 {
 				end, data := c.WaitEnd(5 * time.Second)
-				if end != EndData {
+				if end != Data {
 					t.Fatalf("WaitEnd after Readable = %v; want data", end)
 				}
 				got = append(got, data...)

@@ -86,21 +86,8 @@ func (o *Observation) Stop(err error, wait time.Duration) {
 // Watch watches c for window after the responses and records what happens first: a close,
 // a reset, bytes (Extra), or silence for the whole window.
 func (o *Observation) Watch(c *Conn, window time.Duration) {
-	end, data := c.WaitEnd(window)
-	o.End, o.Extra = fromEnd(end), data
+	o.End, o.Extra = c.WaitEnd(window)
 	if o.End == Silent {
 		o.Silence = window
 	}
-}
-
-func fromEnd(e End) Ending {
-	switch e {
-	case EndFIN:
-		return Closed
-	case EndRST:
-		return Reset
-	case EndData:
-		return Data
-	}
-	return Silent
 }

@@ -29,10 +29,10 @@ type Exchange struct {
 	// scenarios that watch the connection after the responses (SendWatch), what it did then
 	// (End, and Extra for the bytes that arrived).
 	Observation
-	// Premature is how the server reacted before the request was complete (EndTimeout: it
+	// Premature is how the server reacted before the request was complete (NoEnding: it
 	// waited, as it should); PrematureAt is how many bytes had been sent, PrematureData what
 	// arrived.
-	Premature     End
+	Premature     Ending
 	PrematureAt   int
 	PrematureData []byte
 	// Sent and Received are the connection's transcript.
@@ -45,7 +45,7 @@ type Response = wire.Response
 // OK reports whether the connection was established, the request sent and every expected
 // response read.
 func (e *Exchange) OK() bool {
-	return e.DialErr == nil && e.SendErr == nil && e.Err == nil && e.Premature == EndTimeout
+	return e.DialErr == nil && e.SendErr == nil && e.Err == nil && e.Premature == NoEnding
 }
 
 // finish reads len(methods) responses on c into e and records the transcript. (A response
@@ -102,12 +102,12 @@ func PartialSendOn(c *Conn, req Request, at []int, pause, timeout time.Duration)
 		// Let the server read this piece alone before watching it: then a server that
 		// answers whatever one read returned is caught for sure, however late it started.
 		WaitPeerRead(c, min(timeout, peerReadWait))
-		if end, data := c.WaitEnd(pause); end != EndTimeout {
+		if end, data := c.WaitEnd(pause); end != Silent {
 			e.Premature, e.PrematureAt, e.PrematureData = end, cut, data
 			break
 		}
 	}
-	if e.SendErr != nil || e.Premature != EndTimeout {
+	if e.SendErr != nil || e.Premature != NoEnding {
 		e.Sent, e.Received = c.Transcript()
 		return e
 	}

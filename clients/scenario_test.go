@@ -128,7 +128,7 @@ func TestPartialSendCatchesAnswerBeforeTheEnd(t *testing.T) {
 	})
 	req := get("/x")
 	e := PartialSend(bg(t), addr, req, []int{5}, 10*time.Millisecond, 5*time.Second)
-	if e.Premature != EndData || e.PrematureAt != 5 || !strings.Contains(string(e.PrematureData), "early") {
+	if e.Premature != Data || e.PrematureAt != 5 || !strings.Contains(string(e.PrematureData), "early") {
 		t.Fatalf("PartialSend to a one-read server: Premature %v at %d (%q); want data at 5", e.Premature, e.PrematureAt, e.PrematureData)
 	}
 	if e.OK() {
@@ -159,7 +159,7 @@ func TestPartialSendSeesCloseAndDialError(t *testing.T) {
 		c.CloseWrite() // FIN after the first piece
 	})
 	e := PartialSend(bg(t), addr, get("/"), []int{3}, 10*time.Millisecond, 5*time.Second)
-	if e.Premature != EndFIN || e.PrematureAt != 3 {
+	if e.Premature != Closed || e.PrematureAt != 3 {
 		t.Errorf("server closing after the first piece: Premature %v at %d; want close at 3", e.Premature, e.PrematureAt)
 	}
 	e = PartialSend(bg(t), closedAddr(t), get("/"), nil, 0, time.Second)
@@ -386,13 +386,13 @@ func TestSlowlorisCutAndNotCut(t *testing.T) {
 	default:
 		t.Errorf("Slowloris never called hanging")
 	}
-	if !o.Cut || o.End == EndTimeout || o.Dripped == 0 || o.After >= 5*time.Second {
+	if !o.Cut || o.End == Silent || o.Dripped == 0 || o.After >= 5*time.Second {
 		t.Errorf("Slowloris against a 200ms timeout: cut %v by %v after %v, %d dripped; want cut early with bytes dripped", o.Cut, o.End, o.After, o.Dripped)
 	}
 	// Never cuts: the limit ends it.
 	patient := scenarioServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
 	o = Slowloris(bg(t), patient, "x", 10*time.Millisecond, 150*time.Millisecond, nil)
-	if o.Cut || o.End != EndTimeout || o.Dripped == 0 {
+	if o.Cut || o.End != Silent || o.Dripped == 0 {
 		t.Errorf("Slowloris against a patient server: cut %v by %v, %d dripped; want still open at the limit", o.Cut, o.End, o.Dripped)
 	}
 	if !strings.Contains(o.Sent, "X-Slow") {
@@ -412,7 +412,7 @@ func TestSlowBodyAnswered408(t *testing.T) {
 		c.Read(make([]byte, 1024))
 	})
 	o := SlowBody(bg(t), addr, "x", "/echo", 20*time.Millisecond, 5*time.Second, nil)
-	if !o.Cut || o.End != EndData || o.Response == nil || o.Response.StatusCode != 408 {
+	if !o.Cut || o.End != Data || o.Response == nil || o.Response.StatusCode != 408 {
 		t.Errorf("SlowBody against a 408: cut %v by %v, response %v; want 408", o.Cut, o.End, o.Response)
 	}
 	if o := SlowBody(bg(t), closedAddr(t), "x", "/echo", time.Millisecond, time.Second, nil); o.Err == nil {

@@ -169,12 +169,12 @@ func exchangeSays(e *clients.Exchange) string {
 	switch {
 	case e.DialErr != nil:
 		return "cannot connect: " + e.DialErr.Error()
-	case e.Premature != clients.EndTimeout:
-		what := "answered" // EndData
+	case e.Premature != clients.NoEnding:
+		what := "answered" // clients.Data
 		switch e.Premature {
-		case clients.EndFIN:
+		case clients.Closed:
 			what = "closed"
-		case clients.EndRST:
+		case clients.Reset:
 			what = "reset"
 		}
 		s := fmt.Sprintf("the server %s after only %d bytes of the request", what, e.PrematureAt)

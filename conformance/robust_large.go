@@ -131,7 +131,7 @@ func runLargeAlone(ctx context.Context, env *Env, big clients.Request, want *wir
 	e := clients.PartialSend(ctx, env.Target.Addr, alone, []int{held}, env.Window, env.Timeout)
 	what := fmt.Sprintf("%s sent alone with Connection: close, its final CRLF held back", size)
 	switch {
-	case e.Premature != clients.EndTimeout:
+	case e.Premature != clients.NoEnding:
 		return withWire(judged(spec.Fail, "%s: %s — it did not read the whole head (pipelined with a second request, %s)", what, exchangeSays(&e), cut), &e)
 	case !e.OK():
 		return exchangeFailed(&e, "%s (pipelined with a second request, %s): %s", what, cut, exchangeSays(&e))
