@@ -255,52 +255,29 @@ func (c *Conn) setReadDeadline(d time.Duration) error {
 	return c.nc.SetReadDeadline(time.Now().Add(d))
 }
 
-// End is how a connection behaved while watched.
-type End int
-
-const (
-	EndTimeout End = iota // still open and silent for the whole window
-	EndFIN                // the peer closed cleanly
-	EndRST                // the peer reset the connection
-	EndData               // bytes arrived (returned)
-)
-
-func (e End) String() string {
-	switch e {
-	case EndFIN:
-		return "close"
-	case EndRST:
-		return "reset"
-	case EndData:
-		return "data"
-	}
-	return "timeout"
-}
-
-// WaitEnd watches the connection for window and reports what happens first. Bytes already
-// buffered (read past the last response) count as data arriving. Other read errors are
-// reported as EndRST: the connection is unusable either way.
-func (c *Conn) WaitEnd(window time.Duration) (End, []byte) {
+// WaitEnd watches the connection for window and reports what happens first: Closed, Reset,
+// Data (the bytes are returned) or Silent for the whole window. Bytes already buffered (read
+// past the last response) count as data arriving. Other read errors are reported as Reset:
+// the connection is unusable either way.
+func (c *Conn) WaitEnd(window time.Duration) (Ending, []byte) {
 	if n := c.br.Buffered(); n > 0 {
 		b := make([]byte, n)
 		io.ReadFull(c.br, b)
-		return EndData, b
+		return Data, b
 	}
 	if err := c.setReadDeadline(window); err != nil {
-		return EndRST, nil
+		return Reset, nil
 	}
 	buf := make([]byte, 64<<10)
 	n, err := c.br.Read(buf)
 	if n > 0 {
-		return EndData, buf[:n]
+		return Data, buf[:n]
 	}
-	switch Classify(err) {
-	case KindFIN:
-		return EndFIN, nil
-	case KindTimeout:
-		return EndTimeout, nil
+	switch end := Classify(err); end {
+	case Closed, Silent:
+		return end, nil
 	}
-	return EndRST, nil
+	return Reset, nil
 }
 
 // Readable reports whether bytes are buffered or arrive within window, without consuming
@@ -369,13 +346,13 @@ func (r recorder) Read(p []byte) (int, error) {
 	c.received = appendEscaped(c.received, p[:n])
 	if err != nil && !c.ended {
 		switch Classify(err) {
-		case KindFIN:
+		case Closed:
 			c.received = append(c.received, "⟨close⟩"...)
 			c.ended = true
-		case KindRST:
+		case Reset:
 			c.received = append(c.received, "⟨reset⟩"...)
 			c.ended = true
-		case KindTimeout:
+		case Silent:
 			c.markTimeout()
 		}
 	}
@@ -397,59 +374,26 @@ func (c *Conn) markTimeout() {
 	c.repeatEnd = len(c.received)
 }
 
-// Kind classifies the outcome of a read.
-type Kind int
-
-const (
-	KindResponse  Kind = iota // a response was read (nil error)
-	KindFIN                   // clean close before any byte of a response (io.EOF)
-	KindRST                   // connection reset (ECONNRESET, EPIPE, ECONNABORTED)
-	KindTimeout               // the deadline passed
-	KindIllFramed             // the strict reader rejected the response (*wire.Error)
-	KindTruncated             // the connection closed inside a response (io.ErrUnexpectedEOF)
-	KindError                 // anything else (e.g. the connection was closed locally)
-)
-
-func (k Kind) String() string {
-	switch k {
-	case KindResponse:
-		return "response"
-	case KindFIN:
-		return "close without a response"
-	case KindRST:
-		return "reset"
-	case KindTimeout:
-		return "timeout"
-	case KindIllFramed:
-		return "ill-framed response"
-	case KindTruncated:
-		return "truncated response"
-	case KindError:
-		return "error"
-	}
-	return fmt.Sprintf("kind %d", int(k))
-}
-
-// Classify maps an error from ReadResponse (or any read on a Conn) to a Kind; nil is
-// KindResponse.
-func Classify(err error) Kind {
+// Classify maps an error from ReadResponse (or any read on a Conn) to the Ending it shows;
+// nil is NoEnding (a response was read).
+func Classify(err error) Ending {
 	var we *wire.Error
 	var ne net.Error
 	switch {
 	case err == nil:
-		return KindResponse
+		return NoEnding
 	case errors.As(err, &we):
-		return KindIllFramed
+		return IllFramed
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return KindTruncated
+		return Truncated
 	case errors.Is(err, io.EOF):
-		return KindFIN
+		return Closed
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return KindRST
+		return Reset
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return KindTimeout
+		return Silent
 	}
-	return KindError
+	return Failed
 }
 
 // Transcript returns what was sent and received so far, escaped (see Escape), with markers:

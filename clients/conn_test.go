@@ -63,21 +63,21 @@ func TestWaitEnd(t *testing.T) {
 	tests := []struct {
 		name   string
 		handle func(c *net.TCPConn, done <-chan struct{})
-		want   End
+		want   Ending
 		data   string
 		marker string
 	}{
 		{"fin", func(c *net.TCPConn, _ <-chan struct{}) {
 			// Read the client's byte first: closing with unread data sends RST, not FIN.
 			readFull(c, 1)
-		}, EndFIN, "", "⟨close⟩"},
+		}, Closed, "", "⟨close⟩"},
 		{"rst", func(c *net.TCPConn, _ <-chan struct{}) {
 			// After the client's first byte: a reset during the handshake fails the dial.
 			readFull(c, 1)
 			resetConn(c)
-		}, EndRST, "", "⟨reset⟩"},
-		{"timeout", func(c *net.TCPConn, done <-chan struct{}) { <-done }, EndTimeout, "", "⟨timeout 30ms⟩"},
-		{"data", func(c *net.TCPConn, done <-chan struct{}) { c.Write([]byte("garbage\x00")); <-done }, EndData, "garbage\x00", "garbage\\x00"},
+		}, Reset, "", "⟨reset⟩"},
+		{"timeout", func(c *net.TCPConn, done <-chan struct{}) { <-done }, Silent, "", "⟨timeout 30ms⟩"},
+		{"data", func(c *net.TCPConn, done <-chan struct{}) { c.Write([]byte("garbage\x00")); <-done }, Data, "garbage\x00", "garbage\\x00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestWaitEnd(t *testing.T) {
 			// The timeout case needs a short window; the others end on the server's action,
 			// whenever it comes.
 			window := 5 * time.Second
-			if tt.want == EndTimeout {
+			if tt.want == Silent {
 				window = 30 * time.Millisecond
 			}
 			got, data := c.WaitEnd(window)
@@ -126,23 +126,23 @@ func TestRepeatedTimeoutsCollapse(t *testing.T) {
 	}
 }
 
-func TestReadResponseKinds(t *testing.T) {
+func TestReadResponseEndings(t *testing.T) {
 	tests := []struct {
 		name   string
 		server string // what the server writes before acting
 		then   string // "close", "reset", "hold"
-		want   Kind
+		want   Ending
 	}{
-		{"response", okResp, "hold", KindResponse},
-		{"fin-before-response", "", "close", KindFIN},
-		{"rst-before-response", "", "reset", KindRST},
-		{"timeout", "", "hold", KindTimeout},
-		{"truncated-body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "close", KindTruncated},
-		{"truncated-head", "HTTP/1.1 200 OK\r\nContent-Len", "close", KindTruncated},
-		{"ill-framed-te-cl", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", "hold", KindIllFramed},
-		{"ill-framed-garbage", "hello\r\n", "hold", KindIllFramed},
-		{"rst-mid-response", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "reset", KindRST},
-		{"slow-body-timeout", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "hold", KindTimeout},
+		{"response", okResp, "hold", NoEnding},
+		{"fin-before-response", "", "close", Closed},
+		{"rst-before-response", "", "reset", Reset},
+		{"timeout", "", "hold", Silent},
+		{"truncated-body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "close", Truncated},
+		{"truncated-head", "HTTP/1.1 200 OK\r\nContent-Len", "close", Truncated},
+		{"ill-framed-te-cl", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", "hold", IllFramed},
+		{"ill-framed-garbage", "hello\r\n", "hold", IllFramed},
+		{"rst-mid-response", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "reset", Reset},
+		{"slow-body-timeout", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi", "hold", Silent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,14 +164,14 @@ func TestReadResponseKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			timeout := 5 * time.Second
-			if tt.then == "hold" && tt.want != KindResponse && tt.want != KindIllFramed {
+			if tt.then == "hold" && tt.want != NoEnding && tt.want != IllFramed {
 				timeout = 50 * time.Millisecond
 			}
 			r, err := c.ReadResponse("GET", timeout)
 			if got := Classify(err); got != tt.want {
 				t.Fatalf("Classify(%v) = %v; want %v", err, got, tt.want)
 			}
-			if tt.want == KindResponse && string(r.Body) != "hi" {
+			if tt.want == NoEnding && string(r.Body) != "hi" {
 				t.Errorf("body %q; want %q", r.Body, "hi")
 			}
 			_, recv := c.Transcript()
@@ -200,7 +200,7 @@ func TestBytesKeptForNextResponse(t *testing.T) {
 	if len(rs) != 3 || codes[0] != 200 || codes[1] != 204 || codes[2] != 200 || string(rs[2].Body) != "abc" {
 		t.Fatalf("codes %v, last body %q; want [200 204 200], \"abc\"", codes, rs[len(rs)-1].Body)
 	}
-	if end, data := c.WaitEnd(20 * time.Millisecond); end != EndTimeout {
+	if end, data := c.WaitEnd(20 * time.Millisecond); end != Silent {
 		t.Errorf("WaitEnd after the responses = %v %q; want timeout", end, data)
 	}
 }
@@ -218,7 +218,7 @@ func TestWaitEndReturnsBufferedBytes(t *testing.T) {
 	var got []byte
 	for len(got) < len("extra") {
 		end, data := c.WaitEnd(5 * time.Second)
-		if end != EndData {
+		if end != Data {
 			t.Fatalf("WaitEnd = %v; want data", end)
 		}
 		got = append(got, data...)
@@ -339,7 +339,7 @@ func TestHalfCloseStillGetsResponse(t *testing.T) {
 	if _, err := c.ReadResponse("GET", 5*time.Second); err != nil {
 		t.Fatalf("ReadResponse after half-close: %v", err)
 	}
-	if end, _ := c.WaitEnd(5 * time.Second); end != EndFIN {
+	if end, _ := c.WaitEnd(5 * time.Second); end != Closed {
 		t.Errorf("end %v; want close", end)
 	}
 	sent, recv := c.Transcript()
@@ -456,17 +456,17 @@ func TestDrip(t *testing.T) {
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		err  error
-		want Kind
+		want Ending
 	}{
-		{nil, KindResponse},
-		{io.EOF, KindFIN},
-		{io.ErrUnexpectedEOF, KindTruncated},
-		{&wire.Error{Rule: "te-cl"}, KindIllFramed},
-		{syscall.ECONNRESET, KindRST},
-		{&net.OpError{Op: "read", Err: syscall.EPIPE}, KindRST},
-		{context.DeadlineExceeded, KindTimeout},
-		{&net.OpError{Op: "read", Err: timeoutErr{}}, KindTimeout},
-		{net.ErrClosed, KindError},
+		{nil, NoEnding},
+		{io.EOF, Closed},
+		{io.ErrUnexpectedEOF, Truncated},
+		{&wire.Error{Rule: "te-cl"}, IllFramed},
+		{syscall.ECONNRESET, Reset},
+		{&net.OpError{Op: "read", Err: syscall.EPIPE}, Reset},
+		{context.DeadlineExceeded, Silent},
+		{&net.OpError{Op: "read", Err: timeoutErr{}}, Silent},
+		{net.ErrClosed, Failed},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.err); got != tt.want {
@@ -629,7 +629,7 @@ func TestReadable(t *testing.T) {
 			var got []byte
 			for len(got) < 2 {
 				end, data := c.WaitEnd(5 * time.Second)
-				if end != EndData {
+				if end != Data {
 					t.Fatalf("WaitEnd after Readable = %v; want data", end)
 				}
 				got = append(got, data...)
@@ -646,7 +646,7 @@ func TestWithWriteTimeout(t *testing.T) {
 	c := dial(t, addr, WithWriteTimeout(50*time.Millisecond))
 	// More than the socket buffers of both ends hold: the write blocks until its deadline.
 	err := c.Send(bytes.Repeat([]byte("a"), 64<<20))
-	if k := Classify(err); k != KindTimeout {
+	if k := Classify(err); k != Silent {
 		t.Fatalf("Send to a server that does not read: %v (%v); want a timeout", err, k)
 	}
 }

@@ -24,22 +24,17 @@ type Exchange struct {
 	DialErr error
 	// SendErr is set when sending failed (the server closed or reset early).
 	SendErr error
-	// Responses holds the responses read, in order.
-	Responses []*Response
-	// Err is what ended reading before every expected response arrived; nil otherwise.
-	Err error
-	// Kind classifies Err (KindResponse when Err is nil).
-	Kind Kind
-	// Premature is how the server reacted before the request was complete (EndTimeout: it
+	// Observation holds the responses read, in order, then what ended reading before every
+	// expected response arrived (End and Err; NoEnding and nil when all arrived) or, for
+	// scenarios that watch the connection after the responses (SendWatch), what it did then
+	// (End, and Extra for the bytes that arrived).
+	Observation
+	// Premature is how the server reacted before the request was complete (NoEnding: it
 	// waited, as it should); PrematureAt is how many bytes had been sent, PrematureData what
 	// arrived.
-	Premature     End
+	Premature     Ending
 	PrematureAt   int
 	PrematureData []byte
-	// After is what the connection did after the responses, for scenarios that watch it
-	// (SendWatch); AfterData is what arrived then.
-	After     End
-	AfterData []byte
 	// Sent and Received are the connection's transcript.
 	Sent, Received string
 }
@@ -50,17 +45,18 @@ type Response = wire.Response
 // OK reports whether the connection was established, the request sent and every expected
 // response read.
 func (e *Exchange) OK() bool {
-	return e.DialErr == nil && e.SendErr == nil && e.Err == nil && e.Premature == EndTimeout
+	return e.DialErr == nil && e.SendErr == nil && e.Err == nil && e.Premature == NoEnding
 }
 
 // finish reads len(methods) responses on c into e and records the transcript. (A response
 // whose body runs to the close and ends in a reset is a response: spec/wire returns it.)
 func (e *Exchange) finish(c *Conn, methods []string, timeout time.Duration) {
-	e.Responses, e.Err = c.ReadResponses(methods, timeout)
-	if e.Err == nil && len(e.Responses) < len(methods) {
-		e.Err = errShortRead
+	var err error
+	e.Responses, err = c.ReadResponses(methods, timeout)
+	if err == nil && len(e.Responses) < len(methods) {
+		err = errShortRead
 	}
-	e.Kind = Classify(e.Err)
+	e.Stop(err, timeout)
 	e.Sent, e.Received = c.Transcript()
 }
 
@@ -106,12 +102,12 @@ func PartialSendOn(c *Conn, req Request, at []int, pause, timeout time.Duration)
 		// Let the server read this piece alone before watching it: then a server that
 		// answers whatever one read returned is caught for sure, however late it started.
 		WaitPeerRead(c, min(timeout, peerReadWait))
-		if end, data := c.WaitEnd(pause); end != EndTimeout {
+		if end, data := c.WaitEnd(pause); end != Silent {
 			e.Premature, e.PrematureAt, e.PrematureData = end, cut, data
 			break
 		}
 	}
-	if e.SendErr != nil || e.Premature != EndTimeout {
+	if e.SendErr != nil || e.Premature != NoEnding {
 		e.Sent, e.Received = c.Transcript()
 		return e
 	}
@@ -174,18 +170,18 @@ func KeepAlive(ctx context.Context, addr string, reqs []Request, timeout time.Du
 // held at once); it does not close c.
 func KeepAliveOn(c *Conn, reqs []Request, timeout time.Duration) Exchange {
 	var e Exchange
+	var err error
 	for _, r := range reqs {
 		if e.SendErr = c.Send(r.Bytes); e.SendErr != nil {
 			break
 		}
-		resp, err := c.ReadResponse(r.Method, timeout)
-		if err != nil {
-			e.Err = err
+		var resp *Response
+		if resp, err = c.ReadResponse(r.Method, timeout); err != nil {
 			break
 		}
 		e.Responses = append(e.Responses, resp)
 	}
-	e.Kind = Classify(e.Err)
+	e.Stop(err, timeout)
 	e.Sent, e.Received = c.Transcript()
 	return e
 }
@@ -229,7 +225,7 @@ func SendWatch(ctx context.Context, addr string, req Request, timeout, window ti
 	}
 	e.finish(c, []string{req.Method}, timeout)
 	if e.Err == nil {
-		e.After, e.AfterData = c.WaitEnd(window)
+		e.Watch(c, window)
 		e.Sent, e.Received = c.Transcript()
 	}
 	return e

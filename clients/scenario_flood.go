@@ -50,7 +50,7 @@ func ResetAt(ctx context.Context, addr string, req Request, phase Phase, timeout
 		err = c.Send(req.Bytes)
 	case PhaseMidResponse:
 		if err = c.Send(req.Bytes); err == nil {
-			if end, _ := c.WaitEnd(timeout); end != EndData {
+			if end, _ := c.WaitEnd(timeout); end != Data {
 				err = fmt.Errorf("no response byte arrived before the reset (%s)", end)
 			}
 		}

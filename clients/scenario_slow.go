@@ -16,9 +16,9 @@ type SlowObservation struct {
 	// the limit; After is when.
 	Cut   bool
 	After time.Duration
-	// End is how: EndFIN, EndRST or EndData (the server answered, e.g. 408); EndTimeout when
-	// the limit passed with the server still waiting.
-	End End
+	// End is how: Closed, Reset or Data (the server answered, e.g. 408); Silent when the
+	// limit passed with the server still waiting.
+	End Ending
 	// Response is the server's answer when it sent one and it could be read.
 	Response *wire.Response
 	// Dripped counts the bytes sent after the opening bytes.
@@ -69,9 +69,9 @@ func drip(ctx context.Context, addr string, head []byte, next func(int) byte, me
 	sendErr := c.Send(head)
 	for sendErr == nil && time.Since(start) < limit && ctx.Err() == nil {
 		end, data := c.WaitEnd(every)
-		if end != EndTimeout {
+		if end != Silent {
 			o.Cut, o.End, o.After = true, end, time.Since(start)
-			if end == EndData {
+			if end == Data {
 				o.Response = parseLoose(data, method)
 			}
 			break
@@ -85,16 +85,16 @@ func drip(ctx context.Context, addr string, head []byte, next func(int) byte, me
 	if sendErr != nil && !o.Cut {
 		// The server closed or reset while we wrote: see how it ended.
 		end, data := c.WaitEnd(every)
-		if end == EndTimeout {
-			end = EndRST
+		if end == Silent {
+			end = Reset
 		}
 		o.Cut, o.End, o.After = true, end, time.Since(start)
-		if end == EndData {
+		if end == Data {
 			o.Response = parseLoose(data, method)
 		}
 	}
 	if !o.Cut {
-		o.End, o.After = EndTimeout, time.Since(start)
+		o.End, o.After = Silent, time.Since(start)
 	}
 	o.Sent, o.Received = c.Transcript()
 	return o
@@ -139,7 +139,7 @@ func SlowRead(ctx context.Context, addr string, req Request, recvBuf, chunk int,
 	if len(e.Responses) == 1 {
 		err = nil
 	}
-	e.Err, e.Kind = err, Classify(err)
+	e.Stop(err, timeout)
 	e.Sent, _ = c.Transcript()
 	e.Received = fmt.Sprintf("%d bytes read slowly", len(data))
 	return e

@@ -128,7 +128,7 @@ func TestPartialSendCatchesAnswerBeforeTheEnd(t *testing.T) {
 	})
 	req := get("/x")
 	e := PartialSend(bg(t), addr, req, []int{5}, 10*time.Millisecond, 5*time.Second)
-	if e.Premature != EndData || e.PrematureAt != 5 || !strings.Contains(string(e.PrematureData), "early") {
+	if e.Premature != Data || e.PrematureAt != 5 || !strings.Contains(string(e.PrematureData), "early") {
 		t.Fatalf("PartialSend to a one-read server: Premature %v at %d (%q); want data at 5", e.Premature, e.PrematureAt, e.PrematureData)
 	}
 	if e.OK() {
@@ -159,7 +159,7 @@ func TestPartialSendSeesCloseAndDialError(t *testing.T) {
 		c.CloseWrite() // FIN after the first piece
 	})
 	e := PartialSend(bg(t), addr, get("/"), []int{3}, 10*time.Millisecond, 5*time.Second)
-	if e.Premature != EndFIN || e.PrematureAt != 3 {
+	if e.Premature != Closed || e.PrematureAt != 3 {
 		t.Errorf("server closing after the first piece: Premature %v at %d; want close at 3", e.Premature, e.PrematureAt)
 	}
 	e = PartialSend(bg(t), closedAddr(t), get("/"), nil, 0, time.Second)
@@ -206,8 +206,8 @@ func TestPipelineShortAnswer(t *testing.T) {
 		io.Copy(io.Discard, c)
 	})
 	e := Pipeline(bg(t), addr, []Request{get("/a"), get("/b"), get("/c")}, 5*time.Second)
-	if e.OK() || len(e.Responses) != 1 || e.Kind != KindFIN {
-		t.Errorf("Pipeline of 3 answered once: OK %v, %d responses, kind %v; want 1 response then close", e.OK(), len(e.Responses), e.Kind)
+	if e.OK() || len(e.Responses) != 1 || e.End != Closed {
+		t.Errorf("Pipeline of 3 answered once: OK %v, %d responses, end %v; want 1 response then close", e.OK(), len(e.Responses), e.End)
 	}
 }
 
@@ -254,8 +254,8 @@ func TestSendWatchSeesExtraResponse(t *testing.T) {
 		c.Read(make([]byte, 1)) // until the client goes
 	})
 	e := SendWatch(bg(t), addr, get("/"), 5*time.Second, time.Second)
-	if !e.OK() || e.After != EndData || !strings.Contains(string(e.AfterData), "unasked") {
-		t.Errorf("SendWatch: OK %v, After %v %q; want the unasked-for response as data", e.OK(), e.After, e.AfterData)
+	if !e.OK() || e.End != Data || !strings.Contains(string(e.Extra), "unasked") {
+		t.Errorf("SendWatch: OK %v, end %v %q; want the unasked-for response as data", e.OK(), e.End, e.Extra)
 	}
 	quiet := scenarioServer(t, func(c *net.TCPConn) {
 		if readHeadLine(bufio.NewReader(c)) != "" {
@@ -264,8 +264,8 @@ func TestSendWatchSeesExtraResponse(t *testing.T) {
 		c.Read(make([]byte, 1))
 	})
 	e = SendWatch(bg(t), quiet, get("/"), 5*time.Second, 50*time.Millisecond)
-	if !e.OK() || e.After != EndTimeout {
-		t.Errorf("SendWatch on a quiet server: OK %v, After %v; want timeout", e.OK(), e.After)
+	if !e.OK() || e.End != Silent {
+		t.Errorf("SendWatch on a quiet server: OK %v, end %v; want timeout", e.OK(), e.End)
 	}
 }
 
@@ -386,13 +386,13 @@ func TestSlowlorisCutAndNotCut(t *testing.T) {
 	default:
 		t.Errorf("Slowloris never called hanging")
 	}
-	if !o.Cut || o.End == EndTimeout || o.Dripped == 0 || o.After >= 5*time.Second {
+	if !o.Cut || o.End == Silent || o.Dripped == 0 || o.After >= 5*time.Second {
 		t.Errorf("Slowloris against a 200ms timeout: cut %v by %v after %v, %d dripped; want cut early with bytes dripped", o.Cut, o.End, o.After, o.Dripped)
 	}
 	// Never cuts: the limit ends it.
 	patient := scenarioServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
 	o = Slowloris(bg(t), patient, "x", 10*time.Millisecond, 150*time.Millisecond, nil)
-	if o.Cut || o.End != EndTimeout || o.Dripped == 0 {
+	if o.Cut || o.End != Silent || o.Dripped == 0 {
 		t.Errorf("Slowloris against a patient server: cut %v by %v, %d dripped; want still open at the limit", o.Cut, o.End, o.Dripped)
 	}
 	if !strings.Contains(o.Sent, "X-Slow") {
@@ -412,7 +412,7 @@ func TestSlowBodyAnswered408(t *testing.T) {
 		c.Read(make([]byte, 1024))
 	})
 	o := SlowBody(bg(t), addr, "x", "/echo", 20*time.Millisecond, 5*time.Second, nil)
-	if !o.Cut || o.End != EndData || o.Response == nil || o.Response.StatusCode != 408 {
+	if !o.Cut || o.End != Data || o.Response == nil || o.Response.StatusCode != 408 {
 		t.Errorf("SlowBody against a 408: cut %v by %v, response %v; want 408", o.Cut, o.End, o.Response)
 	}
 	if o := SlowBody(bg(t), closedAddr(t), "x", "/echo", time.Millisecond, time.Second, nil); o.Err == nil {

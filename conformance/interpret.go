@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec"
@@ -129,14 +128,14 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 				res.Detail = strings.Join(append(notes, where+closedEarlyDetail(s.last, obs)), "; ")
 				return res
 			}
-			if len(obs.responses) > 0 {
-				s.last = obs.responses[len(obs.responses)-1]
+			if len(obs.Responses) > 0 {
+				s.last = obs.Responses[len(obs.Responses)-1]
 			}
 			if m < 0 {
 				res.Verdict = meta.MissVerdict()
 				res.Detail = where + missDetail(st.Expect, obs, why, s.sendErr)
 				res.Timed = patienceMightHelp(st.Expect.Any, obs)
-				res.Silence = obs.silent
+				res.Silence = obs.Silence
 				if line := brokenStatusLine(obs); line != nil {
 					// Whatever the case asked, the server answered with a status line outside
 					// the grammar: that breaks a MUST of its own.
@@ -151,9 +150,9 @@ func interpret(ctx context.Context, env *Env, c *spec.Case, meta spec.Meta) (res
 				res.Verdict = worse(res.Verdict, v)
 				// An earlier outcome, which would have decided instead, might still show.
 				if patienceMightHelp(st.Expect.Any[:m], obs) {
-					res.Timed, res.Silence = true, obs.silent
+					res.Timed, res.Silence = true, obs.Silence
 				}
-				notes = append(notes, fmt.Sprintf("%sgot: %s (acceptable outcome %q, judged %s)", where, obs, o.String(), v))
+				notes = append(notes, fmt.Sprintf("%sgot: %s (acceptable outcome %q, judged %s)", where, said(obs), o.String(), v))
 			}
 		default:
 			s.send(st)
@@ -235,9 +234,9 @@ var senderGrammar = spec.SentenceSenderGrammar
 // brokenStatusLine returns the first line of a response whose status line has the shape of one
 // but breaks its grammar ("HTTP/1.a 200 Ok", "UNKNOWN 400 Bad Request"), or nil. A first line
 // of another shape is an HTTP/0.9 answer (a bare body), judged by the outcomes.
-func brokenStatusLine(obs observation) []byte {
+func brokenStatusLine(obs clients.Observation) []byte {
 	var we *wire.Error
-	if obs.end != endGarbage || !errors.As(obs.err, &we) || we.StatusLine == nil {
+	if obs.End != clients.IllFramed || !errors.As(obs.Err, &we) || we.StatusLine == nil {
 		return nil
 	}
 	if !wire.LooksLikeStatusLine(we.StatusLine) {
@@ -248,9 +247,9 @@ func brokenStatusLine(obs observation) []byte {
 
 // http09Answer reports whether obs is an HTTP/0.9 answer: bytes whose first line is not a
 // status line of any shape, before any response.
-func http09Answer(obs observation) bool {
+func http09Answer(obs clients.Observation) bool {
 	var we *wire.Error
-	return len(obs.responses) == 0 && obs.end == endGarbage && errors.As(obs.err, &we) &&
+	return len(obs.Responses) == 0 && obs.End == clients.IllFramed && errors.As(obs.Err, &we) &&
 		we.StatusLine != nil && we.Offset == 0 && !wire.LooksLikeStatusLine(we.StatusLine)
 }
 
@@ -262,16 +261,16 @@ func http09Answer(obs observation) bool {
 // server "MAY close the transport connection at any time" — so the rest is not owed, and the
 // case's question is unanswered rather than answered wrongly. Whether the server persists at
 // all, and announces its closes on plain requests, is graded once, by rfc9112/9.3.
-func (s *session) closedEarly(e *spec.Expect, obs observation) bool {
-	if obs.end != endFIN && obs.end != endRST {
+func (s *session) closedEarly(e *spec.Expect, obs clients.Observation) bool {
+	if obs.End != clients.Closed && obs.End != clients.Reset {
 		return false
 	}
-	k := len(obs.responses)
+	k := len(obs.Responses)
 	if k == 0 && s.last == nil {
 		return false // no response at all on this connection: nothing excuses the close
 	}
 	if k > 0 {
-		s.last = obs.responses[k-1]
+		s.last = obs.Responses[k-1]
 	}
 	for i := range e.Any {
 		o := &e.Any[i]
@@ -280,7 +279,7 @@ func (s *session) closedEarly(e *spec.Expect, obs observation) bool {
 		}
 		agrees := true
 		for j := 0; j < k && agrees; j++ {
-			w, r := o.Responses[j], obs.responses[j]
+			w, r := o.Responses[j], obs.Responses[j]
 			agrees = w.Status.Has(r.StatusCode) && (w.Check == nil || runCheck(w.Check, r) == nil)
 		}
 		if agrees {
@@ -291,44 +290,23 @@ func (s *session) closedEarly(e *spec.Expect, obs observation) bool {
 }
 
 // closedEarlyDetail says why a case was skipped by closedEarly.
-func closedEarlyDetail(last *wire.Response, obs observation) string {
+func closedEarlyDetail(last *wire.Response, obs clients.Observation) string {
 	how := "closed the connection"
-	if obs.end == endRST {
+	if obs.End == clients.Reset {
 		how = "reset the connection"
 	}
 	if targets.AnnouncesClose(last) {
 		return fmt.Sprintf("not judged: got %s; the server announced close (%s) and %s, so it owes no further response (RFC 9112 §9.6); the rest of this case cannot be judged on this server",
-			obs, targets.CloseAnnouncement(last), how)
+			said(obs), targets.CloseAnnouncement(last), how)
 	}
 	return fmt.Sprintf("not judged: got %s; the server %s after a response without announcing close (RFC 9112 §9.5 allows a close at any time; §9.6 asks a server that means to close to say so, which rfc9112/9.3 grades on plain requests), so the rest of this case cannot be judged on this server",
-		obs, how)
-}
-
-// endKind is how the connection behaved after the responses that were read.
-type endKind int
-
-const (
-	endUnknown endKind = iota // not observed (no outcome judges the end)
-	endFIN
-	endRST
-	endOpen    // silent and open for the observed wait
-	endGarbage // bytes that are not a well-framed response
-	endData    // bytes arrived while the end was being watched
-)
-
-// observation is what the server did in reaction to the sends before one Expect step.
-type observation struct {
-	responses []*wire.Response
-	end       endKind
-	err       error         // why reading stopped, for endGarbage
-	extra     []byte        // what arrived while watching the end, for endData
-	silent    time.Duration // how long silence was observed, for endOpen
+		said(obs), how)
 }
 
 // observe reads as many responses as the longest outcome needs (stopping early on close or
 // error), then watches the connection end when some outcome judges it.
-func (s *session) observe(e *spec.Expect) observation {
-	var obs observation
+func (s *session) observe(e *spec.Expect) clients.Observation {
+	var obs clients.Observation
 	maxN, judgeEnd := 0, false
 	for _, o := range e.Any {
 		maxN = max(maxN, len(o.Responses))
@@ -343,37 +321,17 @@ func (s *session) observe(e *spec.Expect) observation {
 		}
 		r, err := s.conn.ReadResponse(methodOf(e, i), wait)
 		if err == nil && r != nil {
-			obs.responses = append(obs.responses, r)
+			obs.Responses = append(obs.Responses, r)
 			continue
 		}
-		switch clients.Classify(err) {
-		case clients.KindFIN:
-			obs.end = endFIN
-		case clients.KindRST:
-			obs.end = endRST
-		case clients.KindTimeout:
-			obs.end, obs.silent = endOpen, wait
-		default:
-			if err == nil {
-				err = errors.New("no response and no error from the reader")
-			}
-			obs.end, obs.err = endGarbage, err
+		if err == nil {
+			err = errors.New("no response and no error from the reader")
 		}
+		obs.Stop(err, wait)
 		return obs
 	}
-	if !judgeEnd {
-		return obs
-	}
-	end, data := s.conn.WaitEnd(s.env.Window)
-	switch end {
-	case clients.EndFIN:
-		obs.end = endFIN
-	case clients.EndRST:
-		obs.end = endRST
-	case clients.EndData:
-		obs.end, obs.extra = endData, data
-	default:
-		obs.end, obs.silent = endOpen, s.env.Window
+	if judgeEnd {
+		obs.Watch(s.conn, s.env.Window)
 	}
 	return obs
 }
@@ -399,7 +357,7 @@ func methodOf(e *spec.Expect, i int) string {
 
 // judge returns the index of the first outcome of e that obs matches, or -1 and the reasons
 // why outcomes whose statuses matched were still rejected by their checks.
-func judge(e *spec.Expect, obs observation) (int, []string) {
+func judge(e *spec.Expect, obs clients.Observation) (int, []string) {
 	var why []string
 	for i := range e.Any {
 		o := &e.Any[i]
@@ -419,17 +377,17 @@ func judge(e *spec.Expect, obs observation) (int, []string) {
 // had sent so far agrees with the outcome, and the outcome wants more responses or a close.
 // Only such observations are worth re-running with longer waits; a wrong status is wrong
 // however long one waits.
-func patienceMightHelp(outcomes []spec.Outcome, obs observation) bool {
-	if obs.end != endOpen {
+func patienceMightHelp(outcomes []spec.Outcome, obs clients.Observation) bool {
+	if obs.End != clients.Silent {
 		return false
 	}
-	k := len(obs.responses)
+	k := len(obs.Responses)
 	for i := range outcomes {
 		o := &outcomes[i]
 		n := len(o.Responses)
 		agrees := true
 		for j := 0; j < min(k, n) && agrees; j++ {
-			w, r := o.Responses[j], obs.responses[j]
+			w, r := o.Responses[j], obs.Responses[j]
 			agrees = w.Status.Has(r.StatusCode) && (w.Check == nil || runCheck(w.Check, r) == nil)
 		}
 		if agrees && (k < n || k == n && o.Then == spec.EndClosed) {
@@ -442,16 +400,16 @@ func patienceMightHelp(outcomes []spec.Outcome, obs observation) bool {
 // matches reports whether obs is outcome o. An outcome that does not judge the end only needs
 // its responses first (others may have made the runner read further); one that judges the end
 // needs exactly its responses and then that end.
-func matches(o *spec.Outcome, obs observation) (bool, string) {
+func matches(o *spec.Outcome, obs clients.Observation) (bool, string) {
 	if o.HTTP09 {
 		return http09Answer(obs), ""
 	}
-	n, k := len(o.Responses), len(obs.responses)
+	n, k := len(o.Responses), len(obs.Responses)
 	if k < n {
 		return false, ""
 	}
 	for j, w := range o.Responses {
-		r := obs.responses[j]
+		r := obs.Responses[j]
 		if !w.Status.Has(r.StatusCode) {
 			return false, ""
 		}
@@ -466,9 +424,9 @@ func matches(o *spec.Outcome, obs observation) (bool, string) {
 	case spec.EndAny:
 		return true, ""
 	case spec.EndClosed:
-		return k == n && (obs.end == endFIN || obs.end == endRST), ""
+		return k == n && (obs.End == clients.Closed || obs.End == clients.Reset), ""
 	case spec.EndOpen:
-		return k == n && obs.end == endOpen, ""
+		return k == n && obs.End == clients.Silent, ""
 	}
 	return false, ""
 }
@@ -484,9 +442,9 @@ func runCheck(check func(*wire.Response) error, r *wire.Response) (err error) {
 }
 
 // missDetail says, h2spec style, what happened and every outcome that would have been right.
-func missDetail(e *spec.Expect, obs observation, why []string, sendErr error) string {
+func missDetail(e *spec.Expect, obs clients.Observation, why []string, sendErr error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "got: %s; want one of: [", obs)
+	fmt.Fprintf(&b, "got: %s; want one of: [", said(obs))
 	for i, o := range e.Any {
 		if i > 0 {
 			b.WriteString(" | ")
@@ -507,34 +465,34 @@ func missDetail(e *spec.Expect, obs observation, why []string, sendErr error) st
 	return b.String()
 }
 
-// String describes the observation in the words outcomes are named with ("400 then close").
-func (obs observation) String() string {
-	codes := make([]string, len(obs.responses))
-	for i, r := range obs.responses {
+// said describes an observation in the words outcomes are named with ("400 then close").
+func said(obs clients.Observation) string {
+	codes := make([]string, len(obs.Responses))
+	for i, r := range obs.Responses {
 		codes[i] = strconv.Itoa(r.StatusCode)
 	}
 	got := strings.Join(codes, ", ")
 	var end string
-	switch obs.end {
-	case endFIN:
+	switch obs.End {
+	case clients.Closed:
 		if got == "" {
 			return "close without a response"
 		}
 		end = "close"
-	case endRST:
+	case clients.Reset:
 		if got == "" {
 			return "reset without a response"
 		}
 		end = "reset"
-	case endOpen:
+	case clients.Silent:
 		if got == "" {
-			return fmt.Sprintf("no response; connection stays open (silent for %s)", obs.silent)
+			return fmt.Sprintf("no response; connection stays open (silent for %s)", obs.Silence)
 		}
-		end = fmt.Sprintf("connection stays open (silent for %s)", obs.silent)
-	case endGarbage:
-		end = describeReadError(obs.err)
-	case endData:
-		end = "unexpected data " + firstLine(obs.extra)
+		end = fmt.Sprintf("connection stays open (silent for %s)", obs.Silence)
+	case clients.IllFramed, clients.Truncated, clients.Failed:
+		end = describeReadError(obs)
+	case clients.Data:
+		end = "unexpected data " + firstLine(obs.Extra)
 	default:
 		if got == "" {
 			return "nothing"
@@ -548,7 +506,8 @@ func (obs observation) String() string {
 }
 
 // describeReadError names the grammar rule an ill-framed response broke.
-func describeReadError(err error) string {
+func describeReadError(obs clients.Observation) string {
+	err := obs.Err
 	var we *wire.Error
 	if errors.As(err, &we) {
 		s := fmt.Sprintf("ill-framed response (rule %s at byte %d", we.Rule, we.Offset)
@@ -557,7 +516,7 @@ func describeReadError(err error) string {
 		}
 		return s + ")"
 	}
-	if clients.Classify(err) == clients.KindTruncated {
+	if obs.End == clients.Truncated {
 		return fmt.Sprintf("truncated response (%v)", err)
 	}
 	return fmt.Sprintf("unreadable response (%v)", err)

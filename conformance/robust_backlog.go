@@ -129,16 +129,16 @@ func runBacklog(ctx context.Context, env *Env) Result {
 			} else {
 				served++
 			}
-		case e.Kind == clients.KindFIN:
+		case e.End == clients.Closed:
 			refused++
-		case e.Kind == clients.KindRST:
+		case e.End == clients.Reset:
 			reset++
-		case e.Kind == clients.KindTimeout:
+		case e.End == clients.Silent:
 			timedOut++
 		default:
 			wrong++
 			if firstWrong == nil {
-				firstWrong, firstWhy = e, e.Kind.String()+": "+e.Err.Error()
+				firstWrong, firstWhy = e, e.End.WhyStopped()+": "+e.Err.Error()
 			}
 		}
 	}

@@ -84,7 +84,7 @@ func judged(v spec.Verdict, format string, args ...any) Result {
 // ended in a timeout, so the runner retries the case with longer waits.
 func exchangeFailed(e *clients.Exchange, format string, args ...any) Result {
 	r := withWire(judged(spec.Fail, format, args...), e)
-	r.Timed = e != nil && e.Kind == clients.KindTimeout
+	r.Timed = e != nil && e.End == clients.Silent
 	return r
 }
 
@@ -169,12 +169,12 @@ func exchangeSays(e *clients.Exchange) string {
 	switch {
 	case e.DialErr != nil:
 		return "cannot connect: " + e.DialErr.Error()
-	case e.Premature != clients.EndTimeout:
-		what := "answered" // EndData
+	case e.Premature != clients.NoEnding:
+		what := "answered" // clients.Data
 		switch e.Premature {
-		case clients.EndFIN:
+		case clients.Closed:
 			what = "closed"
-		case clients.EndRST:
+		case clients.Reset:
 			what = "reset"
 		}
 		s := fmt.Sprintf("the server %s after only %d bytes of the request", what, e.PrematureAt)
@@ -185,7 +185,7 @@ func exchangeSays(e *clients.Exchange) string {
 	case e.SendErr != nil:
 		return "sending failed: " + e.SendErr.Error()
 	case e.Err != nil:
-		return fmt.Sprintf("after %d response(s): %s (%v)", len(e.Responses), e.Kind, e.Err)
+		return fmt.Sprintf("after %d response(s): %s (%v)", len(e.Responses), e.End.WhyStopped(), e.Err)
 	}
 	return fmt.Sprintf("%d response(s)", len(e.Responses))
 }
@@ -220,8 +220,8 @@ func owed(e *clients.Exchange, want int) (n int, why string) {
 		}
 	}
 	got := len(e.Responses)
-	if got > 0 && got < want && e.DialErr == nil && (e.Kind == clients.KindFIN || e.Kind == clients.KindRST || e.SendErr != nil) {
-		how := e.Kind.String()
+	if got > 0 && got < want && e.DialErr == nil && (e.End == clients.Closed || e.End == clients.Reset || e.SendErr != nil) {
+		how := e.End.WhyStopped()
 		if e.SendErr != nil {
 			how = "sending the next request failed: " + e.SendErr.Error()
 		}

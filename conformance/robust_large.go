@@ -95,7 +95,7 @@ func runLarge(ctx context.Context, env *Env, big, small clients.Request, refused
 	got := e.Responses[0]
 	if sizeRefusal(got.StatusCode) && want.StatusCode != got.StatusCode {
 		then := ""
-		if e.Kind == clients.KindRST {
+		if e.End == clients.Reset {
 			then = ", then reset (the refusal arrived here; on a slower network a reset can destroy it: RFC 9112 §9.6 on closing in stages)"
 		}
 		return withWire(judged(refused, "%s: refused with %d%s", size, got.StatusCode, then), &e)
@@ -131,7 +131,7 @@ func runLargeAlone(ctx context.Context, env *Env, big clients.Request, want *wir
 	e := clients.PartialSend(ctx, env.Target.Addr, alone, []int{held}, env.Window, env.Timeout)
 	what := fmt.Sprintf("%s sent alone with Connection: close, its final CRLF held back", size)
 	switch {
-	case e.Premature != clients.EndTimeout:
+	case e.Premature != clients.NoEnding:
 		return withWire(judged(spec.Fail, "%s: %s — it did not read the whole head (pipelined with a second request, %s)", what, exchangeSays(&e), cut), &e)
 	case !e.OK():
 		return exchangeFailed(&e, "%s (pipelined with a second request, %s): %s", what, cut, exchangeSays(&e))
@@ -151,11 +151,11 @@ func runLargeAlone(ctx context.Context, env *Env, big clients.Request, want *wir
 // of the request it had not read) or reset the connection (it closed with request bytes
 // unread). A reset after a refusal only warns: the server gave up reading on purpose.
 func judgeAftermath(e *clients.Exchange, what string, refused bool) (Result, bool) {
-	switch e.After {
-	case clients.EndData:
+	switch e.End {
+	case clients.Data:
 		return withWire(judged(spec.Fail, "%s: after the response came more: %s — the server answered before reading the whole request",
-			what, bytesPreview(e.AfterData)), e), true
-	case clients.EndRST:
+			what, bytesPreview(e.Extra)), e), true
+	case clients.Reset:
 		if refused {
 			return withWire(judged(spec.Warn, "%s: refused with %d, then reset: the client may lose the refusal (close lingering, RFC 9112 §9.6)",
 				what, e.Responses[0].StatusCode), e), true

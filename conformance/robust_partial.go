@@ -186,7 +186,7 @@ func judgeCut(ctx context.Context, env *Env, req clients.Request, want *wire.Res
 	r = withWire(judged(spec.Fail, "%q cut at %v (pauses %v): %s; sent whole it got %d",
 		requestLine(req.Bytes), at, splitPause, why, want.StatusCode), &e)
 	// A 408 or a reset may come from a pause stretched past the server's timeout.
-	timed = e.Kind == clients.KindTimeout || e.Kind == clients.KindRST ||
+	timed = e.End == clients.Silent || e.End == clients.Reset ||
 		(len(e.Responses) == 1 && e.Responses[0].StatusCode == 408) ||
 		is408(e.PrematureData) // a 408 sent during a pause stretched by a loaded machine
 	return r, timed, false

@@ -129,7 +129,7 @@ func runPipelines(ctx context.Context, env *Env, kinds []clients.Request) Result
 		}
 		if why == "" && cut == "" && !e.OK() {
 			why = fmt.Sprintf("%d requests in one write: %s", depth, exchangeSays(&e))
-			if e.Kind == clients.KindTimeout {
+			if e.End == clients.Silent {
 				why += " — the connection stayed open with the requests sent and unanswered"
 			}
 		}
@@ -183,7 +183,7 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 		return judged(spec.Skip, "the invalid request's turn never came: %s; the responses that came were right", cut)
 	case len(e.Responses) < 3:
 		r := exchangeFailed(&e, "3 valid requests then an invalid one: %s", exchangeSays(&e))
-		if e.Kind == clients.KindTimeout {
+		if e.End == clients.Silent {
 			r.Detail += " — the connection stayed open with the requests sent and unanswered"
 		}
 		return r
@@ -193,8 +193,8 @@ func runPipelineInvalid(ctx context.Context, env *Env) Result {
 		return judged(spec.Pass, "3 × %d, then %d for the invalid request", want.StatusCode, e.Responses[3].StatusCode)
 	case len(e.Responses) == 4:
 		return withWire(judged(spec.Warn, "the invalid request (field name with a space) got %d; want 400 (RFC 9112 §2.2, SHOULD)", e.Responses[3].StatusCode), &e)
-	case e.Kind == clients.KindFIN || e.Kind == clients.KindRST:
-		return withWire(judged(spec.Warn, "the 3 valid requests were answered, then the connection ended (%s) without an error response to the invalid one (RFC 9112 §2.2: SHOULD respond with 400)", e.Kind), &e)
+	case e.End == clients.Closed || e.End == clients.Reset:
+		return withWire(judged(spec.Warn, "the 3 valid requests were answered, then the connection ended (%s) without an error response to the invalid one (RFC 9112 §2.2: SHOULD respond with 400)", e.End.WhyStopped()), &e)
 	}
 	r := exchangeFailed(&e, "after the 3 valid responses, the invalid request: %s", exchangeSays(&e))
 	r.Verdict = spec.Warn // what the invalid request gets is a SHOULD (RFC 9112 §2.2)

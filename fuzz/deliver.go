@@ -31,12 +31,9 @@ type observation struct {
 	// GET / got (nil: a response).
 	reset    bool
 	serveErr error
-	// watched says the connection's end was watched for endWait after a response that must
-	// end it (see closeWanted); end is what happened first, endData the bytes that arrived.
-	watched bool
-	end     clients.End
-	endData []byte
-	endWait time.Duration
+	// end is what happened first while the connection was watched after a response that
+	// must end it (see closeWanted): its End is clients.NoEnding when it was not watched.
+	end clients.Observation
 }
 
 // read is one read of a response.
@@ -282,6 +279,5 @@ func (d *delivery) watchEnd() {
 	if class == "" || d.t.found != nil && d.t.found(KindNoClose+"/"+class) {
 		return
 	}
-	d.o.watched, d.o.endWait = true, d.t.timeout
-	d.o.end, d.o.endData = d.c.WaitEnd(d.t.timeout)
+	d.o.end.Watch(d.c, d.t.timeout)
 }

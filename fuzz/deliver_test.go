@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/internal/fakenet"
 )
 
@@ -50,8 +51,8 @@ func summary(o *observation) string {
 	if o.reset {
 		out += fmt.Sprintf("; reset, serving check %v", o.serveErr)
 	}
-	if o.watched {
-		out += fmt.Sprintf("; end %s %q", o.end, o.endData)
+	if o.end.End != clients.NoEnding {
+		out += fmt.Sprintf("; end %s %q", o.end.End, o.end.Extra)
 	}
 	return out
 }

@@ -160,14 +160,14 @@ func closeAfterLast(a analysis, i int, r *wire.Response) (class, why string) {
 // finding, like a close or a reset.
 func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, detail string) {
 	class, why := closeWanted(in, a, rd)
-	if class == "" || !o.watched {
-		return class, "", ""
+	if class == "" {
+		return "", "", ""
 	}
-	switch o.end {
-	case clients.EndData:
-		return class, KindIllFramed, fmt.Sprintf("%d bytes %q after the response to %s, where the connection should end", len(o.endData), clip(o.endData), why)
-	case clients.EndTimeout:
-		return class, KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", o.endWait, why)
+	switch o.end.End {
+	case clients.Data:
+		return class, KindIllFramed, fmt.Sprintf("%d bytes %q after the response to %s, where the connection should end", len(o.end.Extra), clip(o.end.Extra), why)
+	case clients.Silent:
+		return class, KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", o.end.Silence, why)
 	}
 	return class, "", ""
 }
@@ -176,14 +176,14 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 func describeErr(err error) (kind, what string) {
 	var we *wire.Error
 	switch clients.Classify(err) {
-	case clients.KindIllFramed:
+	case clients.IllFramed:
 		errors.As(err, &we)
 		return KindIllFramed, we.Error()
-	case clients.KindTruncated:
+	case clients.Truncated:
 		return KindIllFramed, "response truncated: " + err.Error()
-	case clients.KindTimeout:
+	case clients.Silent:
 		return KindHang, "no response"
-	case clients.KindFIN:
+	case clients.Closed:
 		return KindNoResponse, "connection closed"
 	}
 	return KindNoResponse, "connection failed: " + err.Error()

@@ -158,7 +158,7 @@ func TestReferenceRejectsMutations(t *testing.T) {
 				if !slices.Contains(inv.Mutation.Status, resp.StatusCode) {
 					rt.Fatalf("For %q (%s), Status = %d; want %v", inv.Bytes, inv.Mutation.Name, resp.StatusCode, inv.Mutation.Status)
 				}
-				if end, data := c.WaitEnd(10 * time.Second); end == clients.EndData || end == clients.EndTimeout {
+				if end, data := c.WaitEnd(10 * time.Second); end == clients.Data || end == clients.Silent {
 					rt.Fatalf("For %q (%s), after %d: %s %q; want close", inv.Bytes, inv.Mutation.Name, resp.StatusCode, end, data)
 				}
 			})

@@ -123,7 +123,7 @@ func TestKeepAliveStateMachine(t *testing.T) {
 						m.finishPartial(t)
 						m.c.CloseWrite()
 						m.drain(t)
-						if end, data := m.c.WaitEnd(10 * time.Second); end == clients.EndData {
+						if end, data := m.c.WaitEnd(10 * time.Second); end == clients.Data {
 							t.Fatalf("bytes %q after the last response on a half-closed connection; want close", data)
 						}
 						m.redial(t)
