@@ -62,18 +62,22 @@ func rfc9110TargetsUpgrade() []Case {
 	)
 
 	// An origin server that does not tunnel answers CONNECT as a method it does not
-	// implement (501) or does not allow here (405); 421 says the authority is not its own.
+	// implement (501) or does not allow here (405); 421 says the authority is not its own,
+	// and a server that passes CONNECT to its handlers (Go) may find nothing there (404). A
+	// 400 calls valid syntax invalid and a close leaves the request unanswered: both miss
+	// §9.1's SHOULD (warn).
 	// A 2xx is a tunnel: legal for a server that implements CONNECT, but then without any
 	// Content-Length or Transfer-Encoding (the MUST NOT, which fails whatever the grade).
 	connect := group("9110", "9.3.6",
 		rule(s9110UnknownMethod, "CONNECT with an authority-form target",
-			"CONNECT host:port to an origin server is answered 501 (not implemented) or 405 (not allowed), or 421 for an authority it does not serve; a 2xx starts a tunnel and carries neither Content-Length nor Transfer-Encoding.",
+			"CONNECT host:port to an origin server is answered 501 (not implemented) or 405 (not allowed), or 421 or 404 for an authority it does not serve; a 2xx starts a tunnel and carries neither Content-Length nor Transfer-Encoding.",
 			send(raw("CONNECT forkproof.test:80 HTTP/1.1", "Host: forkproof.test:80")),
 			expectM([]string{"CONNECT"},
 				Outcome{Name: "2xx with Content-Length or Transfer-Encoding (RFC 9110 §9.3.6 MUST NOT)",
 					Responses: []Want{want(Class(2), framedTunnel())}, Verdict: Fail},
 				anyEnd(want(Status(501))), anyEnd(want(Status(405))),
 				noted(anyEnd(want(Status(421))), "421: the authority is not one this server serves"),
+				noted(anyEnd(want(Status(404))), "404: the method is implemented and nothing answers for that authority (as for any missing resource)"),
 				noted(anyEnd(ok()), "2xx without framing fields: a tunnel (a server that implements CONNECT)"))).
 			citing(s9110ConnectNoFraming, s9112AuthorityForm),
 	)
