@@ -31,6 +31,7 @@ func Catalogue() []Case {
 		rfc9110Methods(),
 		rfc9110Expect(),
 		rfc9110Status(),
+		rfc9110TargetsUpgrade(),
 	} {
 		all = append(all, g...)
 	}

@@ -180,6 +180,14 @@ func rfc9112Message() []Case {
 			expect(refused(anyEnd(ok(reflectsField("X-A", "a b"))),
 				warned(anyEnd(ok(reflectsField("X-A", "a"))), "2xx: LF taken as a line end and the line \"b\" without a colon ignored (RFC 9112 §2.2 SHOULD 400)"))...)).
 			citing(s9112BareLF, s9112Invalid400).needing(NeedReflect),
+		// Appended (issue 12): a bare CR between two bytes of the request-target. Invalid, the
+		// line is refused; replaced by SP, "GET /a b HTTP/1.1" has four words and is refused
+		// too (RFC 9112 §3). No reading the RFC allows serves it: a 2xx kept the CR in the
+		// target. A 404 may be the lookup of "/a\rb" or of a line read some other way: warned.
+		rule(s9112BareCR, "bare CR inside the request-target",
+			"A CR between two bytes of the target is invalid, or replaced by SP, which splits the line into four words: the request is refused either way, never served.",
+			send("GET /a\rb HTTP/1.1\r\n"+host+"\r\n"), expect(refused()...)).
+			citing(s9112InvalidRequestLine, s9112WordBoundaries),
 	)
 	return append(streamCases, parse...)
 }

@@ -198,5 +198,28 @@ func rfc9112RequestLine() []Case {
 		badVersion("HTTPS/1.1", "(HTTPS name)"),
 		badVersion("HTTP/11", "(no dot)"),
 		badVersion("HTTP/1.\xb9", "(non-ASCII digit)"),
+		// Appended (issue 12). A request-target is URI syntax (RFC 3986), which is ASCII: a
+		// byte above 0x7F is allowed only percent-encoded, so a raw one makes the line invalid
+		// (RFC 9112 §3.2's SHOULD: 400, or a 301 to the target properly encoded).
+		badTarget("/caf\xc3\xa9", "raw UTF-8 bytes (not percent-encoded)"),
+		badTarget("/a\xffb", "raw byte 0xFF"),
+		// The HTTP/2 client connection preface (RFC 9113 §3.4) sent to an HTTP/1.1 server: to
+		// HTTP/1.1 it is method PRI, the asterisk-form and HTTP/2.0, then "SM" and an empty
+		// line. PRI is no method the server implements (RFC 9110 §9.1: 501), HTTP/2.0 a major
+		// version it may refuse (505), "*" a target only OPTIONS takes (400, see 3/27); any of
+		// them, or a close, is right. Serving it (2xx) misses those SHOULDs; labelling the
+		// answer HTTP/2.0 is RFC 9110 §6.2's MUST NOT. A server that speaks HTTP/2 with prior
+		// knowledge (lighttpd) answers with binary frames, which hold no line end, and waits
+		// for the client's own SETTINGS frame: to the runner that is "no status line,
+		// connection open", recorded as info. A silent server looks the same on the wire and
+		// is recorded too (no status line is read, so none can be judged); a bare body
+		// without a status line is not HTTP/1.x (§6.2's SHOULD) and is not listed.
+		rule(s9110UnknownMethod, "HTTP/2 connection preface (PRI * HTTP/2.0)",
+			"The HTTP/2 preface is refused by an HTTP/1.1 server (400, 405, 501 or 505, or a close), or answered in HTTP/2 by one that speaks it; never served, never answered in a status line labelled HTTP/2.0.",
+			send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+			expect(append([]Outcome{nonConformantVersion()},
+				anyEnd(want(Status(400))), anyEnd(want(Status(405))), anyEnd(want(Status(501))), anyEnd(want(Status(505))), closed(),
+				noted(open(), "no status line, connection open: HTTP/2 frames from a server that speaks HTTP/2 with prior knowledge (waiting for the client's SETTINGS), or silence"))...)).
+			citing(s9110VersionShould, s9110VersionMustNot, s9112InvalidRequestLine),
 	)
 }

@@ -169,6 +169,16 @@ func rfc9112Fields() []Case {
 		valid("50 small fields are accepted",
 			"A request with 50 ordinary fields is within any reasonable limit (a 4xx such as 431 is a stated limit, recorded).",
 			send(manyFields(50)), expect(parsedValid()...)).citing(s9110FieldTooLarge),
+		// Appended (issue 12). As for Content-Length (case 35): unfolded, "Transfer-Encoding:
+		// chunked" frames the body and the GET after it is served; rejected, a 400. A server
+		// that drops the continuation line has no framing field, reads no body, and takes the
+		// chunked body for a request of its own: neither of the two things the MUST allows.
+		rule(s9112ObsFold, "obs-fold in Transfer-Encoding",
+			"A folded Transfer-Encoding is rejected with 400, or unfolded to chunked: then the chunked body is read and the pipelined GET is served.",
+			send(postField("Transfer-Encoding:\r\n chunked", "5\r\nhello\r\n0\r\n\r\n")+get("/")),
+			expectM([]string{"POST", "GET"}, anyEnd(want(Status(400))), warned(closed(), "close without the required 400"),
+				noted(anyEnd(anyStatus, ok()), "folded Transfer-Encoding replaced by SP and read as chunked (legal)"))).
+			needing(NeedPostRoot),
 	)
 	return group("9112", "5", cases...)
 }
