@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -292,20 +291,6 @@ func (c *Conn) Readable(window time.Duration) bool {
 	}
 	_, err := c.br.Peek(1)
 	return err == nil
-}
-
-// Ended reports whether the server has already ended the connection (closed or reset it)
-// with nothing left unread: a look that waits at most a millisecond, for a client to tell,
-// before it sends, that the connection it holds was closed while idle.
-func (c *Conn) Ended() bool {
-	if c.br.Buffered() > 0 {
-		return false
-	}
-	if err := c.setReadDeadline(time.Millisecond); err != nil {
-		return false
-	}
-	_, err := c.br.Peek(1)
-	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // ReadSlowly reads at most n bytes per read call, waiting every between reads, until EOF,

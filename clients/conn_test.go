@@ -18,9 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/forkproof/forkproof/spec/wire"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // testServer runs handle for every connection accepted on 127.0.0.1; done is closed when the
@@ -648,39 +645,5 @@ func TestWithWriteTimeout(t *testing.T) {
 	err := c.Send(bytes.Repeat([]byte("a"), 64<<20))
 	if k := Classify(err); k != Silent {
 		t.Fatalf("Send to a server that does not read: %v (%v); want a timeout", err, k)
-	}
-}
-
-func TestEnded(t *testing.T) {
-	tests := []struct {
-		name   string
-		handle func(c *net.TCPConn, done <-chan struct{})
-		want   bool
-	}{
-		// The server ends the connection once the client spoke, so the end cannot race the
-		// client's connect.
-		{"fin", func(c *net.TCPConn, _ <-chan struct{}) { readFull(c, 1) }, true},
-		{"rst", func(c *net.TCPConn, _ <-chan struct{}) { readFull(c, 1); resetConn(c) }, true},
-		{"data", func(c *net.TCPConn, done <-chan struct{}) { c.Write([]byte("ab")); <-done }, false},
-		{"silent", func(c *net.TCPConn, done <-chan struct{}) { <-done }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			addr := testServer(t, tt.handle)
-			c := dial(t, addr)
-			require.NoError(t, c.Send([]byte("x")))
-			if !tt.want {
-				if tt.name == "data" {
-					require.True(t, c.Readable(5*time.Second), "the server's bytes arrive")
-				}
-				assert.False(t, c.Ended(), "a connection the server holds open has not ended")
-				return
-			}
-			// The server's close arrives when it arrives: poll for it, with a deadline.
-			deadline := time.Now().Add(5 * time.Second)
-			for !c.Ended() {
-				require.True(t, time.Now().Before(deadline), "Ended never saw the server's %s", tt.name)
-			}
-		})
 	}
 }

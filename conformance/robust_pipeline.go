@@ -262,19 +262,24 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 			k := (c + i) % len(kinds)
 			reqs[i], wants[i] = kinds[k], want[k]
 		}
-		if e.DialErr == nil && time.Since(dialed) > env.Window && conns[c].Ended() {
-			// Our client was late to speak (a busy machine) and the server had closed the
-			// idle connection meanwhile, as it may (RFC 9112 §9.6): that is no client left
-			// unserved. The client connects again. A server that closes connections at once
-			// is still seen doing so: a client on time finds its connection closed on sending.
-			conns[c].Close()
-			conns[c], e.DialErr = clients.Dial(ctx, env.Target.Addr)
-		}
+		late := time.Since(dialed) > env.Window
 		if e.DialErr == nil {
 			// Closed when done, so a server with fewer workers than clients goes on to the
 			// connections waiting for one.
 			e = clients.KeepAliveOn(conns[c], reqs, env.Timeout)
 			conns[c].Close()
+		}
+		if late && e.DialErr == nil && len(e.Responses) == 0 && (e.End == clients.Closed || e.End == clients.Reset) {
+			// Our client was late to speak (a busy machine), and a server may close a
+			// connection left idle (RFC 9112 §9.6): the close may have crossed the request.
+			// Inconclusive, so the client tries once more, on a fresh connection at once. A
+			// server that closes connections it cannot serve is still seen doing so: a
+			// client on time is not given a second try.
+			var again *clients.Conn
+			if again, e.DialErr = clients.Dial(ctx, env.Target.Addr); e.DialErr == nil {
+				e = clients.KeepAliveOn(again, reqs, env.Timeout)
+				again.Close()
+			}
 		}
 		n, cut := owed(&e, requestsPerClient)
 		why := ""
