@@ -27,6 +27,9 @@ type CheckOptions struct {
 	// AnyRoot runs the cases even when the root resource is not a 2xx (cases of the caller's
 	// own that do not fetch it); otherwise that is an error wrapping ErrNotHTTP.
 	AnyRoot bool
+	// Splits, when on, adds for each selected catalogue case a "splits/<ID>" case that cuts
+	// its request at every chosen byte (see SplitCases).
+	Splits Splits
 	// Quirks marks the failures it covers as expected (see Quirks.Apply).
 	Quirks *Quirks
 	// OnPlan, when set, is called with the selected cases once the target has been found to
@@ -68,6 +71,8 @@ func Check(ctx context.Context, t *targets.Target, opts CheckOptions) (*Report, 
 	if len(cases) == 0 {
 		return nil, fmt.Errorf("the pattern %q selects no case", opts.Run)
 	}
+	// A splits run cuts each selected catalogue case's request at every chosen byte.
+	cases = append(cases, SplitCases(cases, opts.Splits)...)
 	// The checks judged against the run's baseline judge the whole run, whatever it was: they
 	// are kept whatever the pattern and the profile select.
 	for _, c := range all {

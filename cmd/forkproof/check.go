@@ -82,6 +82,8 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 		retries             int
 		path                string
 		quiet, short        bool
+		splits              string
+		splitsSeed          uint64
 	)
 	tf.register(fs)
 	fs.StringVar(&run, "run", "", "run only the cases whose ID has this `PREFIX` (e.g. rfc9112/6.1) or matches this REGEX")
@@ -99,6 +101,8 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
 	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
 	fs.BoolVar(&quiet, "q", false, "no progress on stderr (by default: a live status line on a terminal, a plain line every 5s elsewhere)")
+	fs.StringVar(&splits, "splits", "", "also run each catalogue case with its request cut in two at `all` bytes of its head (and the first 64 of a body), or at N seeded positions, a pause between the pieces; each cut must be judged as the whole request (finds servers that answer the first read)")
+	fs.Uint64Var(&splitsSeed, "splits-seed", 1, "seed of the positions -splits N draws")
 	fs.BoolVar(&short, "short", false, "quick profile for a pre-commit loop: leave out the scenarios whose cost is a fixed wait or a flood (slow clients, byte splits, resets, deep pipelines, concurrency, backlog, hygiene stress)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkproof check [-addr HOST:PORT [-pid N] | -target-cmd 'CMD {port}'] [-run PREFIX|REGEX] [-short]\n"+
@@ -124,6 +128,11 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	if err := tf.validate(); err != nil {
 		return usageErr(err)
 	}
+	sp, err := conformance.ParseSplits(splits)
+	if err != nil {
+		return usageErr(err)
+	}
+	sp.Seed = splitsSeed
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n") {
 		return usageErr(fmt.Errorf("-path %q: want an origin-form path starting with / and without whitespace", path))
 	}
@@ -198,7 +207,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 			Parallel: parallel, Timeout: timeout, Window: window, Retries: retries, SlowBound: slowBound,
 			Hygiene: hygiene.Options{FDTolerance: fdTolerance, Settle: settle},
 		},
-		Cases: all, Run: run, Short: short, Quirks: quirks,
+		Cases: all, Run: run, Short: short, Quirks: quirks, Splits: sp,
 	}
 	if !quiet {
 		opts.OnPlan = func(cases []conformance.Case) {
