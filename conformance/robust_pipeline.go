@@ -244,8 +244,10 @@ func runConcurrency(ctx context.Context, env *Env) Result {
 	// Every client connects before any sends: the server holds all of them at once (a server
 	// that serves only a few connections at a time and drops the rest is caught for sure),
 	// and then they all talk at once.
-	conns, errs := clients.DialEach(ctx, env.Target.Addr, concurrentClients, env.Timeout)
+	// Lateness counts from before the first connect: a connection accepted early in a slow
+	// DialEach has been idle at the server for longer than since DialEach returned.
 	dialed := time.Now()
+	conns, errs := clients.DialEach(ctx, env.Target.Addr, concurrentClients, env.Timeout)
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
