@@ -100,7 +100,7 @@ func SplitCases(cases []Case, sp Splits) []Case {
 
 func describeCuts(sp Splits) string {
 	if sp.All {
-		return fmt.Sprintf("every byte of the head and the first %d of the body", splitBodyCuts)
+		return fmt.Sprintf("every byte of the first %d, every %dth of the rest of the head, and the first %d of the body", splitEvery, splitStride, splitBodyCuts)
 	}
 	return fmt.Sprintf("%d positions drawn from seed %d", sp.N, sp.Seed)
 }
@@ -115,16 +115,31 @@ func firstSend(sc spec.Case) int {
 	return -1
 }
 
-// cutPoints lists where to cut b: every position of the head and the first splitBodyCuts of
-// the body (All), or N distinct positions drawn from the seed and the case ID (the same on
-// every run), in order.
+// splitEvery is how far into a request "all" cuts at every byte; beyond it, up to the end of
+// the head, every splitStride-th byte (the catalogue's size-limit cases send heads of tens of
+// kilobytes, each cut of which would be a run of its own).
+const (
+	splitEvery  = 512
+	splitStride = 64
+)
+
+// cutPoints lists where to cut b: every position of the first splitEvery bytes, every
+// splitStride-th of the rest of the head, and the first splitBodyCuts of the body (All), or N
+// distinct positions drawn from those with the seed and the case ID (the same on every run),
+// in order.
 func cutPoints(b []byte, sp Splits, id string) []int {
-	end := len(b)
+	head := len(b)
 	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		end = min(len(b), i+4+splitBodyCuts)
+		head = i + 4
 	}
 	var all []int
-	for k := 1; k < end; k++ {
+	for k := 1; k < min(head, splitEvery); k++ {
+		all = append(all, k)
+	}
+	for k := splitEvery; k < head; k += splitStride {
+		all = append(all, k)
+	}
+	for k := max(head, 1); k < min(len(b), head+splitBodyCuts); k++ {
 		all = append(all, k)
 	}
 	if sp.All || sp.N >= len(all) {

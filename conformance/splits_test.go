@@ -37,6 +37,11 @@ func TestCutPoints(t *testing.T) {
 	all := cutPoints(req, Splits{All: true}, "x")
 	require.Len(t, all, head+splitBodyCuts-1, "every byte of the head and the first bytes of the body")
 	assert.Equal(t, 1, all[0])
+	// A head of 2 KiB is cut at every byte of its first splitEvery, then every splitStride-th.
+	big := []byte("GET / HTTP/1.1\r\nX-Big: " + strings.Repeat("a", 2000) + "\r\n\r\n")
+	cuts := cutPoints(big, Splits{All: true}, "x")
+	assert.Len(t, cuts, splitEvery-1+(len(big)-splitEvery+splitStride-1)/splitStride)
+	assert.Equal(t, splitEvery+splitStride, cuts[splitEvery], "past splitEvery the cuts stride")
 	some := cutPoints(req, Splits{N: 5, Seed: 7}, "rfc9112/6.2/1")
 	assert.Len(t, some, 5)
 	assert.IsIncreasing(t, some)

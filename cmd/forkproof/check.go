@@ -101,7 +101,7 @@ func check(args []string, stdout io.Writer, stderr io.Writer) int {
 	fs.DurationVar(&settle, "settle", 2*time.Second, "how long hygiene checks wait for zombies to be reaped and fds closed")
 	fs.BoolVar(&verbose, "v", false, "verbose: details of every non-pass case and the target's stderr")
 	fs.BoolVar(&quiet, "q", false, "no progress on stderr (by default: a live status line on a terminal, a plain line every 5s elsewhere)")
-	fs.StringVar(&splits, "splits", "", "also run each catalogue case with its request cut in two at `all` bytes of its head (and the first 64 of a body), or at N seeded positions, a pause between the pieces; each cut must be judged as the whole request (finds servers that answer the first read)")
+	fs.StringVar(&splits, "splits", "", "also run each catalogue case with its request cut in two at `all` bytes of its head (every byte of the first 512, then every 64th, and the first 64 of a body), or at N seeded positions, a pause between the pieces; each cut must be judged as the whole request (finds servers that answer the first read)")
 	fs.Uint64Var(&splitsSeed, "splits-seed", 1, "seed of the positions -splits N draws")
 	fs.BoolVar(&short, "short", false, "quick profile for a pre-commit loop: leave out the scenarios whose cost is a fixed wait or a flood (slow clients, byte splits, resets, deep pipelines, concurrency, backlog, hygiene stress)")
 	fs.Usage = func() {
