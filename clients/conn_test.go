@@ -212,17 +212,23 @@ func TestWaitEndReturnsBufferedBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// "extra" may have arrived with the response or after it; either way it is data.
+	if got := waitData(t, c, len("extra")); got != "extra" {
+		t.Errorf("data %q; want %q", got, "extra")
+	}
+}
+
+// waitData collects n bytes through WaitEnd, which must see data each time.
+func waitData(t *testing.T, c *Conn, n int) string {
+	t.Helper()
 	var got []byte
-	for len(got) < len("extra") {
+	for len(got) < n {
 		end, data := c.WaitEnd(5 * time.Second)
 		if end != Data {
 			t.Fatalf("WaitEnd = %v; want data", end)
 		}
 		got = append(got, data...)
 	}
-	if string(got) != "extra" {
-		t.Errorf("data %q; want %q", got, "extra")
-	}
+	return string(got)
 }
 
 // TestSplitArrivesInPieces observes the segments on the server: after each piece the client
@@ -623,15 +629,7 @@ func TestReadable(t *testing.T) {
 			if !c.Readable(0) {
 				t.Error("Readable(0) with bytes buffered = false; want true")
 			}
-			var got []byte
-			for len(got) < 2 {
-				end, data := c.WaitEnd(5 * time.Second)
-				if end != Data {
-					t.Fatalf("WaitEnd after Readable = %v; want data", end)
-				}
-				got = append(got, data...)
-			}
-			if string(got) != "ab" {
+			if got := waitData(t, c, 2); got != "ab" {
 				t.Errorf("bytes after Readable %q; want %q", got, "ab")
 			}
 		})
