@@ -92,6 +92,7 @@ type campaign struct {
 	pending  map[string]int // findings being minimised: how many more inputs showed them
 	order    []*Finding
 	last     *Input // the most recent input sent, for target-died reports
+	prev     *Input // the input sent before last: a death noticed late may be its doing
 	stop     context.CancelFunc
 	// ctx is the caller's: minimising a finding may outlast Duration, not a cancellation.
 	ctx context.Context
@@ -192,8 +193,15 @@ func alive(pid int) bool {
 
 func (cp *campaign) died(detail string) {
 	cp.mu.Lock()
-	last := cp.last
+	last, prev := cp.last, cp.prev
 	cp.mu.Unlock()
+	if prev != nil {
+		// A target that dies a moment after the input that killed it (its own cleanup runs
+		// late on a busy machine) is noticed one input later: name that one too.
+		p := newRepro(KindTargetDied, "", cp.cfg.Seed, prev)
+		detail += fmt.Sprintf("; the input sent before the reproducer's, which may be the one that killed it: %s (%s)",
+			clients.Escape(p.Send[:min(len(p.Send), 120)]), p.Plan())
+	}
 	f := &Finding{Kind: KindTargetDied, Detail: detail}
 	f.Repro = newRepro(KindTargetDied, detail, cp.cfg.Seed, last)
 	cp.record(f, KindTargetDied)
@@ -294,7 +302,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 			}
 		}
 		cp.mu.Lock()
-		cp.last = in
+		cp.prev, cp.last = cp.last, in
 		cp.mu.Unlock()
 		res := t.exchange(c, in, a)
 		cp.inputs.Add(1)
