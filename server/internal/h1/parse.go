@@ -257,14 +257,23 @@ func validHost(v []byte) bool {
 	return true
 }
 
-// parseContentLength parses 1*DIGIT without sign, space or overflow.
+// parseContentLength parses 1*DIGIT without sign, space or overflow. Leading zeros are
+// digits like any other (RFC 9110 §8.6 grammar): only the significant ones count towards the
+// 18 that always fit an int64, so "0000000000000000000" is 0, not too large.
 func parseContentLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
+	if len(v) == 0 {
 		return 0, false
 	}
+	significant := 0
 	var n int64
 	for _, c := range v {
 		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > 0 || c != '0' {
+			significant++
+		}
+		if significant > 18 {
 			return 0, false
 		}
 		n = n*10 + int64(c-'0')

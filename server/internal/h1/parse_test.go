@@ -213,3 +213,23 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestParseContentLength(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"42", 42, true}, {"007", 7, true},
+		{"0000000000000000000", 0, true},         // 19 zeros: found by libFuzzer (FuzzDifferentialVerdict)
+		{"000000000000000000000000001", 1, true}, // padded, one significant digit
+		{"999999999999999999", 999999999999999999, true},
+		{"1000000000000000000", 0, false}, // 19 significant digits
+		{"", 0, false}, {"+1", 0, false}, {"1 ", 0, false}, {"0x10", 0, false},
+	} {
+		n, ok := parseContentLength([]byte(tt.in))
+		if n != tt.want || ok != tt.ok {
+			t.Errorf("parseContentLength(%q) = %d, %v; want %d, %v", tt.in, n, ok, tt.want, tt.ok)
+		}
+	}
+}
