@@ -539,16 +539,6 @@ func TestEscape(t *testing.T) {
 	}
 }
 
-func FuzzEscapeRoundTrip(f *testing.F) {
-	f.Add([]byte("GET / HTTP/1.1\r\n\x00\xff⟨split⟩\\x41"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := unescape(Escape(b))
-		if err != nil || !bytes.Equal(got, b) {
-			t.Fatalf("unescape(Escape(%q)) = %q, %v", b, got, err)
-		}
-	})
-}
-
 // unescape reverses Escape, dropping the "⟨…⟩" markers of a transcript: the tests use it to
 // show that Escape loses nothing.
 func unescape(s string) ([]byte, error) {

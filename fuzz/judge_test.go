@@ -36,8 +36,19 @@ func checkParsed(r *Request, got *wire.Request) error {
 
 // propValidRequest: every generated valid request is accepted whole and read back exactly,
 // and parse ∘ serialize is the identity on its parts.
-func propValidRequest(t *rapid.T) {
-	r := GenRequest(RapidSource(t), ReqOptions{})
+func propValidRequest(t *rapid.T) { checkValidRequest(t, RapidSource(t)) }
+
+// fatalfT is what the properties need of a test: a *rapid.T, or in the libFuzzer build the
+// *testing.T of go-118-fuzz-build's shim.
+type fatalfT interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// checkValidRequest is propValidRequest with its draws from s.
+func checkValidRequest(t fatalfT, s Source) {
+	t.Helper()
+	r := GenRequest(s, ReqOptions{})
 	b := r.Bytes()
 	got, n, err := wire.ParseRequest(b)
 	if err != nil {
@@ -57,7 +68,7 @@ func propValidRequest(t *rapid.T) {
 		t.Fatalf("parse∘serialize of %q: %v", b, err)
 	}
 	// Every strict prefix is incomplete, never an error or a request.
-	cut := rapid.IntRange(0, len(b)-1).Draw(t, "prefix")
+	cut := s.Int(0, len(b)-1, "prefix")
 	if _, _, err := wire.ParseRequest(b[:cut]); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("ParseRequest(%q) (prefix of a valid request) = %v; want io.ErrUnexpectedEOF", b[:cut], err)
 	}
@@ -66,8 +77,12 @@ func propValidRequest(t *rapid.T) {
 func TestJudgeAcceptsValidRequests(t *testing.T) { rapid.Check(t, propValidRequest) }
 
 // propInvalidRequest: every targeted mutation is rejected for the recorded reason.
-func propInvalidRequest(t *rapid.T) {
-	inv := GenInvalid(RapidSource(t), ReqOptions{})
+func propInvalidRequest(t *rapid.T) { checkInvalidRequest(t, RapidSource(t)) }
+
+// checkInvalidRequest is propInvalidRequest with its draws from s.
+func checkInvalidRequest(t fatalfT, s Source) {
+	t.Helper()
+	inv := GenInvalid(s, ReqOptions{})
 	_, _, err := wire.ParseRequest(inv.Bytes)
 	var we *wire.Error
 	if !errors.As(err, &we) {
@@ -120,9 +135,3 @@ func propResponseRoundTrip(t *rapid.T) {
 }
 
 func TestJudgeReadsResponses(t *testing.T) { rapid.Check(t, propResponseRoundTrip) }
-
-// FuzzGeneratedRequest exposes the valid-request property to go test -fuzz.
-func FuzzGeneratedRequest(f *testing.F) { f.Fuzz(rapid.MakeFuzz(propValidRequest)) }
-
-// FuzzGeneratedInvalid exposes the mutation property to go test -fuzz.
-func FuzzGeneratedInvalid(f *testing.F) { f.Fuzz(rapid.MakeFuzz(propInvalidRequest)) }

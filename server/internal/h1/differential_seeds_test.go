@@ -1,10 +1,11 @@
-package h1_test
-
-import "testing"
+package h1
 
 // addSeeds seeds both differential targets with a few hand-picked inputs; the catalogue's
 // requests are committed under testdata/fuzz/<Target>/ (written by fuzz.WriteSeedCorpus).
-func addSeeds(f *testing.F) {
+//
+// It takes what it needs of a *testing.F, so that the libFuzzer build (go-118-fuzz-build's
+// testing shim has its own F) can seed with it too.
+func addSeeds(f interface{ Add(args ...any) }) {
 	for _, s := range []string{
 		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nFoo : bar\r\n\r\n",

@@ -1,4 +1,4 @@
-package h1_test
+package h1
 
 // Differential targets: the reference server's parser (through ServeConn, end to end over a
 // real socket pair) against the judge's strict grammar in spec/wire. The judge and the judged
@@ -19,11 +19,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/forkproof/forkproof/server/internal/h1"
 	"github.com/forkproof/forkproof/spec/wire"
 )
 
-// sockConn is h1.Conn over one end of a unix socket pair.
+// fatalT is what the helpers of the targets need of a test: *testing.T and *testing.B, and
+// the *testing.T of go-118-fuzz-build's shim in the libFuzzer build (which has no testing.TB).
+type fatalT interface {
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// sockConn is a Conn over one end of a unix socket pair.
 type sockConn struct {
 	*net.UnixConn
 	rt, wt time.Duration
@@ -46,7 +52,7 @@ func (c *sockConn) Write(p []byte) (int, error) {
 func (c *sockConn) SetReadTimeout(d time.Duration) error  { c.rt = d; return nil }
 func (c *sockConn) SetWriteTimeout(d time.Duration) error { c.wt = d; return nil }
 
-func socketPair(t testing.TB) (server *sockConn, client *net.UnixConn) {
+func socketPair(t fatalT) (server *sockConn, client *net.UnixConn) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +69,8 @@ func socketPair(t testing.TB) (server *sockConn, client *net.UnixConn) {
 	return &sockConn{UnixConn: conv(fds[0])}, conv(fds[1])
 }
 
-func fuzzConfig() *h1.Config {
-	cfg := h1.DefaultConfig()
+func fuzzConfig() *Config {
+	cfg := DefaultConfig()
 	cfg.MaxBytes = 4096
 	cfg.MaxSleep = time.Millisecond
 	cfg.MaxBody = 1 << 16
@@ -76,13 +82,13 @@ func fuzzConfig() *h1.Config {
 
 // serve sends data then FIN to a fresh ServeConn over a socket pair and returns everything
 // the server wrote before closing.
-func serve(t testing.TB, data []byte) []byte {
+func serve(t fatalT, data []byte) []byte {
 	srv, cli := socketPair(t)
 	defer cli.Close()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h1.ServeConn(srv, fuzzConfig(), nil)
+		ServeConn(srv, fuzzConfig(), nil)
 	}()
 	go func() {
 		cli.SetWriteDeadline(time.Now().Add(5 * time.Second))
