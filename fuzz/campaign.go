@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,8 +92,8 @@ type campaign struct {
 	findings map[string]*Finding
 	pending  map[string]int // findings being minimised: how many more inputs showed them
 	order    []*Finding
-	last     *Input // the most recent input sent, for target-died reports
-	prev     *Input // the input sent before last: a death noticed late may be its doing
+	last     *Input   // the most recent input sent, for target-died reports
+	before   []*Input // the inputs sent before last, newest first: a death noticed late may be their doing
 	stop     context.CancelFunc
 	// ctx is the caller's: minimising a finding may outlast Duration, not a cancellation.
 	ctx context.Context
@@ -191,16 +192,23 @@ func alive(pid int) bool {
 	return err == nil && st.State != 'Z' && st.State != 'X'
 }
 
+// suspects is how many inputs sent before a dead target's reproducer a finding names.
+const suspects = 8
+
 func (cp *campaign) died(detail string) {
 	cp.mu.Lock()
-	last, prev := cp.last, cp.prev
+	last, before := cp.last, slices.Clone(cp.before)
 	cp.mu.Unlock()
-	if prev != nil {
-		// A target that dies a moment after the input that killed it (its own cleanup runs
-		// late on a busy machine) is noticed one input later: name that one too.
-		p := newRepro(KindTargetDied, "", cp.cfg.Seed, prev)
-		detail += fmt.Sprintf("; the input sent before the reproducer's, which may be the one that killed it: %s (%s)",
-			clients.Escape(p.Send[:min(len(p.Send), 120)]), p.Plan())
+	if len(before) > 0 {
+		// A target that dies a moment after the input that killed it (its own handling of
+		// that input runs late on a busy machine) is noticed some inputs later: name those
+		// sent just before the reproducer's as suspects too.
+		var ss []string
+		for i, in := range before {
+			p := newRepro(KindTargetDied, "", cp.cfg.Seed, in)
+			ss = append(ss, fmt.Sprintf("%d) %s (%s)", i+1, clients.Escape(p.Send[:min(len(p.Send), 40)]), p.Plan()))
+		}
+		detail += "; the inputs sent before the reproducer's, newest first, any of which may have killed it: " + strings.Join(ss, "; ")
 	}
 	f := &Finding{Kind: KindTargetDied, Detail: detail}
 	f.Repro = newRepro(KindTargetDied, detail, cp.cfg.Seed, last)
@@ -302,7 +310,10 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 			}
 		}
 		cp.mu.Lock()
-		cp.prev, cp.last = cp.last, in
+		if cp.last != nil {
+			cp.before = append([]*Input{cp.last}, cp.before[:min(len(cp.before), suspects-1)]...)
+		}
+		cp.last = in
 		cp.mu.Unlock()
 		res := t.exchange(c, in, a)
 		cp.inputs.Add(1)
