@@ -84,11 +84,13 @@ func (c *Config) defaults() {
 
 // campaign is the shared state of a running campaign.
 type campaign struct {
-	cfg      Config
-	inputs   atomic.Int64
-	judged   atomic.Int64
-	mu       sync.Mutex
-	opt      InputOptions
+	cfg    Config
+	inputs atomic.Int64
+	judged atomic.Int64
+	mu     sync.Mutex
+	opt    InputOptions
+	// root holds what the target's answers to GET / showed (see probeRoot).
+	root     *target
 	findings map[string]*Finding
 	pending  map[string]int // findings being minimised: how many more inputs showed them
 	order    []*Finding
@@ -117,7 +119,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := targets.Reachable(ctx, cfg.Target.Addr, cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	opt := InputOptions{Echo: (&target{addr: cfg.Target.Addr, timeout: cfg.Timeout}).hasEcho()}
+	probe := &target{addr: cfg.Target.Addr, timeout: cfg.Timeout}
+	opt := InputOptions{Echo: probe.hasEcho()}
+	probe.probeRoot()
 	var base hygiene.Snapshot
 	if cfg.Target.PID > 0 {
 		var err error
@@ -129,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, opt: opt, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
+	cp := &campaign{cfg: cfg, opt: opt, root: probe, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
 	var wg sync.WaitGroup
 	for w := range cfg.Workers {
 		wg.Add(1)
@@ -290,7 +294,7 @@ func sanitize(s string) string {
 
 func (cp *campaign) worker(ctx context.Context, w int) {
 	src := RandSource(cp.cfg.Seed*1_000_003 + uint64(w))
-	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, found: cp.found}
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, rootStatus: cp.root.rootStatus, crlfFirst: cp.root.crlfFirst, found: cp.found}
 	var c *clients.Conn
 	defer func() {
 		if c != nil {
@@ -356,10 +360,9 @@ func findingClass(kind string, in *Input, a analysis) string {
 	case KindEchoMismatch, KindResetKills:
 		return "any"
 	case KindEarlyResponse:
-		if a.tail == tailIncomplete {
-			return "head" // an answer to a head that never ended
-		}
 		return "partial" // an answer before the last bytes of a request arrived
+	case KindServedIncomplete:
+		return "head" // an answer to a head that never ended
 	case KindAcceptInvalid:
 		return "rule-" + a.rule // the mutations that break one rule (no-host, dup-host...) show one bug
 	}
@@ -386,7 +389,7 @@ func findingClass(kind string, in *Input, a analysis) string {
 func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
 	// Without the campaign's findings: each candidate is judged whole, closes waited for.
-	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout}
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, rootStatus: cp.root.rootStatus, crlfFirst: cp.root.crlfFirst}
 	cur := *in
 	res, err := t.probe(&cur, a)
 	if err != nil || res.kind != first.kind {
@@ -601,7 +604,9 @@ func Replay(addr string, r *Repro, timeout time.Duration) (kind, detail string, 
 		return "", "", fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
 	}
 	in := r.Input()
-	res, err := (&target{addr: addr, timeout: timeout}).probe(in, analyze(in.Send))
+	t := &target{addr: addr, timeout: timeout}
+	t.probeRoot()
+	res, err := t.probe(in, analyze(in.Send))
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 	}

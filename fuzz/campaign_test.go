@@ -19,6 +19,8 @@ import (
 	"github.com/forkproof/forkproof/internal/testbin"
 	"github.com/forkproof/forkproof/spec/wire"
 	"github.com/forkproof/forkproof/targets"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -28,7 +30,7 @@ type fake struct {
 	srv *fakenet.Server
 	// handle answers req on c; false drops the connection.
 	handle func(c net.Conn, req *http.Request) bool
-	// onReadErr sees every read error but a clean EOF.
+	// onReadErr sees every error reading a request once its first byte came, but a clean EOF.
 	onReadErr func(f *fake, err error)
 }
 
@@ -59,6 +61,12 @@ func (f *fake) serve(c net.Conn) {
 	br := bufio.NewReader(ec)
 	for {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		skipEmptyLines(br) // RFC 9112 §2.2 SHOULD; net/http's reader does not
+		if _, err := br.Peek(1); err != nil {
+			// Closed or reset between requests (a client closing with a response unread
+			// resets): not a read error inside a request.
+			return
+		}
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			if err != io.EOF {
@@ -75,6 +83,17 @@ func (f *fake) serve(c net.Conn) {
 		if !f.handle(c, req) || req.Close {
 			return
 		}
+	}
+}
+
+// skipEmptyLines consumes the CRLFs before a request line.
+func skipEmptyLines(br *bufio.Reader) {
+	for {
+		b, err := br.Peek(2)
+		if err != nil || string(b) != "\r\n" {
+			return
+		}
+		br.Discard(2)
 	}
 }
 
@@ -243,14 +262,14 @@ func TestCampaignResetsReference(t *testing.T) {
 	}
 }
 
-// A target that answers as soon as it has the head, before the body is complete: withholding
-// the last byte shows it.
+// A target that answers as soon as it has the head and never reads the body, so that the
+// body is read as the next request: withholding the last byte shows the early answer, and
+// the GET / sent after the input shows the body misread.
 func TestCampaignFindsEarlyAnswer(t *testing.T) {
 	t.Parallel()
 	addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
-		writeOK(c, req, "ok") // the planted bug: the answer goes before the body is read
-		_, err := io.Copy(io.Discard, req.Body)
-		return err == nil
+		writeOK(c, req, "ok") // the planted bug: the body is left to be read as a request
+		return true
 	}})
 	isEarly := func(f *Finding) bool { return f.Kind == KindEarlyResponse }
 	rep := runFake(t, addr, 13, time.Nanosecond, isEarly)
@@ -268,6 +287,45 @@ func TestCampaignFindsEarlyAnswer(t *testing.T) {
 	kind, detail, err := Replay(addr, f.Repro, 5*time.Second)
 	if err != nil || kind != KindEarlyResponse {
 		t.Fatalf("Replay = %q, %q, %v; want %s", kind, detail, err, KindEarlyResponse)
+	}
+}
+
+// Targets that answer before the body arrived and then read and discard it, or close: legal
+// (RFC 9112 §9.3 asks only that the rest be read or the connection closed), so no finding,
+// though the answer came early. One that reads the body as a request is the finding.
+func TestEarlyAnswerJudgedByTheRest(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		handle func(c net.Conn, req *http.Request) bool
+		kind   string
+	}{
+		{"misreads", func(c net.Conn, req *http.Request) bool {
+			writeOK(c, req, "ok")
+			return true
+		}, KindEarlyResponse},
+		{"discards", func(c net.Conn, req *http.Request) bool {
+			writeOK(c, req, "ok")
+			_, err := io.Copy(io.Discard, req.Body)
+			return err == nil
+		}, ""},
+		{"closes", func(c net.Conn, req *http.Request) bool {
+			writeOK(c, req, "ok")
+			return false
+		}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := &target{addr: startFake(t, &fake{handle: tt.handle}), timeout: 5 * time.Second}
+			tg.probeRoot()
+			require.True(t, tg.crlfFirst, "the fake does not ignore an empty line before a request")
+			// A long hold, so the early answer is seen however busy the machine.
+			in := &Input{Send: []byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"), Hold: 3 * time.Second}
+			res, err := tg.probe(in, analyze(in.Send))
+			require.NoError(t, err)
+			require.NotNil(t, res.early, "the answer was not early: the test tested nothing")
+			assert.Equal(t, tt.kind, res.kind, res.detail)
+		})
 	}
 }
 

@@ -13,6 +13,10 @@ import (
 type target struct {
 	addr    string
 	timeout time.Duration // per dial, write, response and watch of the connection's end
+	// rootStatus is the status of the answer to GET / on a fresh connection (0: not known);
+	// crlfFirst says the target answers the same when an empty line comes first.
+	rootStatus int
+	crlfFirst  bool
 	// found, when set, says whether a finding is known already by its key; deliver skips
 	// watching for a close that is known not to come, so a campaign does not wait a full
 	// timeout on every such input of a target known to have the bug.
@@ -34,6 +38,13 @@ type observation struct {
 	// end is what happened first while the connection was watched after a response that
 	// must end it (see closeWanted): its End is clients.NoEnding when it was not watched.
 	end clients.Observation
+	// after are the reads made once every request was answered, one of them before it had
+	// arrived whole: probed says restProbe was sent after the input first (not when the
+	// input was half-closed); rootStatus is the status a fresh connection's GET / gets
+	// (0: not known).
+	after      []read
+	probed     bool
+	rootStatus int
 }
 
 // read is one read of a response.
@@ -101,6 +112,30 @@ func (t *target) stillServing() error {
 	return err
 }
 
+// probeRoot asks the target, on fresh connections, the status of its answer to GET / (0 when
+// it gives none), which the answer to the rest probe is compared with, and whether an empty
+// line before it changes that answer (RFC 9112 §2.2: a server SHOULD ignore one).
+func (t *target) probeRoot() {
+	r, err := t.ask("GET", servingProbe)
+	if err != nil {
+		return
+	}
+	t.rootStatus = r.StatusCode
+	r, err = t.ask("GET", "\r\n"+servingProbe)
+	t.crlfFirst = err == nil && r.StatusCode == t.rootStatus
+}
+
+// restProbe is sent after an input one of whose requests was answered before it had arrived
+// whole: its answer shows whether the target read the rest of that request as a request.
+// An empty line goes first when the target ignores it, so that bytes left over from the
+// request make a request line no server takes for a GET.
+func (t *target) restProbe() string {
+	if t.crlfFirst {
+		return "\r\n" + servingProbe
+	}
+	return servingProbe
+}
+
 // echoProbe is the body of the request that asks whether the target has /echo.
 const echoProbe = "forkproof-echo-probe"
 
@@ -126,8 +161,13 @@ type delivery struct {
 // It stops as soon as judge has a finding (as a person would stop at the first bug), when
 // the connection is over (closed, a tunnel, a read failed) or when the plan is done.
 func (t *target) deliver(c *clients.Conn, in *Input, a analysis) *observation {
-	d := &delivery{t: t, c: c, in: in, a: a, o: &observation{}}
+	d := &delivery{t: t, c: c, in: in, a: a, o: &observation{rootStatus: t.rootStatus}}
 	if d.send() {
+		return d.o
+	}
+	if d.o.writeErr != nil {
+		// The target stopped reading: what it answered before tells whether it had to.
+		d.readAnswers()
 		return d.o
 	}
 	if in.ResetAt > 0 {
@@ -139,7 +179,11 @@ func (t *target) deliver(c *clients.Conn, in *Input, a analysis) *observation {
 	if in.HalfClose {
 		c.CloseWrite()
 	}
-	if !d.readAnswers() {
+	switch {
+	case d.readAnswers():
+	case judge(in, a, d.o).early != nil:
+		d.readRest()
+	default:
 		d.readTail()
 	}
 	return d.o
@@ -175,9 +219,10 @@ func (d *delivery) send() bool {
 		}
 		if err := d.c.Send(d.in.Send[d.o.sent:cut]); err != nil {
 			// The server may close after rejecting the start of an invalid input, or after
-			// answering a request that asked it to close; judge tells which.
+			// answering a request that asked it to close; judge tells which, once the
+			// answers to the requests sent whole are read.
 			d.o.writeErr = err
-			return d.over()
+			return false
 		}
 		d.o.sent = cut
 		switch {
@@ -205,11 +250,12 @@ func (d *delivery) watch(until time.Time) bool {
 			complete++
 		}
 	}
-	for d.c.Readable(max(time.Until(until), 0)) {
+	// Once every request is answered, nothing more is due before the rest is sent.
+	for d.got < len(d.a.reqs) && d.c.Readable(max(time.Until(until), 0)) {
 		// A response to a request not yet sent whole: only a valid input is watched for
 		// that (an invalid one may be answered as soon as it is seen).
 		early := d.got >= complete
-		if early && (!d.a.valid() || d.got >= len(d.a.reqs)) {
+		if early && !d.a.valid() {
 			return false
 		}
 		r, err := d.read(d.got, true)
@@ -246,7 +292,7 @@ func (d *delivery) read(i int, window bool) (*wire.Response, error) {
 // readAnswers reads the responses to the requests not yet answered; it reports whether the
 // exchange is over.
 func (d *delivery) readAnswers() bool {
-	for d.got < len(d.a.reqs) {
+	for d.got < len(d.a.reqs) && d.a.reqs[d.got].end <= d.o.sent {
 		r, err := d.read(d.got, false)
 		d.got++
 		switch {
@@ -258,6 +304,25 @@ func (d *delivery) readAnswers() bool {
 		}
 	}
 	return false
+}
+
+// readRest, after every request was answered and one of them before it had arrived whole,
+// sends the rest probe (unless the input was half-closed) and reads what comes back, up to two
+// responses: judgeRest tells from them what the target made of the rest of that request.
+func (d *delivery) readRest() {
+	if !d.in.HalfClose {
+		if d.c.Send([]byte(d.t.restProbe())) != nil {
+			return // closed: the target owed nothing more
+		}
+		d.o.probed = true
+	}
+	for range 2 {
+		r, err := readFinal(d.c, "GET", d.t.timeout)
+		d.o.after = append(d.o.after, read{req: len(d.a.reqs), sent: d.o.sent, resp: r, err: err})
+		if err != nil {
+			return
+		}
+	}
 }
 
 // readTail reads the response to an invalid tail, or to an incomplete one the target saw

@@ -34,20 +34,26 @@ func readHead(c net.Conn) []byte {
 // summary says what o holds, in a line: bytes sent; each read as request@bytes sent, "w"
 // when in a window, and its status or "err"; a reset and its serving check; the end watched.
 func summary(o *observation) string {
-	reads := []string{}
-	for _, rd := range o.reads {
-		s := fmt.Sprintf("%d@%d", rd.req, rd.sent)
-		if rd.window {
-			s += "w"
+	list := func(rds []read) []string {
+		out := []string{}
+		for _, rd := range rds {
+			s := fmt.Sprintf("%d@%d", rd.req, rd.sent)
+			if rd.window {
+				s += "w"
+			}
+			if rd.err != nil {
+				s += " err"
+			} else {
+				s += fmt.Sprintf(" %d", rd.resp.StatusCode)
+			}
+			out = append(out, s)
 		}
-		if rd.err != nil {
-			s += " err"
-		} else {
-			s += fmt.Sprintf(" %d", rd.resp.StatusCode)
-		}
-		reads = append(reads, s)
+		return out
 	}
-	out := fmt.Sprintf("sent %d; reads %v", o.sent, reads)
+	out := fmt.Sprintf("sent %d; reads %v", o.sent, list(o.reads))
+	if o.probed || len(o.after) > 0 {
+		out += fmt.Sprintf("; probed %v, after %v", o.probed, list(o.after))
+	}
 	if o.reset {
 		out += fmt.Sprintf("; reset, serving check %v", o.serveErr)
 	}
@@ -68,13 +74,14 @@ func TestDeliverRecords(t *testing.T) {
 		handle func(c net.Conn, done <-chan struct{})
 		want   string // the observation's summary
 	}{
-		{"answer to a withheld last byte", Input{Send: []byte(getKA), Hold: 10 * time.Second},
+		{"answer to a withheld last byte, then to the rest probe", Input{Send: []byte(getKA), Hold: 10 * time.Second},
 			func(c net.Conn, done <-chan struct{}) {
 				readUntil(c, func(b []byte) bool { return len(b) >= n-1 })
-				c.Write([]byte(ok200)) // before the last byte: the bug
-				<-done
+				c.Write([]byte(ok200)) // before the last byte: legal, the rest is what counts
+				readUntil(c, func(b []byte) bool { return bytes.HasSuffix(b, []byte(servingProbe)) })
+				c.Write([]byte(bad400End)) // the bug: the rest read with the probe
 			},
-			"sent 26; reads [0@26w 200]"},
+			"sent 27; reads [0@26w 200]; probed true, after [1@27 400 1@27 err]"},
 		{"bytes after a response that ends the connection", Input{Send: []byte(getClose)},
 			func(c net.Conn, done <-chan struct{}) {
 				readHead(c)

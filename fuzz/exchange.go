@@ -33,17 +33,18 @@ type Input struct {
 
 // Finding kinds.
 const (
-	KindNoResponse    = "no-response"      // closed or reset without a response to a complete request
-	KindHang          = "hang"             // no response to a complete request within the timeout
-	KindIllFramed     = "ill-framed"       // a response the strict reader rejects, or a truncated one
-	KindEarlyResponse = "early-response"   // a response other than a refusal to a request not fully arrived
-	KindAcceptInvalid = "2xx-to-invalid"   // a 2xx to a request every server must reject
-	KindTargetDied    = "target-died"      // the target process died or stopped accepting
-	KindResetKills    = "dead-after-reset" // the target stopped serving after a client reset
-	KindEchoMismatch  = "echo-mismatch"    // a 2xx from /echo whose body is not the request body
-	KindNoClose       = "no-close"         // the connection stayed open after a response that must end it
-	KindZombie        = "zombie"           // zombie children after the campaign
-	KindFDLeak        = "fd-leak"          // open fds grew beyond tolerance after the campaign
+	KindNoResponse       = "no-response"       // closed or reset without a response to a complete request
+	KindHang             = "hang"              // no response to a complete request within the timeout
+	KindIllFramed        = "ill-framed"        // a response the strict reader rejects, or a truncated one
+	KindEarlyResponse    = "early-response"    // a request answered before it arrived whole, the rest of it then read as a request
+	KindServedIncomplete = "2xx-to-incomplete" // a 2xx to a request whose head never ended (the client half-closed)
+	KindAcceptInvalid    = "2xx-to-invalid"    // a 2xx to a request every server must reject
+	KindTargetDied       = "target-died"       // the target process died or stopped accepting
+	KindResetKills       = "dead-after-reset"  // the target stopped serving after a client reset
+	KindEchoMismatch     = "echo-mismatch"     // a 2xx from /echo whose body is not the request body
+	KindNoClose          = "no-close"          // the connection stayed open after a response that must end it
+	KindZombie           = "zombie"            // zombie children after the campaign
+	KindFDLeak           = "fd-leak"           // open fds grew beyond tolerance after the campaign
 )
 
 // analysis is what the judge makes of an input's bytes.
@@ -136,6 +137,8 @@ type result struct {
 	class        string // groups findings of one bug, when the kind alone does not
 	responses    int    // responses judged
 	reusable     bool   // the connection is in a known state and open for the next input
+	// early is the first answer (not a refusal) to a request that had not arrived whole.
+	early *read
 }
 
 // exchange sends in on c and judges what came back.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/spec/wire"
@@ -29,10 +30,17 @@ func judge(in *Input, a analysis, o *observation) result {
 			got++
 		}
 	}
-	// The server may close after rejecting the start of an invalid input, or after answering
-	// a request that asked it to close (HTTP/1.0, Connection: close).
-	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
+	// The server may close after rejecting the start of an invalid input, after answering
+	// a request that asked it to close (HTTP/1.0, Connection: close), or after answering a
+	// request before it arrived whole (it owes nothing for the rest).
+	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && res.early == nil && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
 		return result{kind: KindNoResponse, detail: fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr)}
+	}
+	if res.early != nil {
+		if got == len(a.reqs) {
+			judgeRest(&res, in, a, o)
+		}
+		return res // the connection's state is not known: never reused
 	}
 	if o.reset {
 		if o.serveErr != nil {
@@ -51,21 +59,27 @@ func judge(in *Input, a analysis, o *observation) result {
 func judgeRead(res *result, in *Input, a analysis, rd read, o *observation) (answered, over bool) {
 	if rd.window && rd.sent < a.reqs[rd.req].end {
 		// An answer to a request the target has not seen whole. A refusal (4xx, 5xx) may
-		// come as soon as the target sees enough to refuse; anything else is early.
-		switch {
-		case rd.err != nil:
+		// come as soon as the target sees enough to refuse. Anything else is legal too: a
+		// server may answer before it reads a body its response does not need (RFC 9112
+		// §9.3 only asks it to read or discard the rest); what the target then does with
+		// the rest of the bytes is judged by judgeRest.
+		if rd.err != nil {
 			return false, false // read again, and judged, after the input was sent
-		case rd.resp.StatusCode < 400:
-			res.kind = KindEarlyResponse
-			res.detail = fmt.Sprintf("%d %s after %d of %d bytes, before request %d was complete", rd.resp.StatusCode, rd.resp.Reason, rd.sent, len(in.Send), rd.req+1)
-			return false, true
 		}
-		res.responses++ // an early refusal answers the request it refuses
+		res.responses++
+		if rd.resp.StatusCode < 400 && res.early == nil {
+			res.early = &rd
+		}
 	} else {
 		if rd.err == nil {
 			res.responses++
 		}
 		res.kind, res.detail = judgeResponse(in, a, rd)
+		if res.early != nil && rd.err != nil && res.kind != KindIllFramed {
+			// After answering a request early, the target may close instead of reading
+			// the rest: what was unanswered after it is owed nothing.
+			res.kind, res.detail = "", ""
+		}
 		if rd.err != nil || res.kind != "" || !rd.window && rd.resp.Tunnel {
 			return true, true
 		}
@@ -97,6 +111,12 @@ func judgeResponse(in *Input, a analysis, rd read) (kind, detail string) {
 // judgeTail judges the read of the response to the invalid or incomplete tail.
 func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 	if rd.err != nil {
+		// RFC 9110 §6.2: a server that implements HTTP/0.9 answers a request line with no
+		// version (or major version 0) in HTTP/0.9, a bare body (as the catalogue's
+		// rfc9112/3 cases accept).
+		if http09Answer(rd.err) && simpleRequest(in.Send[lastEnd(a):]) {
+			return
+		}
 		if kind, what := describeErr(rd.err); kind == KindIllFramed {
 			res.kind, res.detail = kind, what+" after an invalid request"
 		}
@@ -109,8 +129,8 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 		res.kind = KindAcceptInvalid
 		res.detail = fmt.Sprintf("%d %s to a request the judge rejects (%s, rule %s); every server must reject it", r.StatusCode, r.Reason, in.Mutation, a.rule)
 	case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
-		res.kind = KindEarlyResponse
-		res.detail = fmt.Sprintf("%d %s to a request whose head never completed", r.StatusCode, r.Reason)
+		res.kind = KindServedIncomplete
+		res.detail = fmt.Sprintf("%d %s to a request whose head never completed (the client half-closed after %d bytes); RFC 9112 §8 allows an error response to an incomplete request, not serving it", r.StatusCode, r.Reason, o.sent)
 	default:
 		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
 	}
@@ -170,6 +190,65 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 		return class, KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", o.end.Silence, why)
 	}
 	return class, "", ""
+}
+
+// judgeRest judges, after every request was answered and one of them before it had arrived
+// whole (res.early), what the target made of the rest of that request's bytes: reading them
+// as a request of their own is a finding (RFC 9112 §6.3: the body's length is its framing's,
+// whenever the server answers); reading and discarding them, or closing, is not. The reads
+// in o.after are the answers to the rest probe (a GET /), sent after the input (or, when the input was
+// half-closed, whatever came before the close).
+func judgeRest(res *result, in *Input, a analysis, o *observation) {
+	e := res.early
+	early := fmt.Sprintf("request %d answered (%d %s) after %d of %d bytes, before it had arrived whole", e.req+1, e.resp.StatusCode, e.resp.Reason, e.sent, len(in.Send))
+	var got []*wire.Response
+	for _, rd := range o.after {
+		if rd.err != nil {
+			if kind, what := describeErr(rd.err); kind == KindIllFramed {
+				res.kind, res.detail = kind, what+" after "+early
+				return
+			}
+			break
+		}
+		got = append(got, rd.resp)
+	}
+	want := 0
+	if o.probed {
+		want = 1
+	}
+	switch {
+	case len(got) > want:
+		res.kind = KindEarlyResponse
+		res.detail = fmt.Sprintf("%s; then %d more responses (%s) where %d was due: the rest of its bytes was read as a request", early, len(got), statuses(got), want)
+	case o.probed && len(got) == 1 && o.rootStatus != 0 && got[0].StatusCode != o.rootStatus:
+		res.kind = KindEarlyResponse
+		res.detail = fmt.Sprintf("%s; then %d %s to a GET / sent after the input, which a fresh connection answers %d: the rest of its bytes was read as the start of a request", early, got[0].StatusCode, got[0].Reason, o.rootStatus)
+	}
+	res.responses += len(got)
+}
+
+func statuses(rs []*wire.Response) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%d %s", r.StatusCode, r.Reason))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// http09Answer reports whether err is the strict reader's refusal of bytes whose first line
+// is not a status line of any shape: an HTTP/0.9 answer, a bare body.
+func http09Answer(err error) bool {
+	var we *wire.Error
+	return errors.As(err, &we) && we.StatusLine != nil && we.Offset == 0 && !wire.LooksLikeStatusLine(we.StatusLine)
+}
+
+// simpleRequest reports whether b starts (after empty lines) with an HTTP/0.9 request line:
+// two words with no version, or a version whose major number is 0.
+func simpleRequest(b []byte) bool {
+	b = bytes.TrimLeft(b, "\r\n")
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	words := bytes.Fields(line)
+	return len(words) == 2 || len(words) == 3 && bytes.HasPrefix(words[2], []byte("HTTP/0."))
 }
 
 // describeErr says how a read failed, in the words of a finding.

@@ -21,6 +21,7 @@ const (
 	echoReq  = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
 	noHost   = "GET / HTTP/1.1\r\n\r\n"                                                                         // invalid: rule host
 	headOnly = "GET / HTTP/1.1\r\nHost: a\r\n"                                                                  // incomplete: the head never ends
+	simple   = "T /\n"                                                                                          // invalid: an HTTP/0.9 request line
 	teCL     = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
 )
 
@@ -40,6 +41,7 @@ var (
 	errPipe      = fmt.Errorf("write: %w", syscall.EPIPE)
 	errTruncated = fmt.Errorf("wire: response truncated after 10 bytes: %w", io.ErrUnexpectedEOF)
 	errWire      = &wire.Error{Rule: wire.RuleStatusLine, Msg: "no SP after the version"}
+	errBareBody  = &wire.Error{Rule: wire.RuleStatusLine, Msg: `status line "<html>"`, StatusLine: []byte("<html>")}
 )
 
 // resp parses raw, a response to method, as deliver would have read it.
@@ -125,6 +127,11 @@ func TestJudge(t *testing.T) {
 		{name: "ill-framed answer to an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "no-host"},
 			o:    observation{sent: len(noHost), reads: []read{failed(0, len(noHost), errWire)}},
 			kind: KindIllFramed, key: "ill-framed/no-host", detail: "wire: status-line at byte 0: no SP after the version after an invalid request"},
+		{name: "HTTP/0.9 answer to a request line without a version", in: Input{Send: []byte(simple), HalfClose: true, Mutation: "insert-lf"},
+			o: observation{sent: len(simple), reads: []read{failed(0, len(simple), errBareBody)}}},
+		{name: "HTTP/0.9 answer to an HTTP/1.1 request", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "no-host"},
+			o:    observation{sent: len(noHost), reads: []read{failed(0, len(noHost), errBareBody)}},
+			kind: KindIllFramed, key: "ill-framed/no-host", detail: `wire: status-line at byte 0: status line "<html>" after an invalid request`},
 		{name: "invalid request: a close is no finding", in: Input{Send: []byte(noHost), HalfClose: true},
 			o: observation{sent: len(noHost), reads: []read{failed(0, len(noHost), io.EOF)}}},
 		{name: "te-cl: bytes where the connection should end", in: Input{Send: []byte(teCL), Mutation: "te-cl"},
@@ -154,13 +161,47 @@ func TestJudge(t *testing.T) {
 		{name: "closed after te-cl", in: Input{Send: []byte(teCL)},
 			o: observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, end: clients.Observation{End: clients.Closed}}, responses: 1},
 
-		// early-response
-		{name: "answer before the last byte", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o:    observation{sent: n - 1, reads: []read{early(answered(0, n-1, ok200))}},
-			kind: KindEarlyResponse, key: "early-response/partial", detail: "200 OK after 26 of 27 bytes, before request 1 was complete"},
-		{name: "answer before the second request ended", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}, Pause: time.Millisecond},
-			o:    observation{sent: n + 3, reads: []read{early(answered(0, n+3, ok200)), early(answered(1, n+3, ok200))}},
-			kind: KindEarlyResponse, key: "early-response/partial", detail: "200 OK after 30 of 54 bytes, before request 2 was complete", responses: 1},
+		// early-response: an answer before the request arrived whole is judged by what the
+		// target then makes of the rest of its bytes.
+		{name: "answered early, the rest read and discarded", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+				after: []read{answered(1, n, ok200Close), failed(1, n, io.EOF)}},
+			responses: 2},
+		{name: "answered early, then closed", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o:         observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, rootStatus: 200, after: []read{failed(1, n, io.EOF)}},
+			responses: 1},
+		{name: "answered early, then closed before the next request", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n - 3}, Pause: time.Millisecond},
+			o:         observation{sent: 2 * n, reads: []read{early(answered(0, n-3, ok200)), failed(1, 2*n, io.EOF)}},
+			responses: 1},
+		{name: "answered early, then stopped reading", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n - 3}, Pause: time.Millisecond},
+			o:         observation{sent: n - 3, writeErr: errPipe, reads: []read{early(answered(0, n-3, ok200))}},
+			responses: 1},
+		{name: "answered early, the rest read as a request", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+				after: []read{answered(1, n, bad400), answered(1, n, ok200Close)}},
+			kind: KindEarlyResponse, key: "early-response/partial", responses: 3,
+			detail: "request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole; then 2 more responses (400 Bad Request, 200 OK) where 1 was due: the rest of its bytes was read as a request"},
+		{name: "answered early, the rest read as the start of a request", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+				after: []read{answered(1, n, bad400End), failed(1, n, io.EOF)}},
+			kind: KindEarlyResponse, key: "early-response/partial", responses: 2,
+			detail: "request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole; then 400 Bad Request to a GET / sent after the input, which a fresh connection answers 200: the rest of its bytes was read as the start of a request"},
+		{name: "answered early, half-closed, then another response", in: Input{Send: []byte(getKA), Hold: time.Millisecond, HalfClose: true},
+			o:    observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, after: []read{answered(1, n, bad400End), failed(1, n, io.EOF)}},
+			kind: KindEarlyResponse, key: "early-response/partial", responses: 2,
+			detail: "request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole; then 1 more responses (400 Bad Request) where 0 was due: the rest of its bytes was read as a request"},
+		{name: "answered early, the root's status not known", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true,
+				after: []read{answered(1, n, bad400End), failed(1, n, io.EOF)}},
+			responses: 2},
+		{name: "answered early, then ill-framed", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+				after: []read{failed(1, n, errWire)}},
+			kind: KindIllFramed, key: "ill-framed/held", responses: 1,
+			detail: "wire: status-line at byte 0: no SP after the version after request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole"},
+		{name: "write failed after a response that said close", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
+			o:         observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200Close)}},
+			responses: 1},
 		{name: "early refusal", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
 			o:         observation{sent: n, reads: []read{early(answered(0, n-1, bad400))}},
 			responses: 1, reusable: true},
@@ -175,7 +216,8 @@ func TestJudge(t *testing.T) {
 			kind: KindNoResponse, key: "no-response/held", detail: "connection closed after request 1 of 1 (GET)"},
 		{name: "2xx to a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true, Mutation: "truncate"},
 			o:    observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), ok200)}},
-			kind: KindEarlyResponse, key: "early-response/head", detail: "200 OK to a request whose head never completed", responses: 1},
+			kind: KindServedIncomplete, key: "2xx-to-incomplete/head", responses: 1,
+			detail: "200 OK to a request whose head never completed (the client half-closed after 25 bytes); RFC 9112 §8 allows an error response to an incomplete request, not serving it"},
 		{name: "refusal of a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true},
 			o: observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), bad400)}}, responses: 1},
 		{name: "incomplete and not half-closed: nothing to judge", in: Input{Send: []byte(headOnly)},
@@ -247,6 +289,7 @@ func TestJudgeTestInputs(t *testing.T) {
 		{getKA + noHost, tailInvalid, wire.RuleHost, 1},
 		{headOnly, tailIncomplete, "", 0},
 		{teCL, tailInvalid, wire.RuleTECL, 0},
+		{simple, tailInvalid, wire.RuleBareLF, 0},
 	} {
 		a := analyze([]byte(c.send))
 		if a.tail != c.tail || a.rule != c.rule || len(a.reqs) != c.reqs {
