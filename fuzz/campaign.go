@@ -303,6 +303,7 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 	}()
 	for ctx.Err() == nil {
 		in, a := genInput(src, cp.opt)
+		reused := c != nil
 		if c == nil {
 			var err error
 			if c, err = t.dial(); err != nil {
@@ -319,7 +320,10 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		}
 		cp.last = in
 		cp.mu.Unlock()
-		res := t.exchange(c, in, a)
+		var res result
+		if res, c = t.exchangeOnce(c, reused, in, a); c == nil {
+			continue
+		}
 		cp.inputs.Add(1)
 		cp.judged.Add(int64(res.responses))
 		if !res.reusable {

@@ -166,8 +166,12 @@ func (t *target) deliver(c *clients.Conn, in *Input, a analysis) *observation {
 		return d.o
 	}
 	if d.o.writeErr != nil {
-		// The target stopped reading: what it answered before tells whether it had to.
-		d.readAnswers()
+		// The target stopped reading: what it answered before tells whether it had to,
+		// and so may an answer to the request it stopped reading (a refusal, or one that
+		// announced the close).
+		if !d.readAnswers() && d.got < len(d.a.reqs) {
+			d.read(d.got, false)
+		}
 		return d.o
 	}
 	if in.ResetAt > 0 {

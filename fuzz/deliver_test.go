@@ -9,6 +9,8 @@ import (
 
 	"github.com/forkproof/forkproof/clients"
 	"github.com/forkproof/forkproof/internal/fakenet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // readUntil reads from c until enough says the bytes read are enough (or a read fails).
@@ -118,4 +120,38 @@ func TestDeliverRecords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A target that closes a connection after each answer, without saying so: an input on the
+// connection after the answer finds it closed. On a connection that served an earlier input
+// that is sent again on a fresh one (the target may close idle connections, RFC 9112 §9.6);
+// on a fresh connection it is the finding.
+func TestStaleConnectionSentAgain(t *testing.T) {
+	t.Parallel()
+	srv := fakenet.New(t)
+	srv.Serve(func(c net.Conn) {
+		readHead(c)
+		c.Write([]byte(ok200))
+	})
+	tg := &target{addr: srv.Addr(), timeout: 10 * time.Second}
+	in := &Input{Send: []byte(getKA)}
+	a := analyze(in.Send)
+	c, err := tg.dial()
+	require.NoError(t, err)
+	res, c := tg.exchangeOnce(c, false, in, a)
+	require.NotNil(t, c)
+	require.True(t, res.reusable, "the first answer leaves the connection open as far as the client knows")
+	// The target has closed it by now, or will before it reads the next input.
+	res, c = tg.exchangeOnce(c, true, in, a)
+	require.NotNil(t, c)
+	defer c.Close()
+	assert.Empty(t, res.kind, res.detail)
+	assert.Equal(t, 1, res.responses)
+
+	c2, err := tg.dial()
+	require.NoError(t, err)
+	defer c2.Close()
+	tg.exchange(c2, in, a)
+	res = tg.exchange(c2, &Input{Send: []byte(getKA)}, a) // the same, not sent again
+	assert.Equal(t, KindNoResponse, res.kind, res.detail)
 }

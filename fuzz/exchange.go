@@ -55,6 +55,12 @@ type analysis struct {
 	tail     int
 	rule     string
 	headDone bool
+	// inBody says the invalid tail breaks the rule after its head ended: in a body or a
+	// trailer section, which a server may answer before it reads.
+	inBody bool
+	// absoluteHost says the invalid tail has an absolute-form target and a Host field,
+	// which RFC 9112 §3.2.2 tells an origin server to ignore.
+	absoluteHost bool
 }
 
 type parsedReq struct {
@@ -82,6 +88,10 @@ func analyze(b []byte) analysis {
 			switch {
 			case errors.As(err, &we):
 				a.tail, a.rule = tailInvalid, we.Rule
+				end := bytes.Index(b[off:], []byte("\r\n\r\n"))
+				// (A missing Host is reported where the head ends.)
+				a.inBody = end >= 0 && we.Offset >= end+4 && we.Rule != wire.RuleHost
+				a.absoluteHost = absoluteWithHost(b[off:])
 			default:
 				a.tail = tailIncomplete
 				a.headDone = bytes.Contains(b[off:], []byte("\r\n\r\n"))
@@ -100,6 +110,23 @@ func analyze(b []byte) analysis {
 		a.reqs = append(a.reqs, p)
 	}
 	return a
+}
+
+// absoluteWithHost reports whether the request in b has an absolute-form target (a scheme
+// and "://") and a Host field line in its head.
+func absoluteWithHost(b []byte) bool {
+	head, _, _ := bytes.Cut(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
+	line, fields, _ := bytes.Cut(head, []byte("\n"))
+	words := bytes.Fields(line)
+	if len(words) < 2 || !bytes.Contains(words[1], []byte("://")) {
+		return false
+	}
+	for _, f := range bytes.Split(fields, []byte("\n")) {
+		if len(f) >= 5 && strings.EqualFold(string(f[:5]), "host:") {
+			return true
+		}
+	}
+	return false
 }
 
 // targetPath is the path of an origin-form or absolute-form request target.
@@ -139,11 +166,30 @@ type result struct {
 	reusable     bool   // the connection is in a known state and open for the next input
 	// early is the first answer (not a refusal) to a request that had not arrived whole.
 	early *read
+	// stale says the connection was closed or reset before any response (see stale).
+	stale bool
 }
 
 // exchange sends in on c and judges what came back.
 func (t *target) exchange(c *clients.Conn, in *Input, a analysis) result {
 	return judge(in, a, t.deliver(c, in, a))
+}
+
+// exchangeOnce sends in on c and judges what came back, as exchange; when c served earlier
+// inputs (reused) and turns out closed before any response, the target may have closed it
+// as idle (RFC 9112 §9.6), so in is sent again on a fresh connection, as a client would. It
+// returns the connection to go on with (nil when the fresh one could not be opened).
+func (t *target) exchangeOnce(c *clients.Conn, reused bool, in *Input, a analysis) (result, *clients.Conn) {
+	res := t.exchange(c, in, a)
+	if !res.stale || !reused {
+		return res, c
+	}
+	c.Close()
+	c, err := t.dial()
+	if err != nil {
+		return result{}, nil
+	}
+	return t.exchange(c, in, a), c
 }
 
 // clip shortens b for a finding's detail.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/forkproof/forkproof/clients"
@@ -17,10 +18,20 @@ import (
 func judge(in *Input, a analysis, o *observation) result {
 	var res result
 	got := 0 // requests answered
+	res.stale = stale(o)
 	for _, rd := range o.reads {
 		if rd.req >= len(a.reqs) {
 			judgeTail(&res, in, a, rd, o)
 			return res
+		}
+		if o.writeErr != nil && a.reqs[rd.req].end > o.sent {
+			// The answer to a request the target stopped reading: any answer ends it
+			// (judged below when there is none).
+			if rd.err == nil {
+				res.responses++
+				return res
+			}
+			break
 		}
 		answered, over := judgeRead(&res, in, a, rd, o)
 		if over {
@@ -34,7 +45,8 @@ func judge(in *Input, a analysis, o *observation) result {
 	// a request that asked it to close (HTTP/1.0, Connection: close), or after answering a
 	// request before it arrived whole (it owes nothing for the rest).
 	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && res.early == nil && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
-		return result{kind: KindNoResponse, detail: fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr)}
+		res.kind, res.detail = KindNoResponse, fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr)
+		return res
 	}
 	if res.early != nil {
 		if got == len(a.reqs) {
@@ -52,6 +64,25 @@ func judge(in *Input, a analysis, o *observation) result {
 		res.reusable = !in.HalfClose
 	}
 	return res
+}
+
+// stale reports whether the connection was closed or reset before any response came: on a
+// connection that served earlier inputs, the target may have closed it as idle (RFC 9112
+// §9.6) just before this input, which a client sends again on a fresh connection.
+func stale(o *observation) bool {
+	for _, rd := range o.reads {
+		if rd.err == nil {
+			return false
+		}
+	}
+	if o.writeErr != nil {
+		return true
+	}
+	if len(o.reads) == 0 {
+		return false
+	}
+	e := clients.Classify(o.reads[0].err)
+	return e == clients.Closed || e == clients.Reset
 }
 
 // judgeRead judges the read rd of the response to a request (not the tail): whether it
@@ -125,7 +156,7 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 	res.responses++
 	r := rd.resp
 	switch {
-	case a.tail == tailInvalid && in.Must && r.StatusCode/100 == 2:
+	case a.tail == tailInvalid && mustRefuse(in, a) && r.StatusCode/100 == 2:
 		res.kind = KindAcceptInvalid
 		res.detail = fmt.Sprintf("%d %s to a request the judge rejects (%s, rule %s); every server must reject it", r.StatusCode, r.Reason, in.Mutation, a.rule)
 	case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
@@ -134,6 +165,18 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 	default:
 		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
 	}
+}
+
+// mustRefuse says whether a 2xx to the invalid tail shows the target accepted what every
+// server must refuse: the input's mutation is one (in.Must), and the sentence applies.
+//   - Not after the head: a server may answer a request before it reads the body (a
+//     static resource does not need it), so a 2xx says nothing of a broken body or trailer.
+//   - Not a Host value or a second Host with an absolute-form target: RFC 9112 §3.2.2 tells
+//     an origin server to ignore the Host field then, which the more specific sentence
+//     decides over §3.2's 400 (a missing Host is still refused: the catalogue's
+//     "absolute-form without Host").
+func mustRefuse(in *Input, a analysis) bool {
+	return in.Must && !a.inBody && !(a.rule == wire.RuleHost && a.absoluteHost)
 }
 
 // closeWanted says whether the connection must end after the response read by rd, as the
@@ -185,6 +228,9 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 	}
 	switch o.end.End {
 	case clients.Data:
+		if refusalBody(in, a, rd, o.end.Extra) {
+			return class, "", ""
+		}
 		return class, KindIllFramed, fmt.Sprintf("%d bytes %q after the response to %s, where the connection should end", len(o.end.Extra), clip(o.end.Extra), why)
 	case clients.Silent:
 		return class, KindNoClose, fmt.Sprintf("the connection stayed open for %s after the response to %s; want close", o.end.Silence, why)
@@ -249,6 +295,30 @@ func simpleRequest(b []byte) bool {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	words := bytes.Fields(line)
 	return len(words) == 2 || len(words) == 3 && bytes.HasPrefix(words[2], []byte("HTTP/0."))
+}
+
+// refusalBody reports whether extra, read after the response rd to a HEAD request where the
+// connection should end, is that response's own body: a refusal of a request the target
+// could not parse or will not serve at all (400, 414, 431, 501, 505) may come before the
+// target knew the method was HEAD, so it carries the body its Content-Length announces.
+func refusalBody(in *Input, a analysis, rd read, extra []byte) bool {
+	method := "GET"
+	if rd.req < len(a.reqs) {
+		method = a.reqs[rd.req].method
+	} else {
+		method = tailMethod(in.Send[lastEnd(a):])
+	}
+	if method != "HEAD" || rd.resp == nil {
+		return false
+	}
+	switch rd.resp.StatusCode {
+	case 400, 414, 431, 501, 505:
+	default:
+		return false
+	}
+	cl := rd.resp.Get("Content-Length")
+	n, err := strconv.Atoi(strings.TrimSpace(strings.Join(cl, "")))
+	return len(cl) == 1 && err == nil && len(extra) <= n
 }
 
 // describeErr says how a read failed, in the words of a finding.

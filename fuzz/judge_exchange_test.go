@@ -16,13 +16,17 @@ import (
 
 // Requests of the judge's tests.
 const (
-	getKA    = "GET / HTTP/1.1\r\nHost: a\r\n\r\n" // 27 bytes
-	getClose = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-	echoReq  = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
-	noHost   = "GET / HTTP/1.1\r\n\r\n"                                                                         // invalid: rule host
-	headOnly = "GET / HTTP/1.1\r\nHost: a\r\n"                                                                  // incomplete: the head never ends
-	simple   = "T /\n"                                                                                          // invalid: an HTTP/0.9 request line
-	teCL     = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
+	getKA      = "GET / HTTP/1.1\r\nHost: a\r\n\r\n" // 27 bytes
+	getClose   = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+	echoReq    = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+	noHost     = "GET / HTTP/1.1\r\n\r\n"        // invalid: rule host
+	headOnly   = "GET / HTTP/1.1\r\nHost: a\r\n" // incomplete: the head never ends
+	headClose  = "HEAD / HTTP/1.0\r\n\r\n"
+	trailerWS  = "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\no :\r\n\r\n"                // invalid in the trailer: rule space-before-colon
+	absBadHost = "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n"                                                    // invalid: rule host
+	absNoHost  = "GET http://a/ HTTP/1.1\r\n\r\n"                                                                 // invalid: rule host
+	simple     = "T /\n"                                                                                          // invalid: an HTTP/0.9 request line
+	teCL       = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
 )
 
 // Responses of the judge's tests.
@@ -31,6 +35,7 @@ const (
 	ok200Close = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
 	bad400     = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 	bad400End  = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+	refusal    = "HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
 	switching  = "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n"
 )
 
@@ -134,6 +139,13 @@ func TestJudge(t *testing.T) {
 			kind: KindIllFramed, key: "ill-framed/no-host", detail: `wire: status-line at byte 0: status line "<html>" after an invalid request`},
 		{name: "invalid request: a close is no finding", in: Input{Send: []byte(noHost), HalfClose: true},
 			o: observation{sent: len(noHost), reads: []read{failed(0, len(noHost), io.EOF)}}},
+		{name: "a refusal's body after a HEAD response", in: Input{Send: []byte(headClose)},
+			o:         observation{sent: len(headClose), reads: []read{{req: 0, sent: len(headClose), resp: resp("HEAD", refusal)}}, end: clients.Observation{End: clients.Data, Extra: []byte("bad")}},
+			responses: 1},
+		{name: "a 404's body after a HEAD response", in: Input{Send: []byte(headClose)},
+			o:    observation{sent: len(headClose), reads: []read{{req: 0, sent: len(headClose), resp: resp("HEAD", strings.Replace(refusal, "400 Bad Request", "404 Not Found", 1))}}, end: clients.Observation{End: clients.Data, Extra: []byte("bad")}},
+			kind: KindIllFramed, key: "ill-framed/after-last", responses: 1,
+			detail: `3 bytes "bad" after the response to request 1 of 1 (HEAD HTTP/1.0), where the connection should end`},
 		{name: "te-cl: bytes where the connection should end", in: Input{Send: []byte(teCL), Mutation: "te-cl"},
 			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, end: clients.Observation{End: clients.Data, Extra: []byte("x")}},
 			kind: KindIllFramed, key: "ill-framed/te-cl", detail: `1 bytes "x" after the response to a request with both Transfer-Encoding and Content-Length (400 Bad Request), where the connection should end`, responses: 1},
@@ -199,6 +211,13 @@ func TestJudge(t *testing.T) {
 				after: []read{failed(1, n, errWire)}},
 			kind: KindIllFramed, key: "ill-framed/held", responses: 1,
 			detail: "wire: status-line at byte 0: no SP after the version after request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole"},
+		{name: "write failed, the request being sent refused", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
+			o:         observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200), answered(1, n+3, bad400End)}},
+			responses: 2},
+		{name: "write failed, no answer to the request being sent", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
+			o:    observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200), failed(1, n+3, io.EOF)}},
+			kind: KindNoResponse, key: "no-response/valid", responses: 1,
+			detail: "write failed at byte 30 of a valid input: write: broken pipe"},
 		{name: "write failed after a response that said close", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
 			o:         observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200Close)}},
 			responses: 1},
@@ -230,6 +249,13 @@ func TestJudge(t *testing.T) {
 		{name: "2xx to te-cl, which must be rejected, judged as such", in: Input{Send: []byte(teCL), Mutation: "te-cl", Must: true},
 			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), ok200)}, end: clients.Observation{End: clients.Silent}},
 			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-te-cl", detail: "200 OK to a request the judge rejects (te-cl, rule te-cl); every server must reject it", responses: 1},
+		{name: "2xx to a broken trailer, which may be read after the answer", in: Input{Send: []byte(trailerWS), HalfClose: true, Mutation: "insert-space", Must: true},
+			o: observation{sent: len(trailerWS), reads: []read{answered(0, len(trailerWS), ok200)}}, responses: 1},
+		{name: "2xx to a bad Host with an absolute-form target, which wins", in: Input{Send: []byte(absBadHost), HalfClose: true, Mutation: "bad-host", Must: true},
+			o: observation{sent: len(absBadHost), reads: []read{answered(0, len(absBadHost), ok200)}}, responses: 1},
+		{name: "2xx to an absolute-form target without Host", in: Input{Send: []byte(absNoHost), HalfClose: true, Mutation: "no-host", Must: true},
+			o:    observation{sent: len(absNoHost), reads: []read{answered(0, len(absNoHost), ok200)}},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-host", detail: "200 OK to a request the judge rejects (no-host, rule host); every server must reject it", responses: 1},
 		{name: "2xx to what servers may accept", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "insert-cr"},
 			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}}, responses: 1},
 		{name: "refusal of an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Must: true},
@@ -290,6 +316,10 @@ func TestJudgeTestInputs(t *testing.T) {
 		{headOnly, tailIncomplete, "", 0},
 		{teCL, tailInvalid, wire.RuleTECL, 0},
 		{simple, tailInvalid, wire.RuleBareLF, 0},
+		{headClose, tailNone, "", 1},
+		{trailerWS, tailInvalid, wire.RuleSpaceColon, 0},
+		{absBadHost, tailInvalid, wire.RuleHost, 0},
+		{absNoHost, tailInvalid, wire.RuleHost, 0},
 	} {
 		a := analyze([]byte(c.send))
 		if a.tail != c.tail || a.rule != c.rule || len(a.reqs) != c.reqs {
