@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -25,10 +26,18 @@ import (
 type Config struct {
 	Target   *targets.Target // Addr required; PID enables death and hygiene checks
 	Duration time.Duration   // how long to fuzz; default 10s
-	Seed     uint64          // inputs are a function of Seed and the worker index
-	Out      string          // directory for reproducers; "" writes none
-	Workers  int             // concurrent connections; default 4
-	Timeout  time.Duration   // per response; default 2s
+	// Seed and an input's index decide the input: input k of a campaign is the same
+	// whatever the workers, the shards and the machine.
+	Seed uint64
+	// Shard and Shards split one campaign into disjoint parts, run anywhere: this part
+	// sends the inputs whose index is Shard modulo Shards (default 0 of 1, the whole).
+	Shard, Shards int
+	// Inputs, when positive, ends the campaign after the inputs with index below it (of the
+	// whole campaign: a shard sends its share of them), or at Duration, whichever is first.
+	Inputs  int64
+	Out     string        // directory for reproducers and findings.json; "" writes none
+	Workers int           // concurrent connections; default the number of CPUs
+	Timeout time.Duration // per response; default 2s
 	// MaxFindings stops the campaign after that many distinct findings; default 20.
 	MaxFindings int
 	// MinimizeBudget bounds the time spent minimising one finding; default 10s.
@@ -49,11 +58,20 @@ type Stats struct {
 
 // Finding is one distinct bug the campaign found, minimised.
 type Finding struct {
-	Kind   string
-	Detail string
-	Repro  *Repro
-	File   string // where the reproducer was written ("" when Out is empty)
-	Count  int    // how many inputs showed it
+	Kind string
+	// Grade is Fail when a MUST sentence is broken (or a hygiene failure), Warn for a SHOULD
+	// or a policy; Ground says which.
+	Grade  spec.Verdict
+	Ground string
+	// Signature names the root cause (see signature): inputs with the same one are one
+	// finding, counted, with the smallest reproducer kept.
+	Signature string
+	Detail    string
+	Repro     *Repro
+	File      string // where the reproducer was written ("" when Out is empty)
+	Count     int    // how many inputs showed it
+	// Variants is how many distinct minimised reproducers showed it.
+	Variants int
 }
 
 // Report is a campaign's outcome.
@@ -69,7 +87,10 @@ func (c *Config) defaults() {
 		c.Duration = 10 * time.Second
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4
+		c.Workers = runtime.NumCPU()
+	}
+	if c.Shards <= 0 {
+		c.Shards, c.Shard = 1, 0
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
@@ -90,9 +111,13 @@ type campaign struct {
 	mu     sync.Mutex
 	opt    InputOptions
 	// root holds what the target's answers to GET / showed (see probeRoot).
-	root     *target
-	findings map[string]*Finding
-	pending  map[string]int // findings being minimised: how many more inputs showed them
+	root *target
+	// next is how many inputs this shard has drawn: the next one's index in the campaign is
+	// next*Shards+Shard.
+	next     atomic.Int64
+	findings map[string]*Finding // by signature
+	settled  map[string]string   // claim keys of minimised findings, to their signatures
+	pending  map[string]int      // claim keys being minimised: how many more inputs showed them
 	order    []*Finding
 	last     *Input   // the most recent input sent, for target-died reports
 	before   []*Input // the inputs sent before last, newest first: a death noticed late may be their doing
@@ -110,6 +135,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.defaults()
 	if cfg.Target == nil || cfg.Target.Addr == "" {
 		return nil, errors.New("fuzz: no target address")
+	}
+	if cfg.Shard < 0 || cfg.Shard >= cfg.Shards {
+		return nil, fmt.Errorf("fuzz: shard %d of %d: want 0 <= shard < shards", cfg.Shard, cfg.Shards)
 	}
 	if cfg.Out != "" {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
@@ -133,13 +161,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, opt: opt, root: probe, findings: map[string]*Finding{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
+	cp := &campaign{cfg: cfg, opt: opt, root: probe, findings: map[string]*Finding{}, settled: map[string]string{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
 	var wg sync.WaitGroup
-	for w := range cfg.Workers {
+	for range cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cp.worker(runCtx, w)
+			cp.worker(runCtx)
 		}()
 	}
 	done := make(chan struct{})
@@ -156,7 +184,7 @@ loop:
 				cfg.Progress(cp.stats(start))
 			}
 			if pid := cfg.Target.PID; pid > 0 && !alive(pid) {
-				cp.died(fmt.Sprintf("process %d died during the campaign", pid))
+				cp.died("died", fmt.Sprintf("process %d died during the campaign", pid))
 				cancel()
 			}
 		}
@@ -170,13 +198,21 @@ loop:
 			if r.ID == hygiene.ZombiesMeta.ID {
 				kind = KindZombie
 			}
-			cp.record(&Finding{Kind: kind, Detail: r.Detail, Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed}}, kind)
+			g, why := grade(kind, result{}, analysis{})
+			cp.record(&Finding{Kind: kind, Grade: g, Ground: why, Signature: kind, Detail: r.Detail,
+				Repro: &Repro{Kind: kind, Detail: r.Detail, Seed: cfg.Seed, Index: -1}})
 		}
 	}
 	rep := &Report{Stats: cp.stats(start), Echo: opt.Echo}
 	cp.mu.Lock()
 	rep.Findings = append(rep.Findings, cp.order...)
 	cp.mu.Unlock()
+	if cfg.Out != "" {
+		// Again, with the final counts and the smallest reproducers.
+		if err := writeFindings(cfg.Out, summaryOf(rep, &cfg), rep.Findings); err != nil {
+			return rep, fmt.Errorf("fuzz: -out: %v", err)
+		}
+	}
 	if cfg.Progress != nil {
 		cfg.Progress(rep.Stats)
 	}
@@ -199,7 +235,9 @@ func alive(pid int) bool {
 // suspects is how many inputs sent before a dead target's reproducer a finding names.
 const suspects = 8
 
-func (cp *campaign) died(detail string) {
+// died records that the target died (cause "died": its process is gone) or stopped accepting
+// connections ("stopped-accepting").
+func (cp *campaign) died(cause, detail string) {
 	cp.mu.Lock()
 	last, before := cp.last, slices.Clone(cp.before)
 	cp.mu.Unlock()
@@ -209,37 +247,48 @@ func (cp *campaign) died(detail string) {
 		// sent just before the reproducer's as suspects too.
 		var ss []string
 		for i, in := range before {
-			p := newRepro(KindTargetDied, "", cp.cfg.Seed, in)
+			p := newRepro(&Finding{Kind: KindTargetDied}, cp.cfg.Seed, in)
 			ss = append(ss, fmt.Sprintf("%d) %s (%s)", i+1, clients.Escape(p.Send[:min(len(p.Send), 40)]), p.Plan()))
 		}
 		detail += "; the inputs sent before the reproducer's, newest first, any of which may have killed it: " + strings.Join(ss, "; ")
 	}
-	f := &Finding{Kind: KindTargetDied, Detail: detail}
-	f.Repro = newRepro(KindTargetDied, detail, cp.cfg.Seed, last)
-	cp.record(f, KindTargetDied)
+	res := result{kind: KindTargetDied, cause: cause, req: -1}
+	g, why := grade(KindTargetDied, res, analysis{})
+	f := &Finding{Kind: KindTargetDied, Grade: g, Ground: why, Signature: signature(res, analysis{}), Detail: detail}
+	f.Repro = newRepro(f, cp.cfg.Seed, last)
+	cp.record(f)
 }
 
-// record keeps f unless a finding with the same key is known; it reports whether f is new.
-func (cp *campaign) record(f *Finding, key string) bool {
+// record keeps f, or counts it into the finding with its signature (keeping the smaller
+// reproducer of the two); it reports whether f is new.
+func (cp *campaign) record(f *Finding) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	if old, ok := cp.findings[key]; ok {
-		old.Count++
+	return cp.recordLocked(f, 1)
+}
+
+// recordLocked is record for n inputs that showed f, with cp.mu held.
+func (cp *campaign) recordLocked(f *Finding, n int) bool {
+	if old, ok := cp.findings[f.Signature]; ok {
+		old.Count += n
+		if f.Repro != nil && old.Repro != nil && !bytes.Equal(f.Repro.Send, old.Repro.Send) {
+			old.Variants++
+			if smaller(f.Repro, old.Repro) {
+				old.Repro, old.Detail = f.Repro, f.Detail
+				cp.write(old)
+			}
+		}
 		return false
 	}
 	if len(cp.order) >= cp.cfg.MaxFindings {
 		return false
 	}
-	f.Count = 1
-	cp.findings[key] = f
+	f.Count, f.Variants = n, 1
+	cp.findings[f.Signature] = f
 	cp.order = append(cp.order, f)
 	if cp.cfg.Out != "" && f.Repro != nil {
-		name := fmt.Sprintf("%02d-%s.json", len(cp.order), sanitize(key))
-		f.File = filepath.Join(cp.cfg.Out, name)
-		if err := f.Repro.Write(f.File); err != nil {
-			f.Detail += fmt.Sprintf(" (writing the reproducer failed: %v)", err)
-			f.File = ""
-		}
+		f.File = filepath.Join(cp.cfg.Out, fmt.Sprintf("%02d-%s.json", len(cp.order), sanitize(f.Signature)))
+		cp.write(f)
 	}
 	if len(cp.order) >= cp.cfg.MaxFindings || cp.cfg.StopWhen != nil && cp.cfg.StopWhen(f) {
 		cp.stop()
@@ -247,21 +296,46 @@ func (cp *campaign) record(f *Finding, key string) bool {
 	return true
 }
 
-// found reports whether a finding with that key is in or being minimised, without counting.
+// write saves f's reproducer in its file, as it stands.
+func (cp *campaign) write(f *Finding) {
+	if f.File == "" {
+		return
+	}
+	f.Repro.Count, f.Repro.Variants = f.Count, f.Variants
+	if err := f.Repro.Write(f.File); err != nil {
+		f.Detail += fmt.Sprintf(" (writing the reproducer failed: %v)", err)
+		f.File = ""
+	}
+}
+
+// smaller reports whether reproducer a is simpler than b: fewer bytes, then a plainer plan.
+func smaller(a, b *Repro) bool {
+	if len(a.Send) != len(b.Send) {
+		return len(a.Send) < len(b.Send)
+	}
+	return len(a.Plan()) < len(b.Plan())
+}
+
+// found reports whether a finding with that claim key is in or being minimised, without
+// counting.
 func (cp *campaign) found(key string) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	_, minimising := cp.pending[key]
-	return cp.findings[key] != nil || minimising
+	_, settled := cp.settled[key]
+	return settled || minimising
 }
 
-// claim counts one more input showing the finding key and reports whether it is new: then the
-// caller minimises it and records it with settle; other workers meanwhile only count it.
+// claim counts one more input showing the finding whose claim key is key and reports whether
+// it is new: then the caller minimises it and records it with settle; other workers meanwhile
+// only count it.
 func (cp *campaign) claim(key string) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	if f, ok := cp.findings[key]; ok {
-		f.Count++
+	if sig, ok := cp.settled[key]; ok {
+		if f := cp.findings[sig]; f != nil {
+			f.Count++
+		}
 		return false
 	}
 	if _, ok := cp.pending[key]; ok {
@@ -272,15 +346,15 @@ func (cp *campaign) claim(key string) bool {
 	return true
 }
 
-// settle records f, claimed under key, with the inputs that showed it while it was minimised.
+// settle records f, minimised after it was claimed under key, with the inputs that showed it
+// meanwhile; a finding with f's signature already in takes them.
 func (cp *campaign) settle(f *Finding, key string) {
-	cp.record(f, key)
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	if g := cp.findings[key]; g != nil {
-		g.Count += cp.pending[key]
-	}
+	n := 1 + cp.pending[key]
 	delete(cp.pending, key)
+	cp.settled[key] = f.Signature
+	cp.recordLocked(f, n)
 }
 
 func sanitize(s string) string {
@@ -292,23 +366,45 @@ func sanitize(s string) string {
 	}, strings.ToLower(s))
 }
 
-func (cp *campaign) worker(ctx context.Context, w int) {
-	src := RandSource(cp.cfg.Seed*1_000_003 + uint64(w))
+// nextIndex returns the index in the campaign of this shard's next input, or false when the
+// campaign's Inputs are all drawn.
+func (cp *campaign) nextIndex() (int64, bool) {
+	k := cp.next.Add(1)*int64(cp.cfg.Shards) - int64(cp.cfg.Shards) + int64(cp.cfg.Shard)
+	return k, cp.cfg.Inputs <= 0 || k < cp.cfg.Inputs
+}
+
+// InputSeed is the seed of the random source input k of a campaign with seed draws from:
+// inputs do not depend on one another, so any worker or shard can draw any of them.
+func InputSeed(seed uint64, k int64) uint64 {
+	z := seed ^ uint64(k)*0x9e3779b97f4a7c15 // splitmix64 of the pair
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func (cp *campaign) worker(ctx context.Context) {
 	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, rootStatus: cp.root.rootStatus, crlfFirst: cp.root.crlfFirst, found: cp.found}
 	var c *clients.Conn
+	var prev *Input // the last input sent on c
 	defer func() {
 		if c != nil {
 			c.Close()
 		}
 	}()
 	for ctx.Err() == nil {
-		in, a := genInput(src, cp.opt)
+		k, ok := cp.nextIndex()
+		if !ok {
+			return
+		}
+		in, a := genInput(RandSource(InputSeed(cp.cfg.Seed, k)), cp.opt)
+		in.Index = k
 		reused := c != nil
 		if c == nil {
+			prev = nil
 			var err error
 			if c, err = t.dial(); err != nil {
 				if ctx.Err() == nil {
-					cp.died(fmt.Sprintf("the target stopped accepting connections: %v", err))
+					cp.died("stopped-accepting", fmt.Sprintf("the target stopped accepting connections: %v", err))
 					cp.stop()
 				}
 				return
@@ -326,26 +422,49 @@ func (cp *campaign) worker(ctx context.Context, w int) {
 		}
 		cp.inputs.Add(1)
 		cp.judged.Add(int64(res.responses))
+		before := prev
+		prev = in
 		if !res.reusable {
 			c.Close()
-			c = nil
+			c, prev = nil, nil
 		}
 		if res.kind == "" || ctx.Err() != nil {
 			continue
+		}
+		if reused && before != nil && res.kind == KindIllFramed && res.req == 0 {
+			// The first answer on a connection that served an earlier input did not parse:
+			// that input's last response may have been longer than it said. Judge the two
+			// inputs sent together on a fresh connection, which then reproduces it alone.
+			joint := &Input{Send: append(slices.Clone(before.Send), in.Send...), Index: in.Index,
+				HalfClose: in.HalfClose, Echo: in.Echo, Mutation: in.Mutation, Must: in.Must}
+			ja := analyze(joint.Send)
+			if jr, err := t.probe(joint, ja); err == nil && jr.kind == KindIllFramed {
+				in, a, res = joint, ja, jr
+			}
 		}
 		key := findingKey(res, in, a)
 		if !cp.claim(key) {
 			continue
 		}
 		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
-		f := &Finding{Kind: res.kind, Detail: minRes.detail}
-		f.Repro = newRepro(res.kind, minRes.detail, cp.cfg.Seed, min)
+		detail := minRes.detail
 		if minRes.kind == "" {
-			f.Detail = res.detail + " (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)"
-			f.Repro = newRepro(res.kind, f.Detail, cp.cfg.Seed, in)
+			min, minRes = in, res
+			detail = res.detail + " (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)"
 		}
-		cp.settle(f, key)
+		cp.settle(cp.finding(min, minRes, detail), key)
 	}
+}
+
+// finding makes the finding the result res of input in shows, graded and signed from in's
+// bytes (minimised, when they could be).
+func (cp *campaign) finding(in *Input, res result, detail string) *Finding {
+	a := analyze(in.Send)
+	g, why := grade(res.kind, res, a)
+	f := &Finding{Kind: res.kind, Grade: g, Ground: why, Signature: signature(res, a), Detail: detail}
+	f.Repro = newRepro(f, cp.cfg.Seed, in)
+	f.Repro.Shard = fmt.Sprintf("%d/%d", cp.cfg.Shard, cp.cfg.Shards)
+	return f
 }
 
 // findingKey names the bug a result shows: its kind and class.
@@ -513,10 +632,20 @@ func joinWithout(parts [][]byte, skip int) []byte {
 
 // Repro is a saved reproducer: the bytes and the delivery plan of one finding.
 type Repro struct {
-	Tool      string `json:"tool"`
-	Kind      string `json:"kind"`
+	Tool   string `json:"tool"`
+	Kind   string `json:"kind"`
+	Grade  string `json:"grade,omitempty"`  // fail or warn
+	Ground string `json:"ground,omitempty"` // the sentence or policy behind the grade
+	// Signature names the root cause; Count is how many inputs showed it and Variants how
+	// many distinct minimised reproducers (this is the smallest).
+	Signature string `json:"signature,omitempty"`
+	Count     int    `json:"count,omitempty"`
+	Variants  int    `json:"variants,omitempty"`
 	Detail    string `json:"detail"`
 	Seed      uint64 `json:"seed"`
+	// Index is the input's index in the campaign (-1 for none), Shard the part that sent it.
+	Index     int64  `json:"index"`
+	Shard     string `json:"shard,omitempty"`
 	Mutation  string `json:"mutation,omitempty"`
 	Must      bool   `json:"must,omitempty"`
 	Send      []byte `json:"send"`      // base64
@@ -529,9 +658,11 @@ type Repro struct {
 	Echo      bool   `json:"echo,omitempty"`     // /echo bodies must come back byte for byte
 }
 
-func newRepro(kind, detail string, seed uint64, in *Input) *Repro {
-	r := &Repro{Tool: "forkproof", Kind: kind, Detail: detail, Seed: seed}
+func newRepro(f *Finding, seed uint64, in *Input) *Repro {
+	r := &Repro{Tool: "forkproof", Kind: f.Kind, Grade: string(f.Grade), Ground: f.Ground, Signature: f.Signature,
+		Detail: f.Detail, Seed: seed, Index: -1}
 	if in != nil {
+		r.Index = in.Index
 		r.Mutation, r.Must, r.Send, r.SplitAt, r.HalfClose = in.Mutation, in.Must, in.Send, in.SplitAt, in.HalfClose
 		r.SendText = clients.Escape(in.Send)
 		r.PauseMS = int(in.Pause / time.Millisecond)
@@ -572,7 +703,7 @@ func (r *Repro) Plan() string {
 func (r *Repro) Input() *Input {
 	return &Input{Send: r.Send, SplitAt: r.SplitAt, Pause: time.Duration(r.PauseMS) * time.Millisecond,
 		HalfClose: r.HalfClose, Mutation: r.Mutation, Must: r.Must,
-		Hold: time.Duration(r.HoldUS) * time.Microsecond, ResetAt: r.ResetAt, Echo: r.Echo}
+		Hold: time.Duration(r.HoldUS) * time.Microsecond, ResetAt: r.ResetAt, Echo: r.Echo, Index: r.Index}
 }
 
 // Write saves r as JSON.

@@ -30,6 +30,9 @@ type fake struct {
 	srv *fakenet.Server
 	// handle answers req on c; false drops the connection.
 	handle func(c net.Conn, req *http.Request) bool
+	// badRequest, when set, is the answer to a request the reader rejects (default: a 400
+	// with Connection: close).
+	badRequest string
 	// onReadErr sees every error reading a request once its first byte came, but a clean EOF.
 	onReadErr func(f *fake, err error)
 }
@@ -76,7 +79,11 @@ func (f *fake) serve(c net.Conn) {
 				if f.onReadErr != nil {
 					f.onReadErr(f, err)
 				}
-				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+				bad := f.badRequest
+				if bad == "" {
+					bad = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+				}
+				io.WriteString(c, bad)
 			}
 			return
 		}

@@ -29,6 +29,8 @@ type Input struct {
 	// byte-level mutation like "insert-cr"); Must says a 2xx to it is a bug in any target.
 	Mutation string
 	Must     bool
+	// Index is the input's index in its campaign (see InputSeed).
+	Index int64
 }
 
 // Finding kinds.
@@ -70,6 +72,7 @@ type parsedReq struct {
 	version string // as sent, for findings
 	echo    bool   // a POST or PUT to /echo: its 2xx response must carry body
 	body    []byte // the decoded body
+	framing string // how its body is framed: "none", "length" or "chunked"
 }
 
 const (
@@ -100,8 +103,14 @@ func analyze(b []byte) analysis {
 		}
 		off += n
 		p := parsedReq{method: req.Method, version: req.Version, end: off, close: req.Version == "HTTP/1.0", body: req.Body,
-			echo: (req.Method == "POST" || req.Method == "PUT") && targetPath(req.Target) == "/echo"}
+			echo: (req.Method == "POST" || req.Method == "PUT") && targetPath(req.Target) == "/echo", framing: "none"}
+		if req.Chunked {
+			p.framing = "chunked"
+		}
 		for _, f := range req.Header {
+			if strings.EqualFold(f[0], "Content-Length") && !req.Chunked {
+				p.framing = "length"
+			}
 			if strings.EqualFold(f[0], "Connection") {
 				v := strings.ToLower(f[1])
 				p.close = p.close && !strings.Contains(v, "keep-alive") || strings.Contains(v, "close")
@@ -168,6 +177,10 @@ type result struct {
 	early *read
 	// stale says the connection was closed or reset before any response (see stale).
 	stale bool
+	// req is the request a finding is about (an index into analysis.reqs, len(reqs) for the
+	// tail, -1 for none); cause what went wrong with it, in a word: both make its signature.
+	req   int
+	cause string
 }
 
 // exchange sends in on c and judges what came back.

@@ -45,7 +45,8 @@ func judge(in *Input, a analysis, o *observation) result {
 	// a request that asked it to close (HTTP/1.0, Connection: close), or after answering a
 	// request before it arrived whole (it owes nothing for the rest).
 	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && res.early == nil && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
-		res.kind, res.detail = KindNoResponse, fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr)
+		res.kind, res.detail, res.cause = KindNoResponse, fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr), "write"
+		res.req = got
 		return res
 	}
 	if res.early != nil {
@@ -56,7 +57,7 @@ func judge(in *Input, a analysis, o *observation) result {
 	}
 	if o.reset {
 		if o.serveErr != nil {
-			return result{kind: KindResetKills, detail: fmt.Sprintf("after a connection was reset at byte %d of %d, a fresh connection got no answer to GET /: %v", min(in.ResetAt, len(in.Send)), len(in.Send), o.serveErr)}
+			return result{kind: KindResetKills, req: -1, detail: fmt.Sprintf("after a connection was reset at byte %d of %d, a fresh connection got no answer to GET /: %v", min(in.ResetAt, len(in.Send)), len(in.Send), o.serveErr)}
 		}
 		return result{responses: 1} // the serving check's
 	}
@@ -105,7 +106,8 @@ func judgeRead(res *result, in *Input, a analysis, rd read, o *observation) (ans
 		if rd.err == nil {
 			res.responses++
 		}
-		res.kind, res.detail = judgeResponse(in, a, rd)
+		res.kind, res.detail, res.cause = judgeResponse(in, a, rd)
+		res.req = rd.req
 		if res.early != nil && rd.err != nil && res.kind != KindIllFramed {
 			// After answering a request early, the target may close instead of reading
 			// the rest: what was unanswered after it is owed nothing.
@@ -117,30 +119,32 @@ func judgeRead(res *result, in *Input, a analysis, rd read, o *observation) (ans
 	}
 	if q := a.reqs[rd.req]; q.close || hasClose(rd.resp) {
 		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
+		res.req, res.cause = rd.req, "extra-bytes"
 		return true, true
 	}
 	return true, false
 }
 
 // judgeResponse judges the read of the response to a complete request.
-func judgeResponse(in *Input, a analysis, rd read) (kind, detail string) {
+func judgeResponse(in *Input, a analysis, rd read) (kind, detail, cause string) {
 	q := a.reqs[rd.req]
 	if rd.err != nil {
-		kind, what := describeErr(rd.err)
+		kind, what, cause := describeErr(rd.err)
 		if !a.valid() && kind != KindIllFramed {
-			return "", "" // the invalid rest may have made the target give up
+			return "", "", "" // the invalid rest may have made the target give up
 		}
-		return kind, fmt.Sprintf("%s after request %d of %d (%s)", what, rd.req+1, len(a.reqs), q.method)
+		return kind, fmt.Sprintf("%s after request %d of %d (%s)", what, rd.req+1, len(a.reqs), q.method), cause
 	}
 	if r := rd.resp; in.Echo && q.echo && r.StatusCode/100 == 2 && !r.Tunnel && !bytes.Equal(r.Body, q.body) {
 		return KindEchoMismatch, fmt.Sprintf("%d %s from %s /echo (request %d of %d) carries %d bytes %q; the request body was %d bytes %q",
-			r.StatusCode, r.Reason, q.method, rd.req+1, len(a.reqs), len(r.Body), clip(r.Body), len(q.body), clip(q.body))
+			r.StatusCode, r.Reason, q.method, rd.req+1, len(a.reqs), len(r.Body), clip(r.Body), len(q.body), clip(q.body)), "body"
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // judgeTail judges the read of the response to the invalid or incomplete tail.
 func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
+	res.req = len(a.reqs)
 	if rd.err != nil {
 		// RFC 9110 §6.2: a server that implements HTTP/0.9 answers a request line with no
 		// version (or major version 0) in HTTP/0.9, a bare body (as the catalogue's
@@ -148,8 +152,8 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 		if http09Answer(rd.err) && simpleRequest(in.Send[lastEnd(a):]) {
 			return
 		}
-		if kind, what := describeErr(rd.err); kind == KindIllFramed {
-			res.kind, res.detail = kind, what+" after an invalid request"
+		if kind, what, cause := describeErr(rd.err); kind == KindIllFramed {
+			res.kind, res.detail, res.cause = kind, what+" after an invalid request", cause
 		}
 		return
 	}
@@ -164,6 +168,7 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 		res.detail = fmt.Sprintf("%d %s to a request whose head never completed (the client half-closed after %d bytes); RFC 9112 §8 allows an error response to an incomplete request, not serving it", r.StatusCode, r.Reason, o.sent)
 	default:
 		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
+		res.cause = "extra-bytes"
 	}
 }
 
@@ -246,12 +251,13 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 // half-closed, whatever came before the close).
 func judgeRest(res *result, in *Input, a analysis, o *observation) {
 	e := res.early
+	res.req = e.req
 	early := fmt.Sprintf("request %d answered (%d %s) after %d of %d bytes, before it had arrived whole", e.req+1, e.resp.StatusCode, e.resp.Reason, e.sent, len(in.Send))
 	var got []*wire.Response
 	for _, rd := range o.after {
 		if rd.err != nil {
-			if kind, what := describeErr(rd.err); kind == KindIllFramed {
-				res.kind, res.detail = kind, what+" after "+early
+			if kind, what, cause := describeErr(rd.err); kind == KindIllFramed {
+				res.kind, res.detail, res.cause = kind, what+" after "+early, cause
 				return
 			}
 			break
@@ -321,19 +327,24 @@ func refusalBody(in *Input, a analysis, rd read, extra []byte) bool {
 	return len(cl) == 1 && err == nil && len(extra) <= n
 }
 
-// describeErr says how a read failed, in the words of a finding.
-func describeErr(err error) (kind, what string) {
+// describeErr says how a read failed, in the words of a finding, and names the cause for the
+// finding's signature: the rule the response broke, or how the connection ended.
+func describeErr(err error) (kind, what, cause string) {
 	var we *wire.Error
 	switch clients.Classify(err) {
 	case clients.IllFramed:
 		errors.As(err, &we)
-		return KindIllFramed, we.Error()
+		cause = we.Rule
+		if http09Answer(err) {
+			cause = "no-status-line"
+		}
+		return KindIllFramed, we.Error(), cause
 	case clients.Truncated:
-		return KindIllFramed, "response truncated: " + err.Error()
+		return KindIllFramed, "response truncated: " + err.Error(), "truncated"
 	case clients.Silent:
-		return KindHang, "no response"
+		return KindHang, "no response", "silent"
 	case clients.Closed:
-		return KindNoResponse, "connection closed"
+		return KindNoResponse, "connection closed", "closed"
 	}
-	return KindNoResponse, "connection failed: " + err.Error()
+	return KindNoResponse, "connection failed: " + err.Error(), "failed"
 }
