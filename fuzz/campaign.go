@@ -383,7 +383,7 @@ func InputSeed(seed uint64, k int64) uint64 {
 }
 
 func (cp *campaign) worker(ctx context.Context) {
-	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, rootStatus: cp.root.rootStatus, crlfFirst: cp.root.crlfFirst, found: cp.found}
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, facts: cp.root.facts, found: cp.found}
 	var c *clients.Conn
 	var prev *Input // the last input sent on c
 	defer func() {
@@ -447,12 +447,17 @@ func (cp *campaign) worker(ctx context.Context) {
 			continue
 		}
 		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
-		detail := minRes.detail
-		if minRes.kind == "" {
-			min, minRes = in, res
-			detail = res.detail + " (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)"
+		if minRes.kind != "" {
+			cp.settle(cp.finding(min, minRes, minRes.detail), key)
+			continue
 		}
-		cp.settle(cp.finding(min, minRes, detail), key)
+		// Not shown again on a fresh connection: what the earlier inputs on the connection
+		// or the timing did is not known, so it is not confirmed, and never a fail.
+		f := cp.finding(in, res, res.detail+" (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)")
+		f.Grade, f.Ground = spec.Warn, "unconfirmed (not shown again on a fresh connection); were it confirmed: "+f.Ground
+		f.Signature += "/unconfirmed"
+		f.Repro.Grade, f.Repro.Ground, f.Repro.Signature = string(f.Grade), f.Ground, f.Signature
+		cp.settle(f, key)
 	}
 }
 
@@ -512,7 +517,7 @@ func findingClass(kind string, in *Input, a analysis) string {
 func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first result, key string) (*Input, result) {
 	deadline := time.Now().Add(cp.cfg.MinimizeBudget)
 	// Without the campaign's findings: each candidate is judged whole, closes waited for.
-	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, rootStatus: cp.root.rootStatus, crlfFirst: cp.root.crlfFirst}
+	t := &target{addr: cp.cfg.Target.Addr, timeout: cp.cfg.Timeout, facts: cp.root.facts}
 	cur := *in
 	res, err := t.probe(&cur, a)
 	if err != nil || res.kind != first.kind {

@@ -13,10 +13,7 @@ import (
 type target struct {
 	addr    string
 	timeout time.Duration // per dial, write, response and watch of the connection's end
-	// rootStatus is the status of the answer to GET / on a fresh connection (0: not known);
-	// crlfFirst says the target answers the same when an empty line comes first.
-	rootStatus int
-	crlfFirst  bool
+	facts
 	// found, when set, says whether a finding is known already by its key; deliver skips
 	// watching for a close that is known not to come, so a campaign does not wait a full
 	// timeout on every such input of a target known to have the bug.
@@ -39,12 +36,24 @@ type observation struct {
 	// must end it (see closeWanted): its End is clients.NoEnding when it was not watched.
 	end clients.Observation
 	// after are the reads made once every request was answered, one of them before it had
-	// arrived whole: probed says restProbe was sent after the input first (not when the
-	// input was half-closed); rootStatus is the status a fresh connection's GET / gets
-	// (0: not known).
-	after      []read
-	probed     bool
+	// arrived whole: probed says the rest probe was sent after the input first (not when
+	// the input was half-closed).
+	after  []read
+	probed bool
+	// facts are what the probes showed of the target before.
+	facts
+}
+
+// facts are what a campaign's probes (probeRoot) showed of the target.
+type facts struct {
+	// rootStatus is the status of the answer to GET / on a fresh connection (0: not known);
+	// crlfFirst says the target answers the same when an empty line comes first.
 	rootStatus int
+	crlfFirst  bool
+	// http10 says the target answered GET / HTTP/1.1 with HTTP/1.0: it speaks HTTP/1.0,
+	// and HTTP/1.1's rules on Host and field syntax are not its (as the catalogue's
+	// NeedHTTP11 cases).
+	http10 bool
 }
 
 // read is one read of a response.
@@ -120,7 +129,7 @@ func (t *target) probeRoot() {
 	if err != nil {
 		return
 	}
-	t.rootStatus = r.StatusCode
+	t.rootStatus, t.http10 = r.StatusCode, r.Version == "HTTP/1.0"
 	r, err = t.ask("GET", "\r\n"+servingProbe)
 	t.crlfFirst = err == nil && r.StatusCode == t.rootStatus
 }
@@ -161,7 +170,7 @@ type delivery struct {
 // It stops as soon as judge has a finding (as a person would stop at the first bug), when
 // the connection is over (closed, a tunnel, a read failed) or when the plan is done.
 func (t *target) deliver(c *clients.Conn, in *Input, a analysis) *observation {
-	d := &delivery{t: t, c: c, in: in, a: a, o: &observation{rootStatus: t.rootStatus}}
+	d := &delivery{t: t, c: c, in: in, a: a, o: &observation{facts: t.facts}}
 	if d.send() {
 		return d.o
 	}

@@ -63,6 +63,11 @@ type analysis struct {
 	// absoluteHost says the invalid tail has an absolute-form target and a Host field,
 	// which RFC 9112 §3.2.2 tells an origin server to ignore.
 	absoluteHost bool
+	// tailMethod is the first word of the tail ("" when there is none).
+	tailMethod string
+	// sameLengths says the tail's Content-Length fields, split at commas, are one valid
+	// number repeated: RFC 9112 §6.3 processes that as the single value.
+	sameLengths bool
 }
 
 type parsedReq struct {
@@ -88,6 +93,9 @@ func analyze(b []byte) analysis {
 		req, n, err := wire.ParseRequest(b[off:])
 		if err != nil {
 			var we *wire.Error
+			if w := bytes.Fields(bytes.TrimLeft(b[off:], "\r\n")); len(w) > 0 {
+				a.tailMethod = string(w[0])
+			}
 			switch {
 			case errors.As(err, &we):
 				a.tail, a.rule = tailInvalid, we.Rule
@@ -95,6 +103,7 @@ func analyze(b []byte) analysis {
 				// (A missing Host is reported where the head ends.)
 				a.inBody = end >= 0 && we.Offset >= end+4 && we.Rule != wire.RuleHost
 				a.absoluteHost = absoluteWithHost(b[off:])
+				a.sameLengths = sameLengths(b[off:])
 			default:
 				a.tail = tailIncomplete
 				a.headDone = bytes.Contains(b[off:], []byte("\r\n\r\n"))
@@ -136,6 +145,31 @@ func absoluteWithHost(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// sameLengths reports whether the Content-Length fields in the head of the request in b,
+// split at commas, hold one valid number (1*DIGIT) more than once.
+func sameLengths(b []byte) bool {
+	head, _, _ := bytes.Cut(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
+	var vals []string
+	for _, line := range strings.Split(string(head), "\r\n")[1:] {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || !strings.EqualFold(name, "Content-Length") {
+			continue
+		}
+		for _, e := range strings.Split(v, ",") {
+			vals = append(vals, strings.Trim(e, " \t"))
+		}
+	}
+	if len(vals) < 2 {
+		return false
+	}
+	for _, v := range vals {
+		if v != vals[0] || v == "" || strings.Trim(v, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // targetPath is the path of an origin-form or absolute-form request target.

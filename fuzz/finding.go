@@ -78,11 +78,17 @@ func signature(res result, a analysis) string {
 		// next response should start, are one bug: the response before was longer than its
 		// framing said (a body to HEAD, a wrong Content-Length).
 		// (Only the method counts then: HEAD, or not.)
+		// An answer to the invalid or incomplete tail is judged as one: what it broke, not
+		// how the tail was broken.
 		switch i := res.req; {
 		case res.cause == "extra-bytes" && i >= 0 && i < len(a.reqs):
 			parts = append(parts, "overlong", methodClass(a.reqs[i].method))
+		case res.cause == "extra-bytes":
+			parts = append(parts, "overlong", methodClass(a.tailMethod))
 		case res.cause == "no-status-line" && i > 0 && i <= len(a.reqs):
 			parts = append(parts, "overlong", methodClass(a.reqs[i-1].method))
+		case i >= len(a.reqs):
+			parts = append(parts, res.cause, "tail")
 		default:
 			parts = append(parts, res.cause, requestShape(a, i))
 		}

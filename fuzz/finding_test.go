@@ -28,6 +28,7 @@ func TestSignature(t *testing.T) {
 		// by four mutations.
 		{sig(KindIllFramed, "status-line", 0, "T /\n"), sig(KindIllFramed, "status-line", 0, "E /\n")},
 		{sig(KindIllFramed, "status-line", 0, "1\r\n\n"), sig(KindIllFramed, "status-line", 0, ".1\r\n\r\n")},
+		{sig(KindIllFramed, "no-status-line", 0, "T l P"), sig(KindIllFramed, "no-status-line", 0, "\"\n")}, // incomplete, invalid
 		// An extension method dropped without an answer, whatever the token.
 		{sig(KindNoResponse, "closed", 0, "\r\nD / HTTP/1.1\r\nHost:\r\n\r\n"), sig(KindNoResponse, "closed", 0, "S / HTTP/1.1\r\nHost: a\r\n\r\n")},
 		// The version is not part of it.

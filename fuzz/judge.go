@@ -45,7 +45,17 @@ func judge(in *Input, a analysis, o *observation) result {
 	// a request that asked it to close (HTTP/1.0, Connection: close), or after answering a
 	// request before it arrived whole (it owes nothing for the rest).
 	if o.writeErr != nil && a.valid() && in.ResetAt <= 0 && res.early == nil && !(a.closeEnd() >= 0 && o.sent >= a.closeEnd()) {
-		res.kind, res.detail, res.cause = KindNoResponse, fmt.Sprintf("write failed at byte %d of a valid input: %v", o.sent, o.writeErr), "write"
+		var answered []*wire.Response
+		for _, rd := range o.reads {
+			if rd.err == nil {
+				answered = append(answered, rd.resp)
+			}
+		}
+		answers := "no response before"
+		if len(answered) > 0 {
+			answers = fmt.Sprintf("after %d responses (%s), none announcing a close", len(answered), statuses(answered))
+		}
+		res.kind, res.detail, res.cause = KindNoResponse, fmt.Sprintf("write failed at byte %d of a valid input, %s: %v", o.sent, answers, o.writeErr), "write"
 		res.req = got
 		return res
 	}
@@ -160,7 +170,7 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 	res.responses++
 	r := rd.resp
 	switch {
-	case a.tail == tailInvalid && mustRefuse(in, a) && r.StatusCode/100 == 2:
+	case a.tail == tailInvalid && mustRefuse(in, a, o.facts) && r.StatusCode/100 == 2:
 		res.kind = KindAcceptInvalid
 		res.detail = fmt.Sprintf("%d %s to a request the judge rejects (%s, rule %s); every server must reject it", r.StatusCode, r.Reason, in.Mutation, a.rule)
 	case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
@@ -173,15 +183,39 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 }
 
 // mustRefuse says whether a 2xx to the invalid tail shows the target accepted what every
-// server must refuse: the input's mutation is one (in.Must), and the sentence applies.
+// server must refuse: the input's mutation is one (in.Must), and the sentence applies to
+// this request and this target.
 //   - Not after the head: a server may answer a request before it reads the body (a
 //     static resource does not need it), so a 2xx says nothing of a broken body or trailer.
 //   - Not a Host value or a second Host with an absolute-form target: RFC 9112 §3.2.2 tells
 //     an origin server to ignore the Host field then, which the more specific sentence
 //     decides over §3.2's 400 (a missing Host is still refused: the catalogue's
 //     "absolute-form without Host").
-func mustRefuse(in *Input, a analysis) bool {
-	return in.Must && !a.inBody && !(a.rule == wire.RuleHost && a.absoluteHost)
+//   - Not the Host rules or whitespace before a colon from a target that speaks HTTP/1.0:
+//     they are HTTP/1.1's (the catalogue's cases need an HTTP/1.1 server).
+//   - Not Content-Length fields that repeat one valid number: §6.3 processes them as it.
+//   - Not a framing rule (Content-Length, Transfer-Encoding) on GET, HEAD, DELETE, CONNECT
+//     or TRACE, whose content has no defined semantics (RFC 9110 §9.3): a server may answer
+//     them without looking at the framing, and the catalogue frames bodies on POST only.
+func mustRefuse(in *Input, a analysis, f facts) bool {
+	switch {
+	case !in.Must || a.inBody:
+		return false
+	case a.rule == wire.RuleHost && a.absoluteHost:
+		return false
+	case f.http10 && (a.rule == wire.RuleHost || a.rule == wire.RuleSpaceColon):
+		return false
+	case a.rule == wire.RuleContentLength && a.sameLengths:
+		// "5, 5" or two lines of 5: RFC 9112 §6.3 processes it as 5 (RFC 9110 §8.6 lets a
+		// recipient reject it, which is why the judge does).
+		return false
+	case a.rule == wire.RuleContentLength || a.rule == wire.RuleTENotChunked:
+		switch a.tailMethod {
+		case "GET", "HEAD", "DELETE", "CONNECT", "TRACE":
+			return false
+		}
+	}
+	return true
 }
 
 // closeWanted says whether the connection must end after the response read by rd, as the
@@ -308,11 +342,9 @@ func simpleRequest(b []byte) bool {
 // could not parse or will not serve at all (400, 414, 431, 501, 505) may come before the
 // target knew the method was HEAD, so it carries the body its Content-Length announces.
 func refusalBody(in *Input, a analysis, rd read, extra []byte) bool {
-	method := "GET"
+	method := a.tailMethod
 	if rd.req < len(a.reqs) {
 		method = a.reqs[rd.req].method
-	} else {
-		method = tailMethod(in.Send[lastEnd(a):])
 	}
 	if method != "HEAD" || rd.resp == nil {
 		return false
@@ -323,6 +355,9 @@ func refusalBody(in *Input, a analysis, rd read, extra []byte) bool {
 		return false
 	}
 	cl := rd.resp.Get("Content-Length")
+	if len(cl) == 0 && len(rd.resp.Get("Transfer-Encoding")) == 0 {
+		return true // a body that ends at the close
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(strings.Join(cl, "")))
 	return len(cl) == 1 && err == nil && len(extra) <= n
 }

@@ -25,6 +25,9 @@ const (
 	trailerWS  = "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\no :\r\n\r\n"                // invalid in the trailer: rule space-before-colon
 	absBadHost = "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n"                                                    // invalid: rule host
 	absNoHost  = "GET http://a/ HTTP/1.1\r\n\r\n"                                                                 // invalid: rule host
+	badCLGet   = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                                           // invalid: rule content-length
+	badCLPost  = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                                          // invalid: rule content-length
+	sameCL     = "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nhi"               // invalid: rule content-length
 	simple     = "T /\n"                                                                                          // invalid: an HTTP/0.9 request line
 	teCL       = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
 )
@@ -100,7 +103,7 @@ func TestJudge(t *testing.T) {
 			kind: KindNoResponse, key: "no-response/valid", detail: "connection failed: read: connection reset by peer after request 2 of 2 (GET)", responses: 1},
 		{name: "write failed on a valid input", in: Input{Send: []byte(getKA), SplitAt: []int{10}, Pause: time.Millisecond},
 			o:    observation{sent: 10, writeErr: errPipe},
-			kind: KindNoResponse, key: "no-response/paused", detail: "write failed at byte 10 of a valid input: write: broken pipe"},
+			kind: KindNoResponse, key: "no-response/paused", detail: "write failed at byte 10 of a valid input, no response before: write: broken pipe"},
 		{name: "write failed after a request that closes", in: Input{Send: []byte(getClose + getKA)},
 			o:         observation{sent: len(getClose), writeErr: errPipe, reads: []read{answered(0, len(getClose), ok200)}},
 			responses: 1},
@@ -142,6 +145,9 @@ func TestJudge(t *testing.T) {
 		{name: "a refusal's body after a HEAD response", in: Input{Send: []byte(headClose)},
 			o:         observation{sent: len(headClose), reads: []read{{req: 0, sent: len(headClose), resp: resp("HEAD", refusal)}}, end: clients.Observation{End: clients.Data, Extra: []byte("bad")}},
 			responses: 1},
+		{name: "a refusal's body that ends at the close, after a HEAD response", in: Input{Send: []byte(headClose)},
+			o:         observation{sent: len(headClose), reads: []read{{req: 0, sent: len(headClose), resp: resp("HEAD", "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")}}, end: clients.Observation{End: clients.Data, Extra: []byte("400 Bad Request")}},
+			responses: 1},
 		{name: "a 404's body after a HEAD response", in: Input{Send: []byte(headClose)},
 			o:    observation{sent: len(headClose), reads: []read{{req: 0, sent: len(headClose), resp: resp("HEAD", strings.Replace(refusal, "400 Bad Request", "404 Not Found", 1))}}, end: clients.Observation{End: clients.Data, Extra: []byte("bad")}},
 			kind: KindIllFramed, key: "ill-framed/after-last", responses: 1,
@@ -176,11 +182,11 @@ func TestJudge(t *testing.T) {
 		// early-response: an answer before the request arrived whole is judged by what the
 		// target then makes of the rest of its bytes.
 		{name: "answered early, the rest read and discarded", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, facts: facts{rootStatus: 200},
 				after: []read{answered(1, n, ok200Close), failed(1, n, io.EOF)}},
 			responses: 2},
 		{name: "answered early, then closed", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o:         observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, rootStatus: 200, after: []read{failed(1, n, io.EOF)}},
+			o:         observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, facts: facts{rootStatus: 200}, after: []read{failed(1, n, io.EOF)}},
 			responses: 1},
 		{name: "answered early, then closed before the next request", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n - 3}, Pause: time.Millisecond},
 			o:         observation{sent: 2 * n, reads: []read{early(answered(0, n-3, ok200)), failed(1, 2*n, io.EOF)}},
@@ -189,12 +195,12 @@ func TestJudge(t *testing.T) {
 			o:         observation{sent: n - 3, writeErr: errPipe, reads: []read{early(answered(0, n-3, ok200))}},
 			responses: 1},
 		{name: "answered early, the rest read as a request", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, facts: facts{rootStatus: 200},
 				after: []read{answered(1, n, bad400), answered(1, n, ok200Close)}},
 			kind: KindEarlyResponse, key: "early-response/partial", responses: 3,
 			detail: "request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole; then 2 more responses (400 Bad Request, 200 OK) where 1 was due: the rest of its bytes was read as a request"},
 		{name: "answered early, the rest read as the start of a request", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, facts: facts{rootStatus: 200},
 				after: []read{answered(1, n, bad400End), failed(1, n, io.EOF)}},
 			kind: KindEarlyResponse, key: "early-response/partial", responses: 2,
 			detail: "request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole; then 400 Bad Request to a GET / sent after the input, which a fresh connection answers 200: the rest of its bytes was read as the start of a request"},
@@ -207,7 +213,7 @@ func TestJudge(t *testing.T) {
 				after: []read{answered(1, n, bad400End), failed(1, n, io.EOF)}},
 			responses: 2},
 		{name: "answered early, then ill-framed", in: Input{Send: []byte(getKA), Hold: time.Millisecond},
-			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, rootStatus: 200,
+			o: observation{sent: n, reads: []read{early(answered(0, n-1, ok200))}, probed: true, facts: facts{rootStatus: 200},
 				after: []read{failed(1, n, errWire)}},
 			kind: KindIllFramed, key: "ill-framed/held", responses: 1,
 			detail: "wire: status-line at byte 0: no SP after the version after request 1 answered (200 OK) after 26 of 27 bytes, before it had arrived whole"},
@@ -217,7 +223,7 @@ func TestJudge(t *testing.T) {
 		{name: "write failed, no answer to the request being sent", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
 			o:    observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200), failed(1, n+3, io.EOF)}},
 			kind: KindNoResponse, key: "no-response/valid", responses: 1,
-			detail: "write failed at byte 30 of a valid input: write: broken pipe"},
+			detail: "write failed at byte 30 of a valid input, after 1 responses (200 OK), none announcing a close: write: broken pipe"},
 		{name: "write failed after a response that said close", in: Input{Send: []byte(getKA + getKA), SplitAt: []int{n + 3}},
 			o:         observation{sent: n + 3, writeErr: errPipe, reads: []read{answered(0, n+3, ok200Close)}},
 			responses: 1},
@@ -256,6 +262,16 @@ func TestJudge(t *testing.T) {
 		{name: "2xx to an absolute-form target without Host", in: Input{Send: []byte(absNoHost), HalfClose: true, Mutation: "no-host", Must: true},
 			o:    observation{sent: len(absNoHost), reads: []read{answered(0, len(absNoHost), ok200)}},
 			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-host", detail: "200 OK to a request the judge rejects (no-host, rule host); every server must reject it", responses: 1},
+		{name: "2xx without Host from a server that speaks HTTP/1.0", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "no-host", Must: true},
+			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}, facts: facts{http10: true}}, responses: 1},
+		{name: "2xx to an invalid Content-Length on GET, which has no content semantics", in: Input{Send: []byte(badCLGet), HalfClose: true, Mutation: "bad-content-length", Must: true},
+			o: observation{sent: len(badCLGet), reads: []read{answered(0, len(badCLGet), ok200)}}, responses: 1},
+		{name: "2xx to an invalid Content-Length on POST", in: Input{Send: []byte(badCLPost), HalfClose: true, Mutation: "bad-content-length", Must: true},
+			o:    observation{sent: len(badCLPost), reads: []read{answered(0, len(badCLPost), ok200)}},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-content-length", responses: 1,
+			detail: "200 OK to a request the judge rejects (bad-content-length, rule content-length); every server must reject it"},
+		{name: "2xx to two equal Content-Length fields, processed as one", in: Input{Send: []byte(sameCL), HalfClose: true, Mutation: "duplicate-range", Must: true},
+			o: observation{sent: len(sameCL), reads: []read{answered(0, len(sameCL), ok200)}}, responses: 1},
 		{name: "2xx to what servers may accept", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "insert-cr"},
 			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}}, responses: 1},
 		{name: "refusal of an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Must: true},
@@ -320,6 +336,9 @@ func TestJudgeTestInputs(t *testing.T) {
 		{trailerWS, tailInvalid, wire.RuleSpaceColon, 0},
 		{absBadHost, tailInvalid, wire.RuleHost, 0},
 		{absNoHost, tailInvalid, wire.RuleHost, 0},
+		{badCLGet, tailInvalid, wire.RuleContentLength, 0},
+		{badCLPost, tailInvalid, wire.RuleContentLength, 0},
+		{sameCL, tailInvalid, wire.RuleContentLength, 0},
 	} {
 		a := analyze([]byte(c.send))
 		if a.tail != c.tail || a.rule != c.rule || len(a.reqs) != c.reqs {
