@@ -316,6 +316,17 @@ func smaller(a, b *Repro) bool {
 	return len(a.Plan()) < len(b.Plan())
 }
 
+// known counts one more input showing the finding with signature sig, if it is in.
+func (cp *campaign) known(sig string) bool {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	f := cp.findings[sig]
+	if f != nil {
+		f.Count++
+	}
+	return f != nil
+}
+
 // found reports whether a finding with that claim key is in or being minimised, without
 // counting.
 func (cp *campaign) found(key string) bool {
@@ -441,6 +452,9 @@ func (cp *campaign) worker(ctx context.Context) {
 			if jr, err := t.probe(joint, ja); err == nil && jr.kind == KindIllFramed {
 				in, a, res = joint, ja, jr
 			}
+		}
+		if cp.known(signature(res, a)) {
+			continue // counted: a finding with this cause is in, whatever minimising gives
 		}
 		key := findingKey(res, in, a)
 		if !cp.claim(key) {
