@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -476,6 +477,27 @@ func TestCampaignFindsReferenceFaults(t *testing.T) {
 				kinds = append(kinds, f.Kind)
 			}
 			t.Fatalf("-fault %s in %s mode: no %s finding after %d inputs in %s; findings: %v", tt.fault, tt.mode, tt.kind, rep.Inputs, rep.Elapsed, kinds)
+		})
+	}
+}
+
+// BenchmarkCampaignWorkers measures a campaign's judged responses per second against the
+// reference server in prefork mode, with one worker and with two: on a machine with two
+// cores and more, two should judge well over one and a half times as many.
+//
+//	go test ./fuzz -run '^$' -bench CampaignWorkers -benchtime 20000x -count 3
+func BenchmarkCampaignWorkers(b *testing.B) {
+	tg := reference(b, "prefork")
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			rep, err := Run(context.Background(), Config{Target: tg, Duration: time.Hour, Inputs: int64(b.N), Seed: 5, Workers: w})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rep.Findings) > 0 {
+				b.Fatalf("finding against the reference server: %s: %s", rep.Findings[0].Kind, rep.Findings[0].Detail)
+			}
+			b.ReportMetric(float64(rep.Judged)/rep.Elapsed.Seconds(), "judged/s")
 		})
 	}
 }

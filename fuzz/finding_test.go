@@ -143,15 +143,15 @@ func TestMerge(t *testing.T) {
 		f.Repro = newRepro(f, 1, &Input{Send: []byte(send)})
 		return f
 	}
-	require.NoError(t, writeFindings(dirs[0], &Summary{Tool: summaryTool, Seeds: []uint64{1}, Shards: []string{"0/2"}, Inputs: 10},
+	require.NoError(t, writeFindings(dirs[0], &Summary{Tool: summaryTool, Seeds: []uint64{1}, Parts: []string{"seed 1 shard 0/2"}, Inputs: 10},
 		[]*Finding{mk(dirs[0], "GET / long", 3, "a"), mk(dirs[0], "x", 1, "b")}))
-	require.NoError(t, writeFindings(dirs[1], &Summary{Tool: summaryTool, Seeds: []uint64{1}, Shards: []string{"1/2"}, Inputs: 12},
+	require.NoError(t, writeFindings(dirs[1], &Summary{Tool: summaryTool, Seeds: []uint64{1}, Parts: []string{"seed 1 shard 1/2"}, Inputs: 12},
 		[]*Finding{mk(dirs[1], "GET / s", 4, "a")}))
 	out := filepath.Join(t.TempDir(), "merged")
 	sum, fs, err := Merge(dirs, out)
 	require.NoError(t, err)
 	assert.Equal(t, int64(22), sum.Inputs)
-	assert.Equal(t, []string{"0/2", "1/2"}, sum.Shards)
+	assert.Equal(t, []string{"seed 1 shard 0/2", "seed 1 shard 1/2"}, sum.Parts)
 	require.Len(t, fs, 2)
 	assert.Equal(t, "a", fs[0].Signature)
 	assert.Equal(t, 7, fs[0].Count)
@@ -164,6 +164,8 @@ func TestMerge(t *testing.T) {
 	assert.Equal(t, 7, fs2[0].Count)
 	assert.Equal(t, "GET / s", string(fs2[0].Repro.Send))
 
+	_, _, err = Merge([]string{dirs[0], out}, "")
+	assert.ErrorContains(t, err, "seed 1 shard 0/2 is merged twice")
 	_, _, err = Merge([]string{t.TempDir()}, "")
 	assert.ErrorContains(t, err, "no findings.json")
 	_, _, err = Merge(dirs, dirs[0])

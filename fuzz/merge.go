@@ -18,9 +18,10 @@ const SummaryFile = "findings.json"
 // or on several machines are merged from their summaries (Merge).
 type Summary struct {
 	Tool string `json:"tool"` // "forkproof fuzz"
-	// Seeds and Shards list the campaigns merged: a whole campaign is one seed, shard "0/1".
+	// Parts lists the campaigns merged, each "seed S shard I/N" (a whole campaign is shard
+	// 0/1); Seeds their seeds.
 	Seeds     []uint64         `json:"seeds"`
-	Shards    []string         `json:"shards"`
+	Parts     []string         `json:"parts"`
 	Inputs    int64            `json:"inputs"`
 	Judged    int64            `json:"judged"`
 	ElapsedMS int64            `json:"elapsed_ms"`
@@ -42,7 +43,7 @@ type SummaryFinding struct {
 const summaryTool = "forkproof fuzz"
 
 func summaryOf(rep *Report, cfg *Config) *Summary {
-	return &Summary{Tool: summaryTool, Seeds: []uint64{cfg.Seed}, Shards: []string{fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)},
+	return &Summary{Tool: summaryTool, Seeds: []uint64{cfg.Seed}, Parts: []string{fmt.Sprintf("seed %d shard %d/%d", cfg.Seed, cfg.Shard, cfg.Shards)},
 		Inputs: rep.Inputs, Judged: rep.Judged, ElapsedMS: rep.Elapsed.Milliseconds()}
 }
 
@@ -113,7 +114,12 @@ func Merge(dirs []string, out string) (*Summary, []*Finding, error) {
 				merged.Seeds = append(merged.Seeds, seed)
 			}
 		}
-		merged.Shards = append(merged.Shards, s.Shards...)
+		for _, p := range s.Parts {
+			if slices.Contains(merged.Parts, p) {
+				return nil, nil, fmt.Errorf("fuzz merge: %s: %s is merged twice (its counts would be added twice)", dir, p)
+			}
+			merged.Parts = append(merged.Parts, p)
+		}
 		merged.Inputs += s.Inputs
 		merged.Judged += s.Judged
 		merged.ElapsedMS = max(merged.ElapsedMS, s.ElapsedMS)

@@ -143,6 +143,16 @@ func TestFuzzCommandGrades(t *testing.T) {
 			if err != nil || len(files) != 2 || len(sum.Findings) != 1 {
 				t.Fatalf("forkproof fuzz wrote %d files; summary %+v, %v:\n%s", len(files), sum, err, b)
 			}
+			// Merged alone, the campaign's findings are themselves, with the same exit code.
+			merged := filepath.Join(t.TempDir(), "merged")
+			b, err = exec.Command(testbin.Path(t), "fuzz", "merge", "-out", merged, out).CombinedOutput()
+			code = 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != tt.code || !strings.Contains(string(b), "merged seed 3 shard 0/1") || !strings.Contains(string(b), tt.grade) {
+				t.Fatalf("forkproof fuzz merge: exit %d; want %d\n%s", code, tt.code, b)
+			}
 		})
 	}
 }
@@ -152,7 +162,11 @@ func TestFuzzCommandUsage(t *testing.T) {
 		{"fuzz"},                                // no -out
 		{"fuzz", "-out", t.TempDir(), "-bogus"}, // unknown flag
 		{"fuzz", "-out", t.TempDir(), "-addr", "127.0.0.1:1", "-duration", "1s"}, // unreachable
-		{"replay"}, // no file
+		{"fuzz", "-out", t.TempDir(), "-shard", "2/2"},                           // no such shard
+		{"fuzz", "-out", t.TempDir(), "-shard", "x"},
+		{"fuzz", "merge"},              // nothing to merge
+		{"fuzz", "merge", t.TempDir()}, // not a campaign's directory
+		{"replay"},                     // no file
 		{"replay", filepath.Join(t.TempDir(), "missing.json"), "-addr", "127.0.0.1:1"},
 	} {
 		cmd := exec.Command(testbin.Path(t), args...)

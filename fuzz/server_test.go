@@ -18,7 +18,7 @@ import (
 var modes = []string{"fork", "prefork", "goroutine"}
 
 // reference starts the reference server in mode; it is stopped when the test ends.
-func reference(t *testing.T, mode string) *targets.Target {
+func reference(t testing.TB, mode string) *targets.Target {
 	t.Helper()
 	bin := testbin.Path(t) // built once, which can take long on a busy machine: not counted in the start
 	tg, stop, err := targets.LaunchBinary(t.Context(), bin, "-mode", mode)

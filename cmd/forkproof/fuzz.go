@@ -192,8 +192,8 @@ func fuzzMergeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkproof fuzz merge: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "merged %d campaigns (shards %s, seeds %v): %d inputs, %d responses judged; %d findings\n",
-		fs.NArg(), strings.Join(sum.Shards, " "), sum.Seeds, sum.Inputs, sum.Judged, len(findings))
+	fmt.Fprintf(stdout, "merged %s: %d inputs, %d responses judged; %d findings\n",
+		strings.Join(sum.Parts, ", "), sum.Inputs, sum.Judged, len(findings))
 	if *out != "" {
 		fmt.Fprintf(stdout, "findings: %s\n", filepath.Join(*out, fuzz.SummaryFile))
 	}
