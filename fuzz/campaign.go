@@ -428,7 +428,8 @@ func (cp *campaign) worker(ctx context.Context) {
 		cp.last = in
 		cp.mu.Unlock()
 		var res result
-		if res, c = t.exchangeOnce(c, reused, in, a); c == nil {
+		var fresh bool // the exchange judged was the first on its connection
+		if res, c, fresh = t.exchangeOnce(c, reused, in, a); c == nil {
 			continue
 		}
 		cp.inputs.Add(1)
@@ -450,7 +451,7 @@ func (cp *campaign) worker(ctx context.Context) {
 				HalfClose: in.HalfClose, Echo: in.Echo, Mutation: in.Mutation, Must: in.Must}
 			ja := analyze(joint.Send)
 			if jr, err := t.probe(joint, ja); err == nil && jr.kind == KindIllFramed {
-				in, a, res = joint, ja, jr
+				in, a, res, fresh = joint, ja, jr, true
 			}
 		}
 		if cp.known(signature(res, a)) {
@@ -463,6 +464,13 @@ func (cp *campaign) worker(ctx context.Context) {
 		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
 		if minRes.kind != "" {
 			cp.settle(cp.finding(min, minRes, minRes.detail), key)
+			continue
+		}
+		if fresh {
+			// Seen on a connection of its own, so no earlier input did it; the target
+			// behaved otherwise when asked again (under the campaign's load: a server may
+			// close idle connections when others wait), which leaves what was seen.
+			cp.settle(cp.finding(in, res, res.detail+" (seen on a fresh connection; not shown again when asked to reproduce, so not minimised)"), key)
 			continue
 		}
 		// Not shown again on a fresh connection: what the earlier inputs on the connection

@@ -225,18 +225,19 @@ func (t *target) exchange(c *clients.Conn, in *Input, a analysis) result {
 // exchangeOnce sends in on c and judges what came back, as exchange; when c served earlier
 // inputs (reused) and turns out closed before any response, the target may have closed it
 // as idle (RFC 9112 §9.6), so in is sent again on a fresh connection, as a client would. It
-// returns the connection to go on with (nil when the fresh one could not be opened).
-func (t *target) exchangeOnce(c *clients.Conn, reused bool, in *Input, a analysis) (result, *clients.Conn) {
+// returns the connection to go on with (nil when the fresh one could not be opened) and
+// whether the exchange judged was the first on its connection.
+func (t *target) exchangeOnce(c *clients.Conn, reused bool, in *Input, a analysis) (result, *clients.Conn, bool) {
 	res := t.exchange(c, in, a)
 	if !res.stale || !reused {
-		return res, c
+		return res, c, !reused
 	}
 	c.Close()
 	c, err := t.dial()
 	if err != nil {
-		return result{}, nil
+		return result{}, nil, false
 	}
-	return t.exchange(c, in, a), c
+	return t.exchange(c, in, a), c, true
 }
 
 // clip shortens b for a finding's detail.

@@ -2,9 +2,13 @@ package fuzz
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,6 +212,53 @@ func TestShardsMergeAsWhole(t *testing.T) {
 			}
 			require.NotEmpty(t, whole.Findings, "the planted fault was not found")
 			assert.Equal(t, sigs(whole.Findings), sigs(merged))
+		})
+	}
+}
+
+// A target that keeps a connection open after a request asking to close it, once and never
+// again. Seen on a connection of its own, no earlier input did it, so the finding stands (a
+// fail) although the target behaves when asked again; seen on a connection that served
+// earlier inputs, it is unconfirmed (a warn).
+func TestFindingSeenOnce(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		first  bool // the request that asks to close is the first on its connection
+		grade  spec.Verdict
+		detail string
+	}{
+		{"on a fresh connection", true, spec.Fail, "seen on a fresh connection"},
+		{"after other inputs", false, spec.Warn, "did not reproduce on a fresh connection"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			served := map[net.Conn]int{}
+			done := false
+			addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
+				mu.Lock()
+				served[c]++
+				// (Not the campaign's own probes, which name the host "forkproof".)
+				once := req.Close && (served[c] == 1) == tt.first && !done && req.Host != "forkproof"
+				done = done || once
+				mu.Unlock()
+				if !answer(c, req) {
+					return false
+				}
+				if once {
+					<-time.After(5 * time.Second) // the bug: the connection stays open (the fake's own deadline)
+				}
+				return true
+			}})
+			isNoClose := func(f *Finding) bool { return strings.HasPrefix(f.Signature, "no-close/after-last") }
+			rep, err := Run(context.Background(), Config{Target: &targets.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 2, Workers: 1,
+				MinimizeBudget: time.Second, Timeout: time.Second, StopWhen: isNoClose})
+			require.NoError(t, err)
+			f := firstFinding(rep, isNoClose)
+			require.NotNil(t, f, "after %d inputs, no no-close finding", rep.Inputs)
+			assert.Equal(t, tt.grade, f.Grade, f.Detail)
+			assert.Contains(t, f.Detail, tt.detail)
 		})
 	}
 }
