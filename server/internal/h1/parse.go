@@ -173,6 +173,12 @@ func parseRequestLine(line []byte) (rl requestLine, status int) {
 	return rl, 0
 }
 
+// isHead reports whether the request line parsed into rl, valid or refused for its version
+// alone (505), names the method HEAD; a malformed line (400) names none.
+func (rl requestLine) isHead(line []byte) bool {
+	return rl.method[1] > 0 && string(line[rl.method[0]:rl.method[1]]) == "HEAD"
+}
+
 // splitField splits a field line into name and value with OWS trimmed. lenient accepts
 // whitespace between name and colon (the lenient-ws fault). ok is false for any violation.
 func splitField(line []byte, lenient bool) (name, value []byte, ok bool) {

@@ -70,6 +70,7 @@ var parseTests = []struct {
 	{"GET\r\n\r\n", 400},                                  // no target
 	{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},            // major 2
 	{"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505},            // major 0
+	{"HEAD / HTTP/2.1\r\nHost: a\r\n\r\n", 505},           // a HEAD refused for its version: no content either
 	{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},            // bad method char
 	{"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // space in target
 	{"GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n", 400},        // double quote is no URI character
@@ -98,6 +99,7 @@ var parseTests = []struct {
 	{"GET / HTTP/1.1\r\nHost: a\r\n\n", 400},      // bare LF ending the head
 	{"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400}, // bare CR in value
 	{"GET / HTTP/1.1\r\nHost: a\r\nX\r: b\r\n\r\n", 400},
+	{"HEAD / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400}, // a HEAD refused after its request line: no content
 
 	// fields
 	{"GET / HTTP/1.1\r\nHost: a\r\nFoo : bar\r\n\r\n", 400},        // whitespace before colon
