@@ -8,10 +8,11 @@
 #
 # The binaries go to $OUT (default: a temporary directory removed at exit). go-118-fuzz-build
 # rewrites sources while it builds (it turns the harness file into a non-test file importing its
-# testing shim, and only sees non-test files), so everything happens in a temporary copy of the
-# work tree: the repository is never modified. In that copy, the target package's own _test.go
-# files are renamed to non-test files (go-118-fuzz-build's documented recipe for harnesses that
-# use test helpers) and the shim is added to go.mod.
+# testing shim, and only sees non-test files), so everything happens in temporary copies of the
+# work tree, one per package being built: the repository is never modified. In a copy, the target
+# package's own _test.go files are renamed to non-test files (go-118-fuzz-build's documented
+# recipe for harnesses that use test helpers) and the shim is added to go.mod. Builds run up to
+# the core count at a time too, and reuse the Go build cache (a warm run builds in seconds).
 set -euo pipefail
 secs=${1:?usage: ci/libfuzzer.sh SECONDS}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,10 +41,12 @@ if [ ! -x "$tools/go-118-fuzz-build" ]; then
 fi
 
 # The temporary copy: tracked and untracked-but-not-ignored files, as the work tree has them.
+# The shim joins its go.mod; go get fetches the shim's own dependencies, and each build
+# fetches anything else it lacks (the module cache usually has it all after go test).
 src=$work/src
 mkdir -p "$src"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$src" -xf -
-(cd "$src" && go get "$g118/testing@$g118_version" >/dev/null 2>&1 && go mod download all)
+(cd "$src" && go get "$g118/testing@$g118_version" >/dev/null 2>&1)
 
 # Seed corpora and the dictionary.
 dict=$OUT/http.dict
@@ -52,49 +55,101 @@ converter=$work/seeds
 go build -o "$converter" "$root/ci/libfuzzer/seeds.go"
 
 targets=()
+pkgs=()
 while read -r pkg fn; do
 	case $pkg in '' | '#'*) continue ;; esac
 	targets+=("$pkg $fn")
+	case " ${pkgs[*]} " in *" $pkg "*) ;; *) pkgs+=("$pkg") ;; esac
 done <"$root/.clusterfuzzlite/targets.txt"
+echo "libfuzzer: set up in $(($(date +%s) - start)) s"
 
-# Build, one target at a time (go-118-fuzz-build rewrites the package while it builds).
-built=()
-failed=0
-renamed=""
-for t in "${targets[@]}"; do
-	read -r pkg fn <<<"$t"
-	dir=$src/${pkg#./}
-	case " $renamed " in *" $pkg "*) ;; *)
-		for f in "$dir"/*_test.go; do
-			# External test packages (package x_test) cannot join the package; they stay tests.
-			if ! grep -qE '^package [A-Za-z0-9_]+_test$' "$f"; then
-				mv "$f" "${f%_test.go}_libfuzzer.go"
-			fi
-		done
-		renamed="$renamed $pkg"
-		;;
-	esac
+# Build. go-118-fuzz-build rewrites the target's package while it builds, so each package
+# builds in a copy of the tree of its own: its targets one after another (they share all but
+# the generated main package, so the second finds the rest in the build cache), packages side
+# by side, up to the core count at a time. The first target builds alone: with a cold cache it
+# compiles the instrumented standard library, on every core already; two builds at once would
+# both compile it.
+build() {
+	local pkg=$1 fn=$2 tree=$3 t0
 	t0=$(date +%s)
 	# From the package's directory: the generated main package must be allowed to import it
 	# (server/internal/h1 is internal).
-	if (cd "$dir" && "$tools/go-118-fuzz-build" -o "$work/$fn.a" -func "$fn" .) >"$work/$fn.build.log" 2>&1 &&
+	if (cd "$tree/${pkg#./}" && "$tools/go-118-fuzz-build" -o "$work/$fn.a" -func "$fn" .) >"$work/$fn.build.log" 2>&1 &&
 		clang -fsanitize=fuzzer "$work/$fn.a" -o "$OUT/$fn" -lpthread >>"$work/$fn.build.log" 2>&1; then
-		echo "libfuzzer: built $pkg $fn ($(($(date +%s) - t0)) s)"
-		built+=("$fn")
-		mkdir -p "$OUT/${fn}_corpus"
-		shopt -s nullglob
-		seeds=("$root/${pkg#./}/testdata/fuzz/$fn"/*)
-		shopt -u nullglob
-		if [ ${#seeds[@]} -gt 0 ]; then
-			"$converter" "$OUT/${fn}_corpus" "${seeds[@]}" >/dev/null
+		echo "built $pkg $fn ($(($(date +%s) - t0)) s)" >"$work/$fn.built"
+	fi
+	rm -f "$work/$fn.a" "$work/$fn.h"
+}
+# maketree copies the source for pkg's builds into $1, with the package's _test.go files made
+# non-test files (go-118-fuzz-build's documented recipe for harnesses that use test helpers).
+maketree() {
+	local tree=$1 pkg=$2 f
+	cp -a "$src" "$tree"
+	for f in "$tree/${pkg#./}"/*_test.go; do
+		# External test packages (package x_test) cannot join the package; they stay tests.
+		if ! grep -qE '^package [A-Za-z0-9_]+_test$' "$f"; then
+			mv "$f" "${f%_test.go}_libfuzzer.go"
 		fi
+	done
+}
+# buildPackage builds the targets of pkg but skip, in a tree of its own.
+buildPackage() {
+	local pkg=$1 skip=${2:-} tree=$work/src-${pkg//\//_} t p fn
+	maketree "$tree" "$pkg"
+	for t in "${targets[@]}"; do
+		read -r p fn <<<"$t"
+		if [ "$p" = "$pkg" ] && [ "$fn" != "$skip" ]; then
+			build "$pkg" "$fn" "$tree"
+		fi
+	done
+	rm -rf "$tree"
+}
+b0=$(date +%s)
+# The first build: a target of the package with the most dependencies (test files included),
+# so that the cache holds nearly everything the others need.
+pkg0=${pkgs[0]} most=0
+for pkg in "${pkgs[@]}"; do
+	n=$(cd "$src" && go list -deps -test "$pkg" | wc -l)
+	if [ "$n" -gt "$most" ]; then pkg0=$pkg most=$n; fi
+done
+for t in "${targets[@]}"; do
+	read -r p fn0 <<<"$t"
+	if [ "$p" = "$pkg0" ]; then break; fi
+done
+maketree "$work/src-first" "$pkg0"
+build "$pkg0" "$fn0" "$work/src-first"
+rm -rf "$work/src-first"
+for pkg in "${pkgs[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$cores" ]; do wait -n || true; done
+	if [ "$pkg" = "$pkg0" ]; then
+		buildPackage "$pkg" "$fn0" &
 	else
+		buildPackage "$pkg" &
+	fi
+done
+wait
+
+built=()
+failed=0
+for t in "${targets[@]}"; do
+	read -r pkg fn <<<"$t"
+	if [ ! -f "$work/$fn.built" ]; then
 		echo "libfuzzer: FAILED to build $pkg $fn:"
 		sed 's/^/    /' "$work/$fn.build.log" | head -40
 		failed=1
+		continue
 	fi
-	rm -f "$work/$fn.a" "$work/$fn.h"
+	echo "libfuzzer: $(cat "$work/$fn.built")"
+	built+=("$fn")
+	mkdir -p "$OUT/${fn}_corpus"
+	shopt -s nullglob
+	seeds=("$root/${pkg#./}/testdata/fuzz/$fn"/*)
+	shopt -u nullglob
+	if [ ${#seeds[@]} -gt 0 ]; then
+		"$converter" "$OUT/${fn}_corpus" "${seeds[@]}" >/dev/null
+	fi
 done
+echo "libfuzzer: ${#built[@]} built in $(($(date +%s) - b0)) s, $cores at a time"
 
 # Run, up to the core count at a time.
 run() {

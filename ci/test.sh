@@ -19,6 +19,19 @@ if [ -n "$dead" ]; then
 fi
 go test -count=1 -timeout 20m ./...
 
+# The native fuzz targets as libFuzzer binaries, 5 s each (ci/libfuzzer.sh: go-118-fuzz-build
+# and clang, the OSS-Fuzz/ClusterFuzzLite recipe), so that the recipe cannot rot and the targets
+# meet a second fuzzer. About 1.5-2 minutes on 2 cores from a cold build cache, plus clang's
+# install (apt-get) where it is missing. CI runs it; FORKPROOF_LIBFUZZER=0 turns it off, and
+# outside CI it is skipped where clang can be neither found nor installed.
+if [ "${FORKPROOF_LIBFUZZER:-}" = 0 ]; then
+	echo "libFuzzer targets: skipped (FORKPROOF_LIBFUZZER=0)"
+elif [ -z "${CI:-}" ] && [ "${FORKPROOF_LIBFUZZER:-}" != 1 ] && ! command -v apt-get >/dev/null && ! PATH="$PATH:/usr/lib/llvm-14/bin" command -v clang >/dev/null; then
+	echo "libFuzzer targets: skipped (no clang and no apt-get to install it; FORKPROOF_LIBFUZZER=1 forces it)"
+else
+	timeout 20m bash ci/libfuzzer.sh 5
+fi
+
 # The interop matrix: the whole check against eight real servers, every verdict compared with
 # testdata/interop/*.expect (ci/interop.sh installs the servers it lacks with apt-get). CI runs
 # it; FORKPROOF_INTEROP=0 turns it off, and outside CI it is skipped where the servers can be

@@ -265,15 +265,14 @@ func checkHostPort(hp []byte) string {
 	return checkURIHost(host)
 }
 
-// checkURIHost checks uri-host = IP-literal / IPv4address / reg-name, loosely for IP-literal
-// (hex digits, ':' and '.', or an IPvFuture's unreserved / sub-delims).
+// checkURIHost checks uri-host = IP-literal / IPv4address / reg-name (RFC 3986 §3.2.2).
 func checkURIHost(h []byte) string {
 	if len(h) > 0 && h[0] == '[' {
 		if len(h) < 3 || h[len(h)-1] != ']' {
 			return fmt.Sprintf("IP-literal %q not closed", h)
 		}
-		if !allIn(h[1:len(h)-1], func(c byte) bool { return isUnreserved(c) || isSubDelim(c) || c == ':' }) {
-			return fmt.Sprintf("bad IP-literal %q", h)
+		if in := string(h[1 : len(h)-1]); !isIPv6(in) && !isIPvFuture(in) {
+			return fmt.Sprintf("bad IP-literal %q: neither IPv6address nor IPvFuture", h)
 		}
 		return ""
 	}
@@ -288,6 +287,62 @@ func checkURIHost(h []byte) string {
 		}
 	}
 	return ""
+}
+
+// isIPvFuture: IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+func isIPvFuture(s string) bool {
+	if len(s) < 4 || s[0] != 'v' && s[0] != 'V' {
+		return false
+	}
+	ver, rest, ok := strings.Cut(s[1:], ".")
+	return ok && ver != "" && allIn([]byte(ver), isHex) && rest != "" &&
+		allIn([]byte(rest), func(c byte) bool { return isUnreserved(c) || isSubDelim(c) || c == ':' })
+}
+
+// isIPv6 is RFC 3986's IPv6address: eight 16-bit pieces (h16, 1-4 hex digits; the last two
+// may be an IPv4address), or at most seven around one "::".
+func isIPv6(s string) bool {
+	left, right, elided := strings.Cut(s, "::")
+	n, ok := h16s(left, !elided)
+	if !elided {
+		return ok && n == 8
+	}
+	m, ok2 := h16s(right, true)
+	return ok && ok2 && n+m <= 7
+}
+
+// h16s counts the pieces of *( h16 ":" ) h16 ("" is none), whose last may be an IPv4address
+// (two pieces) when v4.
+func h16s(s string, v4 bool) (int, bool) {
+	if s == "" {
+		return 0, true
+	}
+	parts := strings.Split(s, ":")
+	for i, p := range parts {
+		if v4 && i == len(parts)-1 && strings.Contains(p, ".") {
+			return len(parts) + 1, isIPv4(p)
+		}
+		if p == "" || len(p) > 4 || !allIn([]byte(p), isHex) {
+			return 0, false
+		}
+	}
+	return len(parts), true
+}
+
+// isIPv4: IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet, a dec-octet 0-255
+// without leading zeros.
+func isIPv4(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || !allDigits([]byte(p)) || len(p) > 1 && p[0] == '0' ||
+			len(p) == 3 && p > "255" {
+			return false
+		}
+	}
+	return true
 }
 
 // checkHost applies RFC 9112 §3.2: one Host in HTTP/1.1, never more than one, always valid.

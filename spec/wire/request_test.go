@@ -39,6 +39,12 @@ var requestTests = []struct {
 	{"GET / HTTP/1.1\r\nHost:\r\n\r\n", ""},             // empty Host is allowed
 	{"GET / HTTP/1.1\r\nHost: a.b:8080\r\n\r\n", ""},
 	{"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [2001:DB8:0:0:8:800:200C:417A]\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [::]\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7::]\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [::ffff:192.0.2.1]:8080\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:192.0.2.1]\r\n\r\n", ""},
+	{"GET / HTTP/1.1\r\nHost: [v1f.a-b:c!]\r\n\r\n", ""}, // IPvFuture
 	{"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", ""},
 	{"GET http://example.com/x?y HTTP/1.1\r\n" + h + "\r\n", ""},
 	{"GET http://example.com HTTP/1.1\r\n" + h + "\r\n", ""},
@@ -134,6 +140,19 @@ var requestTests = []struct {
 	{"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", RuleHost},
 	{"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", RuleHost},
 	{"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [:*1]:80\r\n\r\n", RuleHost}, // neither IPv6address nor IPvFuture
+	{"GET / HTTP/1.1\r\nHost: [a-b]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7:8:9]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7::8]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [:::]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [12345::]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [::1.2.3.04]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [1.2.3.4::]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n", RuleHost}, // RFC 6874 zones are not RFC 3986
+	{"GET / HTTP/1.1\r\nHost: [v.a]\r\n\r\n", RuleHost},
+	{"GET / HTTP/1.1\r\nHost: [v1.]\r\n\r\n", RuleHost},
 	{"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", RuleHost},
 	// Content-Length.
 	{"POST / HTTP/1.1\r\n" + h + "Content-Length: -1\r\n\r\n", RuleContentLength},

@@ -64,6 +64,7 @@ func (s *server) serveOneRecv() action {
 		end, p = len(h), len(h)
 	}
 	rl, st := parseRequestLine(h[:end])
+	req.head = rl.isHead(h[:end])
 	if st != 0 {
 		s.errorResponse(st)
 		return closeNow

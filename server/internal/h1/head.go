@@ -28,6 +28,7 @@ type request struct {
 	cls            int
 	te             bool
 	chunked        bool
+	head           bool // the request line names HEAD: no response to it carries content
 	close          bool // the response ends the connection
 	keepAlive10    bool // HTTP/1.0 asked for keep-alive
 	expect         bool
@@ -114,7 +115,11 @@ func (s *server) readHead() (int, action) {
 				return lineTooLong(line, s.cfg.MaxRequestLine), closeLinger
 			}
 			var st int
-			if rl, st = parseRequestLine(line); st != 0 {
+			rl, st = parseRequestLine(line)
+			// Known from here on, so that a refusal of the rest of this head (505 for the
+			// version, 400, 431, 408) is framed as its client frames it: no content to HEAD.
+			s.req.head = rl.isHead(line)
+			if st != 0 {
 				return st, closeLinger
 			}
 			// Drop the leading empty lines so the head starts at the request line.

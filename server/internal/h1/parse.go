@@ -3,6 +3,11 @@ package h1
 // The grammar of RFC 9112 / RFC 9110, byte by byte. Functions here are pure: they take
 // slices of the head and say whether they are valid.
 
+import (
+	"bytes"
+	"net/netip"
+)
+
 // tchar (RFC 9110 §5.6.2).
 var isTchar = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
@@ -173,6 +178,12 @@ func parseRequestLine(line []byte) (rl requestLine, status int) {
 	return rl, 0
 }
 
+// isHead reports whether the request line parsed into rl, valid or refused for its version
+// alone (505), names the method HEAD; a malformed line (400) names none.
+func (rl requestLine) isHead(line []byte) bool {
+	return rl.method[1] > 0 && string(line[rl.method[0]:rl.method[1]]) == "HEAD"
+}
+
 // splitField splits a field line into name and value with OWS trimmed. lenient accepts
 // whitespace between name and colon (the lenient-ws fault). ok is false for any violation.
 func splitField(line []byte, lenient bool) (name, value []byte, ok bool) {
@@ -217,13 +228,8 @@ func validHost(v []byte) bool {
 				break
 			}
 		}
-		if end < 2 {
+		if end < 2 || !validIPLiteral(v[1:end]) {
 			return false
-		}
-		for _, c := range v[1:end] {
-			if !(isHex(c) || c == ':' || c == '.' || c == 'v' || c == 'V') {
-				return false
-			}
 		}
 		rest := v[end+1:]
 		if len(rest) > 0 {
@@ -255,6 +261,30 @@ func validHost(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// validIPLiteral checks what is between the brackets of an IP-literal (RFC 3986 §3.2.2): an
+// IPv6address without a zone, or IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+func validIPLiteral(b []byte) bool {
+	if len(b) > 0 && (b[0] == 'v' || b[0] == 'V') {
+		dot := bytes.IndexByte(b, '.')
+		if dot < 2 || dot == len(b)-1 {
+			return false
+		}
+		for _, c := range b[1:dot] {
+			if !isHex(c) {
+				return false
+			}
+		}
+		for _, c := range b[dot+1:] {
+			if !regNameByte[c] && c != ':' || c == '%' {
+				return false
+			}
+		}
+		return true
+	}
+	a, err := netip.ParseAddr(string(b))
+	return err == nil && a.Is6() && a.Zone() == ""
 }
 
 // parseContentLength parses 1*DIGIT without sign, space or overflow. Leading zeros are

@@ -21,6 +21,8 @@ var parseTests = []struct {
 	{"\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 200},                  // a few
 	{"GET / HTTP/1.1\r\nHost: a:8080\r\n\r\n", 200},                         // port
 	{"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", 200},                       // IPv6 literal
+	{"GET / HTTP/1.1\r\nHost: [::ffff:192.0.2.1]\r\n\r\n", 200},             // with an IPv4 tail
+	{"GET / HTTP/1.1\r\nHost: [v1f.a-b:c!]\r\n\r\n", 200},                   // IPvFuture
 	{"GET / HTTP/1.1\r\nHost: \r\n\r\n", 200},                               // empty Host is allowed
 	{"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n", 200},                              // case-insensitive name
 	{"GET / HTTP/1.1\r\nHost:a\r\n\r\n", 200},                               // no OWS
@@ -70,6 +72,7 @@ var parseTests = []struct {
 	{"GET\r\n\r\n", 400},                                  // no target
 	{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},            // major 2
 	{"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505},            // major 0
+	{"HEAD / HTTP/2.1\r\nHost: a\r\n\r\n", 505},           // a HEAD refused for its version: no content either
 	{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},            // bad method char
 	{"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},         // space in target
 	{"GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n", 400},        // double quote is no URI character
@@ -98,6 +101,7 @@ var parseTests = []struct {
 	{"GET / HTTP/1.1\r\nHost: a\r\n\n", 400},      // bare LF ending the head
 	{"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400}, // bare CR in value
 	{"GET / HTTP/1.1\r\nHost: a\r\nX\r: b\r\n\r\n", 400},
+	{"HEAD / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400}, // a HEAD refused after its request line: no content
 
 	// fields
 	{"GET / HTTP/1.1\r\nHost: a\r\nFoo : bar\r\n\r\n", 400},        // whitespace before colon
@@ -112,13 +116,18 @@ var parseTests = []struct {
 	{"GET / HTTP/1.1\r\nHost: a\r\nFoo: b\x7fr\r\n\r\n", 400},      // DEL
 
 	// Host
-	{"GET / HTTP/1.1\r\n\r\n", 400},                       // missing
-	{"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400}, // duplicate
-	{"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},          // space
-	{"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},          // slash
-	{"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},          // userinfo
-	{"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400},         // bad port
-	{"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},         // unclosed literal
+	{"GET / HTTP/1.1\r\n\r\n", 400},                          // missing
+	{"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400},    // duplicate
+	{"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},             // space
+	{"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},             // slash
+	{"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},             // userinfo
+	{"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400},            // bad port
+	{"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},            // unclosed literal
+	{"GET / HTTP/1.1\r\nHost: [:*1]:80\r\n\r\n", 400},        // neither IPv6address nor IPvFuture
+	{"GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7]\r\n\r\n", 400}, // seven pieces
+	{"GET / HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n", 400},       // two "::"
+	{"GET / HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n", 400},
+	{"GET / HTTP/1.1\r\nHost: [v1.]\r\n\r\n", 400},
 	{"GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400},         // bad pct-encoding
 	{"GET http://a/ HTTP/1.1\r\n\r\n", 400},               // absolute-form still needs Host
 	{"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400}, // duplicate in 1.0 too

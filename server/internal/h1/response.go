@@ -190,7 +190,7 @@ func (s *server) endHeader(n int64) {
 
 // sendsBody reports whether the response carries its content (not for HEAD).
 func (s *server) sendsBody() bool {
-	return string(s.req.method) != "HEAD" || s.f.HeadBody
+	return !s.req.head || s.f.HeadBody
 }
 
 // respond writes a complete response with a body of the given type.
