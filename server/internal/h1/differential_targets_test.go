@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -69,6 +70,11 @@ func socketPair(t fatalT) (server *sockConn, client *net.UnixConn) {
 	return &sockConn{UnixConn: conv(fds[0])}, conv(fds[1])
 }
 
+// FaultsEnv names the environment variable that plants faults (ParseFaults' list) in the
+// server the native fuzz targets drive, under go test -fuzz and as libFuzzer binaries alike:
+// FORKPROOF_FUZZ_FAULTS=no-host-check shows how soon a target finds that planted bug.
+const FaultsEnv = "FORKPROOF_FUZZ_FAULTS"
+
 func fuzzConfig() *Config {
 	cfg := DefaultConfig()
 	cfg.MaxBytes = 4096
@@ -77,6 +83,11 @@ func fuzzConfig() *Config {
 	cfg.HeaderTimeout = time.Second
 	cfg.IdleTimeout = time.Second
 	cfg.BodyTimeout = time.Second
+	f, err := ParseFaults(os.Getenv(FaultsEnv))
+	if err != nil {
+		panic(FaultsEnv + ": " + err.Error())
+	}
+	cfg.Faults = f
 	return &cfg
 }
 
@@ -245,4 +256,24 @@ func FuzzSocketPair(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fuzz targets' server takes its planted faults from FaultsEnv, so a fuzzer run shows how
+// soon a target finds one; a wrong name stops the target at once.
+func TestFuzzConfigFaultsFromEnv(t *testing.T) {
+	t.Setenv(FaultsEnv, "no-host-check, head-body")
+	if f := fuzzConfig().Faults; !f.NoHostCheck || !f.HeadBody || f.LenientWS {
+		t.Fatalf("faults %+v; want no-host-check and head-body", f)
+	}
+	t.Setenv(FaultsEnv, "")
+	if f := fuzzConfig().Faults; f != (Faults{}) {
+		t.Fatalf("faults %+v without %s; want none", f, FaultsEnv)
+	}
+	t.Setenv(FaultsEnv, "no-such-fault")
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "no-such-fault") {
+			t.Fatalf("recovered %v; want a panic naming the unknown fault", r)
+		}
+	}()
+	fuzzConfig()
 }
