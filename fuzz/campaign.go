@@ -758,19 +758,30 @@ func ReadRepro(path string) (*Repro, error) {
 	return &r, nil
 }
 
+// Replayed is what a reproducer showed when re-sent: a finding's kind ("" when none), its
+// detail and its grade.
+type Replayed struct {
+	Kind, Detail string
+	Grade        spec.Verdict
+}
+
 // Replay re-sends r to addr on a fresh connection and judges the answer the way the campaign
-// did. It returns the finding's kind and detail when the bug shows again ("" when not).
-// Findings without bytes (zombies, fd leaks) cannot be replayed this way.
-func Replay(addr string, r *Repro, timeout time.Duration) (kind, detail string, err error) {
+// did. Findings without bytes (zombies, fd leaks) cannot be replayed this way.
+func Replay(addr string, r *Repro, timeout time.Duration) (Replayed, error) {
 	if len(r.Send) == 0 {
-		return "", "", fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
+		return Replayed{}, fmt.Errorf("a %s finding has no bytes to re-send; re-run the campaign with -seed %d", r.Kind, r.Seed)
 	}
 	in := r.Input()
 	t := &target{addr: addr, timeout: timeout}
 	t.probeRoot()
-	res, err := t.probe(in, analyze(in.Send))
+	a := analyze(in.Send)
+	res, err := t.probe(in, a)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
+		return Replayed{}, fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 	}
-	return res.kind, res.detail, nil
+	if res.kind == "" {
+		return Replayed{}, nil
+	}
+	g, _ := grade(res.kind, res, a)
+	return Replayed{Kind: res.kind, Detail: res.detail, Grade: g}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/forkproof/forkproof/internal/fakenet"
 
 	"github.com/forkproof/forkproof/internal/testbin"
+	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/spec/wire"
 	"github.com/forkproof/forkproof/targets"
 	"github.com/stretchr/testify/assert"
@@ -180,9 +181,9 @@ func TestCampaignChecksEcho(t *testing.T) {
 	if !f.Repro.Echo || !bytes.Contains(f.Repro.Send, []byte{0}) {
 		t.Errorf("reproducer echo=%v, send %q; want an /echo body with a NUL", f.Repro.Echo, f.Repro.Send)
 	}
-	kind, detail, err := Replay(addr, f.Repro, 5*time.Second)
-	if err != nil || kind != KindEchoMismatch {
-		t.Fatalf("Replay = %q, %q, %v; want %s", kind, detail, err, KindEchoMismatch)
+	got, err := Replay(addr, f.Repro, 5*time.Second)
+	if err != nil || got.Kind != KindEchoMismatch || got.Grade != spec.Fail {
+		t.Fatalf("Replay = %+v, %v; want a %s fail", got, err, KindEchoMismatch)
 	}
 }
 
@@ -292,9 +293,9 @@ func TestCampaignFindsEarlyAnswer(t *testing.T) {
 	if f.Repro.HoldUS > 0 {
 		f.Repro.HoldUS = 2e6
 	}
-	kind, detail, err := Replay(addr, f.Repro, 5*time.Second)
-	if err != nil || kind != KindEarlyResponse {
-		t.Fatalf("Replay = %q, %q, %v; want %s", kind, detail, err, KindEarlyResponse)
+	got, err := Replay(addr, f.Repro, 5*time.Second)
+	if err != nil || got.Kind != KindEarlyResponse || got.Grade != spec.Fail {
+		t.Fatalf("Replay = %+v, %v; want a %s fail", got, err, KindEarlyResponse)
 	}
 }
 

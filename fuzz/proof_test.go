@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/forkproof/forkproof/internal/testbin"
+	"github.com/forkproof/forkproof/spec"
 	"github.com/forkproof/forkproof/targets"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeServer is a throwaway HTTP/1.1 server with one planted bug: bug inspects each request
@@ -83,20 +85,21 @@ func TestCampaignFindsPlantedCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kind, detail, err := Replay(addr, repro, 2*time.Second)
-	if err != nil || kind != KindNoResponse {
-		t.Fatalf("Replay(%s) = %q, %q, %v; want %s", found.File, kind, detail, err, KindNoResponse)
+	got, err := Replay(addr, repro, 2*time.Second)
+	if err != nil || got.Kind != KindNoResponse || got.Grade != spec.Warn {
+		t.Fatalf("Replay(%s) = %+v, %v; want a %s warn", found.File, got, err, KindNoResponse)
 	}
 
-	// The binary: replay exits 1 and says REPRODUCED.
+	// The binary: replay says REPRODUCED, and exits 0 for a warn (1 is for a fail, as fuzz:
+	// TestFuzzCommandGrades).
 	cmd := exec.Command(testbin.Path(t), "replay", found.File, "-addr", addr)
 	outb, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(outb), "REPRODUCED no-response") {
+	if err != nil || !strings.Contains(string(outb), "REPRODUCED WARN no-response") {
 		t.Fatalf("forkproof replay: %v\n%s", err, outb)
 	}
 	// Several files at once, with a count.
 	outb, err = exec.Command(testbin.Path(t), "replay", found.File, found.File, "-addr", addr).CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(outb), "2 of 2 reproduced") {
+	if err != nil || !strings.Contains(string(outb), "2 of 2 reproduced, 0 of them failing") {
 		t.Fatalf("forkproof replay of two files: %v\n%s", err, outb)
 	}
 	// Without a target it says which one it used: "not reproduced" there is no verdict on
@@ -152,6 +155,17 @@ func TestFuzzCommandGrades(t *testing.T) {
 			}
 			if code != tt.code || !strings.Contains(string(b), "merged seed 3 shard 0/1") || !strings.Contains(string(b), tt.grade) {
 				t.Fatalf("forkproof fuzz merge: exit %d; want %d\n%s", code, tt.code, b)
+			}
+			// Replayed, the finding shows again with its grade, and the exit code follows it.
+			repros, _ := filepath.Glob(filepath.Join(out, "01-*.json"))
+			require.Len(t, repros, 1)
+			b, err = exec.Command(testbin.Path(t), "replay", repros[0], "-addr", addr).CombinedOutput()
+			code = 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != tt.code || !strings.Contains(string(b), "REPRODUCED "+strings.TrimPrefix(tt.grade, "FINDING ")) {
+				t.Fatalf("forkproof replay: exit %d; want %d\n%s", code, tt.code, b)
 			}
 		})
 	}

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/forkproof/forkproof/fuzz"
+	"github.com/forkproof/forkproof/spec"
 )
 
 func init() {
@@ -79,31 +81,31 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		// Not reproducing against our own server says nothing about the user's.
 		fmt.Fprintf(stdout, "target: the embedded reference server at %s (no -addr or -target-cmd given)\n", target.Addr)
 	}
-	reproduced := 0
+	reproduced, failed := 0, 0
 	for i, repro := range repros {
 		fmt.Fprintf(stdout, "replaying %s (%s)\n  sent: %s\n  plan: %s\n", files[i], repro.Kind, repro.SendText, repro.Plan())
-		kind, detail, err := fuzz.Replay(target.Addr, repro, *timeout)
+		got, err := fuzz.Replay(target.Addr, repro, *timeout)
 		if err != nil {
 			fmt.Fprintf(stderr, "forkproof replay: %s: %v\n", files[i], err)
 			if reproduced > 0 {
 				// An earlier reproducer may have killed the target: what it showed stands.
 				fmt.Fprintf(stdout, "%d of %d reproduced before the target stopped answering\n", reproduced, len(repros))
-				return 1
+				return min(failed, 1)
 			}
 			return 2
 		}
-		if kind == "" {
+		if got.Kind == "" {
 			fmt.Fprintln(stdout, "  not reproduced: the target handled it correctly")
 			continue
 		}
 		reproduced++
-		fmt.Fprintf(stdout, "  REPRODUCED %s: %s\n", kind, detail)
+		if got.Grade == spec.Fail {
+			failed++
+		}
+		fmt.Fprintf(stdout, "  REPRODUCED %s %s: %s\n", strings.ToUpper(string(got.Grade)), got.Kind, got.Detail)
 	}
 	if len(repros) > 1 {
-		fmt.Fprintf(stdout, "%d of %d reproduced\n", reproduced, len(repros))
+		fmt.Fprintf(stdout, "%d of %d reproduced, %d of them failing\n", reproduced, len(repros), failed)
 	}
-	if reproduced > 0 {
-		return 1
-	}
-	return 0
+	return min(failed, 1) // like fuzz: 1 when a reproduced finding fails
 }
