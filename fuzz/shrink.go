@@ -77,7 +77,7 @@ func scanRequest(b []byte, off int, cut func(from, to int, repl string)) (end in
 		off = n
 	}
 	chunked, length := false, -1
-	var clLine [2]int
+	var clLine, teLine [2]int
 	for {
 		e, n, ok := lineAt(b, off)
 		if !ok {
@@ -93,6 +93,7 @@ func scanRequest(b []byte, off int, cut func(from, to int, repl string)) (end in
 		switch string(bytes.ToLower(bytes.TrimSpace(name))) {
 		case "transfer-encoding":
 			chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
+			teLine = [2]int{off, n}
 		case "content-length":
 			if v, err := strconv.Atoi(string(bytes.TrimSpace(value))); err == nil && v >= 0 {
 				length, clLine = v, [2]int{off, e}
@@ -102,7 +103,14 @@ func scanRequest(b []byte, off int, cut func(from, to int, repl string)) (end in
 	}
 	switch {
 	case chunked:
-		return scanChunks(b, off, cut)
+		end, ok := scanChunks(b, off, cut)
+		if ok {
+			// The framing as a whole: the Transfer-Encoding line and the chunked body go in
+			// one edit (a finding that does not need a body then has none).
+			c := slices.Concat(b[:teLine[0]], b[teLine[1]:off], b[end:])
+			cut(0, len(b), string(c))
+		}
+		return end, ok
 	case length > 0:
 		if off+length > len(b) {
 			return len(b), false
