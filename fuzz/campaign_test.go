@@ -455,6 +455,8 @@ func TestCampaignFindsReferenceFaults(t *testing.T) {
 		{"prefork", "smuggle-cl", KindNoClose, 20 * time.Second},
 		{"prefork", "head-body", KindIllFramed, 20 * time.Second},
 		{"goroutine", "lenient-ws", KindAcceptInvalid, 20 * time.Second},
+		{"prefork", "no-host-check", KindAcceptInvalid, 20 * time.Second},
+		{"prefork", "one-recv", KindEchoMismatch, 20 * time.Second},
 		{"fork", "no-reap", KindZombie, 500 * time.Millisecond},
 	} {
 		t.Run(tt.fault, func(t *testing.T) {
