@@ -149,10 +149,18 @@ var knownAccepts = map[string]func(req *wire.Request) bool{
 			!strings.HasPrefix(t, "http://") && !strings.HasPrefix(t, "https://")
 	},
 	// Not a parser verdict: /bytes/N and /sleep/MS beyond the bounds of fuzzConfig, and
-	// /status/N outside what the endpoint serves, are answered 400 by the handler.
+	// /status/N outside what the endpoint serves, are answered 400 by the handler, in origin
+	// or absolute form ("HTTP://a/status/", found by libFuzzer).
 	"endpoint-argument": func(req *wire.Request) bool {
+		path := req.Target
+		if _, rest, ok := strings.Cut(path, "://"); ok {
+			path = "/"
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				path = rest[i:]
+			}
+		}
 		for _, p := range []string{"/bytes/", "/sleep/", "/status/"} {
-			if bytes.HasPrefix([]byte(req.Target), []byte(p)) {
+			if strings.HasPrefix(path, p) {
 				return true
 			}
 		}
