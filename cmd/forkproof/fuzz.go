@@ -35,13 +35,13 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 	var tf targetFlags
 	tf.register(fs)
 	duration := fs.Duration("duration", 10*time.Second, "how long to fuzz")
-	out := fs.String("out", "", "write minimised reproducers to this `DIR` (required)")
+	out := fs.String("out", "", "write the minimised reproducers and findings.json to this `DIR` (required)")
 	seed := fs.Uint64("seed", 0, "seed of the inputs (0: from the clock, printed); give every shard the same")
 	workers := fs.Int("workers", runtime.NumCPU(), "concurrent connections")
 	shard := fs.String("shard", "0/1", "run part `I/N` of the campaign: the inputs whose index is I modulo N (N machines, one seed)")
 	inputs := fs.Int64("inputs", 0, "end after the inputs of index below `N` (of the whole campaign; 0: only -duration ends it)")
 	timeout := fs.Duration("timeout", 2*time.Second, "wait for each response")
-	maxFindings := fs.Int("max-findings", 20, "stop after this many distinct findings")
+	maxFindings := fs.Int("max-findings", 20, "stop after this many findings (distinct causes)")
 	minimize := fs.Duration("minimize", 10*time.Second, "time spent minimising each finding")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkproof fuzz [-addr H:P [-pid N] | -target-cmd 'CMD {port}'] -duration D -out DIR [-seed N] [-shard I/N] [-inputs N]")
