@@ -116,12 +116,17 @@ type campaign struct {
 	// next*Shards+Shard.
 	next     atomic.Int64
 	findings map[string]*Finding // by signature
-	settled  map[string]string   // claim keys of minimised findings, to their signatures
-	pending  map[string]int      // claim keys being minimised: how many more inputs showed them
-	order    []*Finding
-	last     *Input   // the most recent input sent, for target-died reports
-	before   []*Input // the inputs sent before last, newest first: a death noticed late may be their doing
-	stop     context.CancelFunc
+	// aliases maps the signature of an input before minimising to that of the confirmed
+	// finding it minimised to, so later inputs like it are counted there.
+	aliases map[string]string
+	pending map[string]int // signatures being minimised: how many more inputs showed them
+	// closesKnown holds the claim keys ("no-close/<class>") of confirmed no-close findings:
+	// the close is no longer watched for (a full timeout each) on inputs of that class.
+	closesKnown map[string]bool
+	order       []*Finding
+	last        *Input   // the most recent input sent, for target-died reports
+	before      []*Input // the inputs sent before last, newest first: a death noticed late may be their doing
+	stop        context.CancelFunc
 	// ctx is the caller's: minimising a finding may outlast Duration, not a cancellation.
 	ctx context.Context
 }
@@ -161,7 +166,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	cp := &campaign{cfg: cfg, opt: opt, root: probe, findings: map[string]*Finding{}, settled: map[string]string{}, pending: map[string]int{}, stop: cancel, ctx: ctx}
+	cp := &campaign{cfg: cfg, opt: opt, root: probe, findings: map[string]*Finding{}, aliases: map[string]string{}, pending: map[string]int{}, closesKnown: map[string]bool{}, stop: cancel, ctx: ctx}
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
@@ -316,55 +321,49 @@ func smaller(a, b *Repro) bool {
 	return len(a.Plan()) < len(b.Plan())
 }
 
-// known counts one more input showing the finding with signature sig, if it is in.
-func (cp *campaign) known(sig string) bool {
+// claim takes an input whose (unminimised) signature is sig. It reports whether the input
+// is new: then the caller minimises it and records it with settle. An input like one being
+// minimised, or like a confirmed finding's, is only counted.
+func (cp *campaign) claim(sig string) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	f := cp.findings[sig]
-	if f != nil {
+	if f := cp.findings[sig]; f != nil {
 		f.Count++
-	}
-	return f != nil
-}
-
-// found reports whether a finding with that claim key is in or being minimised, without
-// counting.
-func (cp *campaign) found(key string) bool {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	_, minimising := cp.pending[key]
-	_, settled := cp.settled[key]
-	return settled || minimising
-}
-
-// claim counts one more input showing the finding whose claim key is key and reports whether
-// it is new: then the caller minimises it and records it with settle; other workers meanwhile
-// only count it.
-func (cp *campaign) claim(key string) bool {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	if sig, ok := cp.settled[key]; ok {
-		if f := cp.findings[sig]; f != nil {
-			f.Count++
-		}
 		return false
 	}
-	if _, ok := cp.pending[key]; ok {
-		cp.pending[key]++
+	if f := cp.findings[cp.aliases[sig]]; f != nil {
+		f.Count++
 		return false
 	}
-	cp.pending[key] = 0
+	if _, ok := cp.pending[sig]; ok {
+		cp.pending[sig]++
+		return false
+	}
+	cp.pending[sig] = 0
 	return true
 }
 
-// settle records f, minimised after it was claimed under key, with the inputs that showed it
-// meanwhile; a finding with f's signature already in takes them.
-func (cp *campaign) settle(f *Finding, key string) {
+// found reports whether a confirmed no-close finding has the claim key key.
+func (cp *campaign) found(key string) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	n := 1 + cp.pending[key]
-	delete(cp.pending, key)
-	cp.settled[key] = f.Signature
+	return cp.closesKnown[key]
+}
+
+// settle records f, minimised from an input with signature sig and claim key key, with the
+// inputs like it that came meanwhile; a finding with f's signature already in takes them.
+// Unless f is unconfirmed, later inputs like it are counted into it.
+func (cp *campaign) settle(f *Finding, sig, key string, confirmed bool) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	n := 1 + cp.pending[sig]
+	delete(cp.pending, sig)
+	if confirmed {
+		cp.aliases[sig] = f.Signature
+		if f.Kind == KindNoClose {
+			cp.closesKnown[key] = true
+		}
+	}
 	cp.recordLocked(f, n)
 }
 
@@ -454,23 +453,21 @@ func (cp *campaign) worker(ctx context.Context) {
 				in, a, res, fresh = joint, ja, jr, true
 			}
 		}
-		if cp.known(signature(res, a)) {
-			continue // counted: a finding with this cause is in, whatever minimising gives
+		sig := signature(res, a)
+		if !cp.claim(sig) {
+			continue // counted: a finding with this cause is in, or being minimised
 		}
 		key := findingKey(res, in, a)
-		if !cp.claim(key) {
-			continue
-		}
 		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
 		if minRes.kind != "" {
-			cp.settle(cp.finding(min, minRes, minRes.detail), key)
+			cp.settle(cp.finding(min, minRes, minRes.detail), sig, key, true)
 			continue
 		}
 		if fresh {
 			// Seen on a connection of its own, so no earlier input did it; the target
 			// behaved otherwise when asked again (under the campaign's load: a server may
 			// close idle connections when others wait), which leaves what was seen.
-			cp.settle(cp.finding(in, res, res.detail+" (seen on a fresh connection; not shown again when asked to reproduce, so not minimised)"), key)
+			cp.settle(cp.finding(in, res, res.detail+" (seen on a fresh connection; not shown again when asked to reproduce, so not minimised)"), sig, key, true)
 			continue
 		}
 		// Not shown again on a fresh connection: what the earlier inputs on the connection
@@ -479,7 +476,7 @@ func (cp *campaign) worker(ctx context.Context) {
 		f.Grade, f.Ground = spec.Warn, "unconfirmed (not shown again on a fresh connection); were it confirmed: "+f.Ground
 		f.Signature += "/unconfirmed"
 		f.Repro.Grade, f.Repro.Ground, f.Repro.Signature = string(f.Grade), f.Ground, f.Signature
-		cp.settle(f, key)
+		cp.settle(f, sig, key, false)
 	}
 }
 
@@ -545,6 +542,7 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first r
 	if err != nil || res.kind != first.kind {
 		return in, result{}
 	}
+	firstGrade := gradeOf(first, a)
 	over := func() bool { return ctx.Err() != nil || time.Now().After(deadline) }
 	try := func(cand Input) bool {
 		if over() {
@@ -559,7 +557,8 @@ func (cp *campaign) minimize(ctx context.Context, in *Input, a analysis, first r
 		}
 		a := analyze(cand.Send)
 		r, err := t.probe(&cand, a)
-		if err != nil || r.kind != first.kind || findingKey(r, &cand, a) != key {
+		// The same bug, graded the same: a cut never trades a fail for a warn.
+		if err != nil || r.kind != first.kind || findingKey(r, &cand, a) != key || gradeOf(r, a) != firstGrade {
 			return false
 		}
 		cur, res = cand, r

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ type fake struct {
 	// badRequest, when set, is the answer to a request the reader rejects (default: a 400
 	// with Connection: close).
 	badRequest string
+	// alone says, by connection, whether the request being handled arrived with nothing
+	// before it in the read buffer (not pipelined behind the one before).
+	alone sync.Map
 	// onReadErr sees every error reading a request once its first byte came, but a clean EOF.
 	onReadErr func(f *fake, err error)
 }
@@ -66,6 +70,7 @@ func (f *fake) serve(c net.Conn) {
 	br := bufio.NewReader(ec)
 	for {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		f.alone.Store(c, br.Buffered() == 0)
 		skipEmptyLines(br) // RFC 9112 §2.2 SHOULD; net/http's reader does not
 		if _, err := br.Peek(1); err != nil {
 			// Closed or reset between requests (a client closing with a response unread

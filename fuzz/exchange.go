@@ -65,19 +65,26 @@ type analysis struct {
 	absoluteHost bool
 	// tailMethod is the first word of the tail ("" when there is none).
 	tailMethod string
-	// sameLengths says the tail's Content-Length fields, split at commas, are one valid
-	// number repeated: RFC 9112 §6.3 processes that as the single value.
+	// sameLengths says the tail's Content-Length fields, split at commas, are all valid
+	// numbers (1*DIGIT) of one value: RFC 9112 §6.3 processes a repeated one as the single
+	// value, and a number too large for the judge is still valid (RFC 9110 §8.6).
 	sameLengths bool
+	// teChunked says the tail's Transfer-Encoding names chunked (not last, for the rule
+	// te-not-chunked); without it, the coding is one the server does not know (§6.1 SHOULD).
+	teChunked bool
 }
 
 type parsedReq struct {
-	method  string
-	end     int    // offset just past the request
-	close   bool   // the connection may close after its response (HTTP/1.0, Connection: close)
-	version string // as sent, for findings
-	echo    bool   // a POST or PUT to /echo: its 2xx response must carry body
-	body    []byte // the decoded body
-	framing string // how its body is framed: "none", "length" or "chunked"
+	method string
+	end    int  // offset just past the request
+	close  bool // the connection may close after its response (HTTP/1.0, Connection: close)
+	// closeOption says it sent the "close" option (RFC 9112 §9.6 MUST close after it), not
+	// only HTTP/1.0 without keep-alive (§9.3, which has no keyword).
+	closeOption bool
+	version     string // as sent, for findings
+	echo        bool   // a POST to /echo: its 2xx response must carry body
+	body        []byte // the decoded body
+	framing     string // how its body is framed: "none", "length" or "chunked"
 }
 
 const (
@@ -99,20 +106,23 @@ func analyze(b []byte) analysis {
 			switch {
 			case errors.As(err, &we):
 				a.tail, a.rule = tailInvalid, we.Rule
-				end := bytes.Index(b[off:], []byte("\r\n\r\n"))
-				// (A missing Host is reported where the head ends.)
-				a.inBody = end >= 0 && we.Offset >= end+4 && we.Rule != wire.RuleHost
+				// Where the head ends, after the empty lines a request may start with. (A
+				// missing Host is reported there.)
+				rest := bytes.TrimLeft(b[off:], "\r\n")
+				end := bytes.Index(rest, []byte("\r\n\r\n"))
+				a.inBody = end >= 0 && we.Offset >= len(b[off:])-len(rest)+end+4 && we.Rule != wire.RuleHost
 				a.absoluteHost = absoluteWithHost(b[off:])
 				a.sameLengths = sameLengths(b[off:])
+				a.teChunked = fieldHas(b[off:], "Transfer-Encoding", "chunked")
 			default:
 				a.tail = tailIncomplete
-				a.headDone = bytes.Contains(b[off:], []byte("\r\n\r\n"))
+				a.headDone = bytes.Contains(bytes.TrimLeft(b[off:], "\r\n"), []byte("\r\n\r\n"))
 			}
 			return a
 		}
 		off += n
 		p := parsedReq{method: req.Method, version: req.Version, end: off, close: req.Version == "HTTP/1.0", body: req.Body,
-			echo: (req.Method == "POST" || req.Method == "PUT") && targetPath(req.Target) == "/echo", framing: "none"}
+			echo: req.Method == "POST" && targetPath(req.Target) == "/echo", framing: "none"}
 		if req.Chunked {
 			p.framing = "chunked"
 		}
@@ -121,8 +131,8 @@ func analyze(b []byte) analysis {
 				p.framing = "length"
 			}
 			if strings.EqualFold(f[0], "Connection") {
-				v := strings.ToLower(f[1])
-				p.close = p.close && !strings.Contains(v, "keep-alive") || strings.Contains(v, "close")
+				p.close = p.close && !hasOption(f[1], "keep-alive") || hasOption(f[1], "close")
+				p.closeOption = p.closeOption || hasOption(f[1], "close")
 			}
 		}
 		a.reqs = append(a.reqs, p)
@@ -147,25 +157,43 @@ func absoluteWithHost(b []byte) bool {
 	return false
 }
 
-// sameLengths reports whether the Content-Length fields in the head of the request in b,
-// split at commas, hold one valid number (1*DIGIT) more than once.
-func sameLengths(b []byte) bool {
+// fieldValues returns the values of the fields named name in the head of the request in b,
+// split at commas and trimmed of whitespace.
+func fieldValues(b []byte, name string) []string {
 	head, _, _ := bytes.Cut(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
 	var vals []string
 	for _, line := range strings.Split(string(head), "\r\n")[1:] {
-		name, v, ok := strings.Cut(line, ":")
-		if !ok || !strings.EqualFold(name, "Content-Length") {
+		n, v, ok := strings.Cut(line, ":")
+		if !ok || !strings.EqualFold(n, name) {
 			continue
 		}
 		for _, e := range strings.Split(v, ",") {
 			vals = append(vals, strings.Trim(e, " \t"))
 		}
 	}
-	if len(vals) < 2 {
+	return vals
+}
+
+// fieldHas reports whether a field named name in the head of the request in b lists token.
+func fieldHas(b []byte, name, token string) bool {
+	for _, v := range fieldValues(b, name) {
+		if strings.EqualFold(v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameLengths reports whether the Content-Length fields in the head of the request in b,
+// split at commas, are valid numbers (1*DIGIT) all of one value, however large.
+func sameLengths(b []byte) bool {
+	vals := fieldValues(b, "Content-Length")
+	if len(vals) == 0 {
 		return false
 	}
+	first := strings.TrimLeft(vals[0], "0")
 	for _, v := range vals {
-		if v != vals[0] || v == "" || strings.Trim(v, "0123456789") != "" {
+		if v == "" || strings.Trim(v, "0123456789") != "" || strings.TrimLeft(v, "0") != first {
 			return false
 		}
 	}
@@ -248,13 +276,41 @@ func clip(b []byte) []byte {
 	return b
 }
 
+// hasClose reports whether r ends its connection: a "close" option, HTTP/1.0 without
+// "keep-alive" (RFC 9112 §9.3), or a body delimited by the close.
 func hasClose(r *wire.Response) bool {
+	return closeOption(r) || r.CloseDelimited || r.Version == "HTTP/1.0" && !keepAlive(r)
+}
+
+// closeOption reports whether r's Connection field holds the "close" option.
+func closeOption(r *wire.Response) bool {
 	for _, v := range r.Get("Connection") {
-		if strings.Contains(strings.ToLower(v), "close") {
+		if hasOption(v, "close") {
 			return true
 		}
 	}
-	return r.Version == "HTTP/1.0" || r.CloseDelimited
+	return false
+}
+
+func keepAlive(r *wire.Response) bool {
+	for _, v := range r.Get("Connection") {
+		if hasOption(v, "keep-alive") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasOption reports whether the Connection field value v lists the option opt: one of its
+// comma-separated elements, trimmed of whitespace, is opt, case-insensitively (RFC 9110
+// §7.6.1). "cn: close" lists no "close".
+func hasOption(v, opt string) bool {
+	for _, e := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.Trim(e, " \t"), opt) {
+			return true
+		}
+	}
+	return false
 }
 
 func lastEnd(a analysis) int {

@@ -21,18 +21,31 @@ func grade(kind string, res result, a analysis) (spec.Verdict, string) {
 		}
 		return spec.Fail, "RFC 9112 MUST (rule " + a.rule + ")"
 	case KindEarlyResponse, KindEchoMismatch:
-		return spec.Fail, "RFC 9112 §6.3 MUST: the body's length is its framing's; the bytes after it are the next request"
-	case KindNoClose:
-		if res.class == "te-cl" {
-			return spec.Fail, "RFC 9112 §6.1 MUST: close the connection after responding to Content-Length with Transfer-Encoding"
+		framing := ""
+		if res.req >= 0 && res.req < len(a.reqs) {
+			framing = a.reqs[res.req].framing
 		}
-		return spec.Fail, "RFC 9112 §9.6 MUST: close after the response to a request with \"close\" (or a response that said it)"
+		switch framing {
+		case "length":
+			return spec.Fail, "RFC 9112 §6.3 MUST: a valid Content-Length defines the body's length; the bytes after it are the next request"
+		case "chunked":
+			return spec.Fail, "RFC 9112 §7.1 MUST: a recipient MUST be able to parse and decode the chunked transfer coding; the bytes after the last chunk are the next request"
+		}
+		return spec.Warn, "policy (RFC 9112 §6.3 gives a request without Content-Length or Transfer-Encoding a body of length zero, with no keyword)"
+	case KindNoClose:
+		switch res.class {
+		case "te-cl":
+			return spec.Fail, "RFC 9112 §6.1 MUST: close the connection after responding to Content-Length with Transfer-Encoding"
+		case "after-last-http10":
+			return spec.Warn, "RFC 9112 §9.3 (no keyword): HTTP/1.0 without keep-alive ends the connection after the response"
+		}
+		return spec.Fail, "RFC 9112 §9.6 MUST: close after the response to a request with the \"close\" option (or a response that sent it)"
 	case KindIllFramed:
 		switch {
 		case res.cause == "extra-bytes":
 			return spec.Fail, "RFC 9110 §9.3.2 / RFC 9112 §9.6 MUST: no content to HEAD, no bytes after the response that ends the connection"
 		case res.req >= len(a.reqs):
-			return spec.Warn, "RFC 9112 §2.2 SHOULD: an invalid request gets a 400 (an answer a client can read), then a close"
+			return spec.Warn, "RFC 9112 §2.2 SHOULD: an invalid request gets a 400 (an answer a client can read), then a close; an incomplete one MAY get an error response (§8)"
 		case res.cause == "truncated":
 			return spec.Warn, "policy (no RFC sentence binds the sender): a response ends where its framing says"
 		}
@@ -47,11 +60,17 @@ func grade(kind string, res result, a analysis) (spec.Verdict, string) {
 	case KindResetKills:
 		return spec.Warn, "policy (no RFC sentence; RFC 9112 §9.5 lets a client close at any time): the server goes on serving after a client's reset, as robust/reset"
 	case KindServedIncomplete:
-		return spec.Warn, "RFC 9112 §8: an incomplete request MAY get an error response; serving it is not among the options"
+		return spec.Warn, "policy (RFC 9112 §8: an incomplete request MAY get an error response): a request whose head never ended is not served"
 	case KindHang:
 		return spec.Warn, "policy (no RFC sentence): a complete request is answered within the timeout"
 	}
 	return spec.Warn, "policy (RFC 9112 §9.5: a server MAY close at any time): a complete, valid request gets an answer before the close"
+}
+
+// gradeOf is the grade alone of the finding res shows on an input analysed as a.
+func gradeOf(res result, a analysis) spec.Verdict {
+	g, _ := grade(res.kind, res, a)
+	return g
 }
 
 // mustRules are the judge's rules whose breach every server must refuse (see mustReject), with
@@ -85,7 +104,7 @@ func signature(res result, a analysis) string {
 			parts = append(parts, "overlong", methodClass(a.reqs[i].method))
 		case res.cause == "extra-bytes":
 			parts = append(parts, "overlong", methodClass(a.tailMethod))
-		case res.cause == "no-status-line" && i > 0 && i <= len(a.reqs):
+		case res.cause == "no-status-line" && i > 0 && i < len(a.reqs):
 			parts = append(parts, "overlong", methodClass(a.reqs[i-1].method))
 		case i >= len(a.reqs):
 			parts = append(parts, res.cause, "tail")

@@ -51,6 +51,9 @@ func TestSignature(t *testing.T) {
 		{sig(KindNoResponse, "closed", 0, getKA), sig(KindNoResponse, "closed", 0, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")},
 		{sig(KindIllFramed, "status-line", 0, "T /\n"), sig(KindIllFramed, "no-status-line", 0, "T /\n")},
 		{sig(KindIllFramed, "status-line", 1, getKA+"T /\n"), sig(KindIllFramed, "status-line", 0, getKA)},
+		// Bytes where the answer to a broken tail should start are graded as that answer
+		// (warn), apart from those between valid requests (fail).
+		{sig(KindIllFramed, "no-status-line", 1, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\nT /\n"), sig(KindIllFramed, "no-status-line", 1, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"+getKA)},
 		{sig(KindIllFramed, "no-status-line", 1, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"+getKA), sig(KindIllFramed, "no-status-line", 0, getKA)},
 		{sig(KindAcceptInvalid, "", 0, noHost), sig(KindAcceptInvalid, "", 0, "GET / HTTP/1.1\r\nHost : a\r\n\r\n")},
 		{sig(KindNoResponse, "closed", 0, getKA), sig(KindHang, "silent", 0, getKA)},
@@ -69,7 +72,11 @@ func TestGrade(t *testing.T) {
 		grade spec.Verdict
 	}{
 		{KindAcceptInvalid, result{}, noHost, spec.Fail},
-		{KindEarlyResponse, result{req: 0}, getKA, spec.Fail},
+		{KindEarlyResponse, result{req: 0}, echoReq, spec.Fail},
+		{KindEarlyResponse, result{req: 0}, getKA, spec.Warn}, // no framing: a zero-length body, no keyword
+		{KindEchoMismatch, result{req: 0}, echoReq, spec.Fail},
+		{KindNoClose, result{class: "after-last"}, getClose, spec.Fail},
+		{KindNoClose, result{class: "after-last-http10"}, "GET / HTTP/1.0\r\n\r\n", spec.Warn},
 		{KindNoClose, result{class: "te-cl"}, teCL, spec.Fail},
 		{KindIllFramed, result{req: 0, cause: "status-line"}, getKA, spec.Fail},
 		{KindIllFramed, result{req: 0, cause: "extra-bytes"}, getClose, spec.Fail},
@@ -222,25 +229,43 @@ func TestShardsMergeAsWhole(t *testing.T) {
 // earlier inputs, it is unconfirmed (a warn).
 func TestFindingSeenOnce(t *testing.T) {
 	t.Parallel()
+	closeOpt := func(req *http.Request) bool {
+		return strings.Contains(strings.ToLower(req.Header.Get("Connection")), "close")
+	}
+	http10 := func(req *http.Request) bool { return req.ProtoMinor == 0 }
 	for _, tt := range []struct {
-		name   string
-		first  bool // the request that asks to close is the first on its connection
-		grade  spec.Verdict
-		detail string
+		name    string
+		first   bool // the request that asks to close is the first on its connection
+		asks    func(*http.Request) bool
+		finding string // the finding's signature starts so
+		grade   spec.Verdict
+		detail  string
 	}{
-		{"on a fresh connection", true, spec.Fail, "seen on a fresh connection"},
-		{"after other inputs", false, spec.Warn, "did not reproduce on a fresh connection"},
+		// A "close" option: RFC 9112 §9.6 MUST.
+		{"on a fresh connection", true, closeOpt, "no-close/after-last/", spec.Fail, "seen on a fresh connection"},
+		// Unconfirmed: a warn, with the mark.
+		{"after other inputs", false, http10, "no-close/after-last-http10/", spec.Warn, "did not reproduce on a fresh connection"},
+		// HTTP/1.0 alone: §9.3, no keyword, a warn even when seen on a fresh connection.
+		{"HTTP/1.0 on a fresh connection", true, http10, "no-close/after-last-http10/", spec.Warn, "seen on a fresh connection"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			served := map[net.Conn]int{}
 			done := false
-			addr := startFake(t, &fake{handle: func(c net.Conn, req *http.Request) bool {
+			fk := &fake{}
+			fk.handle = func(c net.Conn, req *http.Request) bool {
 				mu.Lock()
 				served[c]++
+				alone, _ := fk.alone.Load(c)
+				// First on its connection; or after other inputs on it: not first, and not
+				// pipelined behind a request of the same input.
+				at := served[c] == 1
+				if !tt.first {
+					at = served[c] > 1 && alone == true
+				}
 				// (Not the campaign's own probes, which name the host "forkproof".)
-				once := req.Close && (served[c] == 1) == tt.first && !done && req.Host != "forkproof"
+				once := tt.asks(req) && at && !done && req.Host != "forkproof"
 				done = done || once
 				mu.Unlock()
 				if !answer(c, req) {
@@ -250,13 +275,15 @@ func TestFindingSeenOnce(t *testing.T) {
 					<-time.After(5 * time.Second) // the bug: the connection stays open (the fake's own deadline)
 				}
 				return true
-			}})
-			isNoClose := func(f *Finding) bool { return strings.HasPrefix(f.Signature, "no-close/after-last") }
+			}
+			addr := startFake(t, fk)
+			isNoClose := func(f *Finding) bool { return strings.HasPrefix(f.Signature, tt.finding) }
 			rep, err := Run(context.Background(), Config{Target: &targets.Target{Addr: addr}, Duration: 30 * time.Second, Seed: 2, Workers: 1,
 				MinimizeBudget: time.Second, Timeout: time.Second, StopWhen: isNoClose})
 			require.NoError(t, err)
 			f := firstFinding(rep, isNoClose)
 			require.NotNil(t, f, "after %d inputs, no no-close finding", rep.Inputs)
+			t.Logf("%s %s: %s\n  %s\n  %s", f.Grade, f.Signature, f.Detail, f.Repro.SendText, f.Repro.Plan())
 			assert.Equal(t, tt.grade, f.Grade, f.Detail)
 			assert.Contains(t, f.Detail, tt.detail)
 		})

@@ -167,6 +167,9 @@ type ReqOptions struct {
 	MaxBody int
 	// NoHTTP10 keeps every request HTTP/1.1.
 	NoHTTP10 bool
+	// Close lets some requests carry "Connection: close" (RFC 9112 §9.6: the server closes
+	// after answering them).
+	Close bool
 }
 
 var registeredMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
@@ -366,6 +369,9 @@ func GenRequest(s Source, o ReqOptions) *Request {
 	}
 	host := Field{Name: randomCase(s, "host-case", "Host"), Pre: pick(s, "host-ows", []string{" ", "", "  ", "\t"}), Value: genHost(s)}
 	r.Header = insertAt(s, "host-pos", r.Header, host)
+	if o.Close && chance(s, "conn-close", 8) {
+		r.Header = insertAt(s, "close-pos", r.Header, Field{Name: randomCase(s, "close-case", "Connection"), Pre: " ", Value: "close"})
+	}
 
 	switch framing := s.Int(0, 2, "framing"); {
 	case framing == 1 || (framing == 2 && r.Version == "HTTP/1.0"):
@@ -391,6 +397,20 @@ func GenRequest(s Source, o ReqOptions) *Request {
 		r.Body = []byte{}
 	}
 	return r
+}
+
+// closes reports whether the connection may end after r's response: HTTP/1.0 (without
+// keep-alive, which generated requests never send) or a "close" option.
+func (r *Request) closes() bool {
+	if r.Version == "HTTP/1.0" {
+		return true
+	}
+	for _, f := range r.Header {
+		if strings.EqualFold(f.Name, "Connection") && strings.Contains(strings.ToLower(f.Value), "close") {
+			return true
+		}
+	}
+	return false
 }
 
 // allBytes is every byte value, 0x00 to 0xff.

@@ -79,10 +79,11 @@ func genInput(s Source, opt InputOptions) (*Input, analysis) {
 	if chance(s, "pipeline", 30) {
 		depth = s.Int(2, 6, "depth")
 	}
-	o := ReqOptions{Methods: campaignMethods, MaxBody: 32}
+	o := ReqOptions{Methods: campaignMethods, MaxBody: 32, Close: true}
 	switch {
 	case opt.Echo && chance(s, "echo", echoPercent):
-		o = ReqOptions{Methods: []string{"POST", "PUT"}, Path: "/echo", MaxBody: 64}
+		// POST only: the /echo probe asks POST, and a PUT /echo may be another handler.
+		o = ReqOptions{Methods: []string{"POST"}, Path: "/echo", MaxBody: 64, Close: true}
 		in.Echo = true
 	case chance(s, "root-path", 60):
 		o.Path = "/"
@@ -96,7 +97,7 @@ func genInput(s Source, opt InputOptions) (*Input, analysis) {
 		}
 		r := GenRequest(s, o)
 		in.Send = append(in.Send, r.Bytes()...)
-		if r.Version == "HTTP/1.0" {
+		if r.closes() {
 			// The target may close after answering it: bytes sent after it would meet a
 			// closed socket, and the RST they cause can destroy the answer in flight.
 			break

@@ -175,7 +175,7 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 		res.detail = fmt.Sprintf("%d %s to a request the judge rejects (%s, rule %s); every server must reject it", r.StatusCode, r.Reason, in.Mutation, a.rule)
 	case a.tail == tailIncomplete && !a.headDone && r.StatusCode/100 == 2:
 		res.kind = KindServedIncomplete
-		res.detail = fmt.Sprintf("%d %s to a request whose head never completed (the client half-closed after %d bytes); RFC 9112 §8 allows an error response to an incomplete request, not serving it", r.StatusCode, r.Reason, o.sent)
+		res.detail = fmt.Sprintf("%d %s to a request whose head never completed (the client half-closed after %d bytes)", r.StatusCode, r.Reason, o.sent)
 	default:
 		res.class, res.kind, res.detail = judgeEnd(in, a, rd, o)
 		res.cause = "extra-bytes"
@@ -193,7 +193,9 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 //     "absolute-form without Host").
 //   - Not the Host rules or whitespace before a colon from a target that speaks HTTP/1.0:
 //     they are HTTP/1.1's (the catalogue's cases need an HTTP/1.1 server).
-//   - Not Content-Length fields that repeat one valid number: §6.3 processes them as it.
+//   - Not Content-Length fields of one valid number, repeated or too large for the judge:
+//     §6.3 processes them as it, and RFC 9110 §8.6 lets a server read a huge one.
+//   - Not a Transfer-Encoding without chunked: §6.1's SHOULD 501 decides it.
 //   - Not a framing rule (Content-Length, Transfer-Encoding) on GET, HEAD, DELETE, CONNECT
 //     or TRACE, whose content has no defined semantics (RFC 9110 §9.3): a server may answer
 //     them without looking at the framing, and the catalogue frames bodies on POST only.
@@ -207,7 +209,12 @@ func mustRefuse(in *Input, a analysis, f facts) bool {
 		return false
 	case a.rule == wire.RuleContentLength && a.sameLengths:
 		// "5, 5" or two lines of 5: RFC 9112 §6.3 processes it as 5 (RFC 9110 §8.6 lets a
-		// recipient reject it, which is why the judge does).
+		// recipient reject it, which is why the judge does); a number too large for the
+		// judge is valid, and a server may read it or refuse it (RFC 9110 §8.6).
+		return false
+	case a.rule == wire.RuleTENotChunked && !a.teChunked:
+		// No chunked at all ("gzip"): a coding the server does not know, RFC 9112 §6.1's
+		// SHOULD 501, as the catalogue grades it.
 		return false
 	case a.rule == wire.RuleContentLength || a.rule == wire.RuleTENotChunked:
 		switch a.tailMethod {
@@ -243,7 +250,9 @@ func closeAfterTail(in *Input, a analysis, r *wire.Response) (class, why string)
 
 // closeAfterLast: RFC 9112 §9.3, §9.6: the connection ends after a response to a request
 // that asked for it (HTTP/1.0, Connection: close) or that said so. When nothing was sent
-// after the request (request i is the last), the target must close it.
+// after the request (request i is the last), the target must close it. The class says which
+// sentence decides: "after-last" a "close" option sent either way (§9.6 MUST), "after-last-
+// http10" HTTP/1.0 without keep-alive only (§9.3, no keyword).
 func closeAfterLast(a analysis, i int, r *wire.Response) (class, why string) {
 	q := a.reqs[i]
 	if r.Tunnel || !q.close && !hasClose(r) || i != len(a.reqs)-1 || a.tail != tailNone {
@@ -253,7 +262,10 @@ func closeAfterLast(a analysis, i int, r *wire.Response) (class, why string) {
 	if hasClose(r) && !q.close {
 		why += fmt.Sprintf(", which said it would close (%d %s)", r.StatusCode, r.Reason)
 	}
-	return "after-last", why
+	if q.closeOption || closeOption(r) {
+		return "after-last", why
+	}
+	return "after-last-http10", why
 }
 
 // judgeEnd judges how the connection ended after the response read by rd, when it had to

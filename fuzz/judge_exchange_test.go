@@ -22,12 +22,17 @@ const (
 	noHost     = "GET / HTTP/1.1\r\n\r\n"        // invalid: rule host
 	headOnly   = "GET / HTTP/1.1\r\nHost: a\r\n" // incomplete: the head never ends
 	headClose  = "HEAD / HTTP/1.0\r\n\r\n"
-	trailerWS  = "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\no :\r\n\r\n"                // invalid in the trailer: rule space-before-colon
-	absBadHost = "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n"                                                    // invalid: rule host
-	absNoHost  = "GET http://a/ HTTP/1.1\r\n\r\n"                                                                 // invalid: rule host
-	badCLGet   = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                                           // invalid: rule content-length
-	badCLPost  = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                                          // invalid: rule content-length
-	sameCL     = "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nhi"               // invalid: rule content-length
+	trailerWS  = "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\no :\r\n\r\n"  // invalid in the trailer: rule space-before-colon
+	absBadHost = "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n"                                      // invalid: rule host
+	absNoHost  = "GET http://a/ HTTP/1.1\r\n\r\n"                                                   // invalid: rule host
+	badCLGet   = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                             // invalid: rule content-length
+	badCLPost  = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"                            // invalid: rule content-length
+	sameCL     = "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nhi" // invalid: rule content-length
+	hugeCL     = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\nab"     // invalid: rule content-length
+	teGzip     = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"                    // invalid: rule te-not-chunked
+	teNotLast  = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"           // invalid: rule te-not-chunked
+	wsColon    = "GET / HTTP/1.1\r\nHost: a\r\nX : 1\r\n\r\n"                                       // invalid: rule space-before-colon
+	get10      = "GET / HTTP/1.0\r\n\r\n"
 	simple     = "T /\n"                                                                                          // invalid: an HTTP/0.9 request line
 	teCL       = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" // invalid: rule te-cl
 )
@@ -166,6 +171,12 @@ func TestJudge(t *testing.T) {
 		{name: "open after te-cl", in: Input{Send: []byte(teCL), Mutation: "te-cl"},
 			o:    observation{sent: len(teCL), reads: []read{answered(0, len(teCL), bad400)}, end: clients.Observation{End: clients.Silent, Silence: 2 * time.Second}},
 			kind: KindNoClose, key: "no-close/te-cl", detail: "the connection stayed open for 2s after the response to a request with both Transfer-Encoding and Content-Length (400 Bad Request); want close", responses: 1},
+		{name: "open after an HTTP/1.0 response that said keep-alive", in: Input{Send: []byte(getKA)},
+			o: observation{sent: n, reads: []read{answered(0, n, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi")}}, responses: 1, reusable: true},
+		{name: "open after an HTTP/1.0 request, no close option sent", in: Input{Send: []byte(get10)},
+			o:    observation{sent: len(get10), reads: []read{answered(0, len(get10), ok200)}, end: clients.Observation{End: clients.Silent, Silence: time.Second}},
+			kind: KindNoClose, key: "no-close/after-last-http10", responses: 1,
+			detail: "the connection stayed open for 1s after the response to request 1 of 1 (GET HTTP/1.0); want close"},
 		{name: "closed after Connection: close", in: Input{Send: []byte(getClose)},
 			o: observation{sent: len(getClose), reads: []read{answered(0, len(getClose), ok200)}, end: clients.Observation{End: clients.Closed}}, responses: 1},
 		{name: "reset after Connection: close", in: Input{Send: []byte(getClose)},
@@ -242,7 +253,7 @@ func TestJudge(t *testing.T) {
 		{name: "2xx to a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true, Mutation: "truncate"},
 			o:    observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), ok200)}},
 			kind: KindServedIncomplete, key: "2xx-to-incomplete/head", responses: 1,
-			detail: "200 OK to a request whose head never completed (the client half-closed after 25 bytes); RFC 9112 §8 allows an error response to an incomplete request, not serving it"},
+			detail: "200 OK to a request whose head never completed (the client half-closed after 25 bytes)"},
 		{name: "refusal of a head that never ended", in: Input{Send: []byte(headOnly), HalfClose: true},
 			o: observation{sent: len(headOnly), reads: []read{answered(0, len(headOnly), bad400)}}, responses: 1},
 		{name: "incomplete and not half-closed: nothing to judge", in: Input{Send: []byte(headOnly)},
@@ -272,6 +283,18 @@ func TestJudge(t *testing.T) {
 			detail: "200 OK to a request the judge rejects (bad-content-length, rule content-length); every server must reject it"},
 		{name: "2xx to two equal Content-Length fields, processed as one", in: Input{Send: []byte(sameCL), HalfClose: true, Mutation: "duplicate-range", Must: true},
 			o: observation{sent: len(sameCL), reads: []read{answered(0, len(sameCL), ok200)}}, responses: 1},
+		{name: "2xx to a Content-Length too large for the judge, still valid", in: Input{Send: []byte(hugeCL), HalfClose: true, Mutation: "insert-lf", Must: true},
+			o: observation{sent: len(hugeCL), reads: []read{answered(0, len(hugeCL), ok200)}}, responses: 1},
+		{name: "2xx to a coding the server does not know, without chunked (§6.1 SHOULD)", in: Input{Send: []byte(teGzip), HalfClose: true, Mutation: "chunked-not-last", Must: true},
+			o: observation{sent: len(teGzip), reads: []read{answered(0, len(teGzip), ok200)}}, responses: 1},
+		{name: "2xx to chunked not last", in: Input{Send: []byte(teNotLast), HalfClose: true, Mutation: "chunked-not-last", Must: true},
+			o:    observation{sent: len(teNotLast), reads: []read{answered(0, len(teNotLast), ok200)}},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-te-not-chunked", responses: 1,
+			detail: "200 OK to a request the judge rejects (chunked-not-last, rule te-not-chunked); every server must reject it"},
+		{name: "2xx to whitespace before a colon after two empty lines", in: Input{Send: []byte("\r\n\r\n" + wsColon), HalfClose: true, Mutation: "space-before-colon", Must: true},
+			o:    observation{sent: 4 + len(wsColon), reads: []read{answered(0, 4+len(wsColon), ok200)}},
+			kind: KindAcceptInvalid, key: "2xx-to-invalid/rule-space-before-colon", responses: 1,
+			detail: "200 OK to a request the judge rejects (space-before-colon, rule space-before-colon); every server must reject it"},
 		{name: "2xx to what servers may accept", in: Input{Send: []byte(noHost), HalfClose: true, Mutation: "insert-cr"},
 			o: observation{sent: len(noHost), reads: []read{answered(0, len(noHost), ok200)}}, responses: 1},
 		{name: "refusal of an invalid request", in: Input{Send: []byte(noHost), HalfClose: true, Must: true},
@@ -339,6 +362,11 @@ func TestJudgeTestInputs(t *testing.T) {
 		{badCLGet, tailInvalid, wire.RuleContentLength, 0},
 		{badCLPost, tailInvalid, wire.RuleContentLength, 0},
 		{sameCL, tailInvalid, wire.RuleContentLength, 0},
+		{hugeCL, tailInvalid, wire.RuleContentLength, 0},
+		{teGzip, tailInvalid, wire.RuleTENotChunked, 0},
+		{teNotLast, tailInvalid, wire.RuleTENotChunked, 0},
+		{wsColon, tailInvalid, wire.RuleSpaceColon, 0},
+		{get10, tailNone, "", 1},
 	} {
 		a := analyze([]byte(c.send))
 		if a.tail != c.tail || a.rule != c.rule || len(a.reqs) != c.reqs {
