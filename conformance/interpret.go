@@ -248,9 +248,7 @@ func brokenStatusLine(obs clients.Observation) []byte {
 // http09Answer reports whether obs is an HTTP/0.9 answer: bytes whose first line is not a
 // status line of any shape, before any response.
 func http09Answer(obs clients.Observation) bool {
-	var we *wire.Error
-	return len(obs.Responses) == 0 && obs.End == clients.IllFramed && errors.As(obs.Err, &we) &&
-		we.StatusLine != nil && we.Offset == 0 && !wire.LooksLikeStatusLine(we.StatusLine)
+	return len(obs.Responses) == 0 && obs.End == clients.IllFramed && wire.HTTP09Answer(obs.Err)
 }
 
 // closedEarly reports whether a miss is only the server ending the connection after a

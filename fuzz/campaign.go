@@ -459,33 +459,33 @@ func (cp *campaign) worker(ctx context.Context) {
 		}
 		key := findingKey(res, in, a)
 		min, minRes := cp.minimize(cp.ctx, in, a, res, key)
-		if minRes.kind != "" {
-			cp.settle(cp.finding(min, minRes, minRes.detail), sig, key, true)
-			continue
-		}
-		if fresh {
+		switch {
+		case minRes.kind != "":
+			cp.settle(cp.finding(min, minRes, minRes.detail, true), sig, key, true)
+		case fresh:
 			// Seen on a connection of its own, so no earlier input did it; the target
 			// behaved otherwise when asked again (under the campaign's load: a server may
 			// close idle connections when others wait), which leaves what was seen.
-			cp.settle(cp.finding(in, res, res.detail+" (seen on a fresh connection; not shown again when asked to reproduce, so not minimised)"), sig, key, true)
-			continue
+			cp.settle(cp.finding(in, res, res.detail+" (seen on a fresh connection; not shown again when asked to reproduce, so not minimised)", true), sig, key, true)
+		default:
+			// Not shown again on a fresh connection: what the earlier inputs on the
+			// connection or the timing did is not known.
+			cp.settle(cp.finding(in, res, res.detail+" (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)", false), sig, key, false)
 		}
-		// Not shown again on a fresh connection: what the earlier inputs on the connection
-		// or the timing did is not known, so it is not confirmed, and never a fail.
-		f := cp.finding(in, res, res.detail+" (did not reproduce on a fresh connection: it may depend on earlier inputs or timing)")
-		f.Grade, f.Ground = spec.Warn, "unconfirmed (not shown again on a fresh connection); were it confirmed: "+f.Ground
-		f.Signature += "/unconfirmed"
-		f.Repro.Grade, f.Repro.Ground, f.Repro.Signature = string(f.Grade), f.Ground, f.Signature
-		cp.settle(f, sig, key, false)
 	}
 }
 
 // finding makes the finding the result res of input in shows, graded and signed from in's
-// bytes (minimised, when they could be).
-func (cp *campaign) finding(in *Input, res result, detail string) *Finding {
+// bytes (minimised, when they could be). One not confirmed is never a fail, and its
+// signature is marked, so a confirmed finding of the same cause stays apart.
+func (cp *campaign) finding(in *Input, res result, detail string, confirmed bool) *Finding {
 	a := analyze(in.Send)
 	g, why := grade(res.kind, res, a)
-	f := &Finding{Kind: res.kind, Grade: g, Ground: why, Signature: signature(res, a), Detail: detail}
+	sig := signature(res, a)
+	if !confirmed {
+		g, why, sig = spec.Warn, "unconfirmed (not shown again on a fresh connection); were it confirmed: "+why, sig+"/unconfirmed"
+	}
+	f := &Finding{Kind: res.kind, Grade: g, Ground: why, Signature: sig, Detail: detail}
 	f.Repro = newRepro(f, cp.cfg.Seed, in)
 	f.Repro.Shard = fmt.Sprintf("%d/%d", cp.cfg.Shard, cp.cfg.Shards)
 	return f

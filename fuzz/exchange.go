@@ -100,23 +100,25 @@ func analyze(b []byte) analysis {
 		req, n, err := wire.ParseRequest(b[off:])
 		if err != nil {
 			var we *wire.Error
-			if w := bytes.Fields(bytes.TrimLeft(b[off:], "\r\n")); len(w) > 0 {
-				a.tailMethod = string(w[0])
-			}
+			// The tail after the empty lines a request may start with, and its head.
+			rest := bytes.TrimLeft(b[off:], "\r\n")
+			head, _, headDone := bytes.Cut(rest, []byte("\r\n\r\n"))
+			line, fields, _ := bytes.Cut(head, []byte("\r\n"))
+			method, after, _ := strings.Cut(string(line[:min(len(line), 512)]), " ")
+			target, _, _ := strings.Cut(after, " ")
+			a.tailMethod = method
 			switch {
 			case errors.As(err, &we):
 				a.tail, a.rule = tailInvalid, we.Rule
-				// Where the head ends, after the empty lines a request may start with. (A
-				// missing Host is reported there.)
-				rest := bytes.TrimLeft(b[off:], "\r\n")
-				end := bytes.Index(rest, []byte("\r\n\r\n"))
-				a.inBody = end >= 0 && we.Offset >= len(b[off:])-len(rest)+end+4 && we.Rule != wire.RuleHost
-				a.absoluteHost = absoluteWithHost(b[off:])
-				a.sameLengths = sameLengths(b[off:])
-				a.teChunked = fieldHas(b[off:], "Transfer-Encoding", "chunked")
+				// (A missing Host is reported where the head ends.)
+				a.inBody = headDone && we.Offset >= len(b[off:])-len(rest)+len(head)+4 && we.Rule != wire.RuleHost
+				// An absolute-form target: a scheme, then "://".
+				i := strings.Index(target, "://")
+				a.absoluteHost = i > 0 && !strings.ContainsAny(target[:i], "/?#") && len(fieldValues(fields, "Host")) > 0
+				a.sameLengths = sameLengths(fields)
+				a.teChunked = fieldHas(fields, "Transfer-Encoding", "chunked")
 			default:
-				a.tail = tailIncomplete
-				a.headDone = bytes.Contains(bytes.TrimLeft(b[off:], "\r\n"), []byte("\r\n\r\n"))
+				a.tail, a.headDone = tailIncomplete, headDone
 			}
 			return a
 		}
@@ -140,29 +142,11 @@ func analyze(b []byte) analysis {
 	return a
 }
 
-// absoluteWithHost reports whether the request in b has an absolute-form target (a scheme
-// and "://") and a Host field line in its head.
-func absoluteWithHost(b []byte) bool {
-	head, _, _ := bytes.Cut(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
-	line, fields, _ := bytes.Cut(head, []byte("\n"))
-	words := bytes.Fields(line)
-	if len(words) < 2 || !bytes.Contains(words[1], []byte("://")) {
-		return false
-	}
-	for _, f := range bytes.Split(fields, []byte("\n")) {
-		if len(f) >= 5 && strings.EqualFold(string(f[:5]), "host:") {
-			return true
-		}
-	}
-	return false
-}
-
-// fieldValues returns the values of the fields named name in the head of the request in b,
-// split at commas and trimmed of whitespace.
-func fieldValues(b []byte, name string) []string {
-	head, _, _ := bytes.Cut(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
+// fieldValues returns the values of the fields named name in the field lines of a head (after
+// its request line), split at commas and trimmed of whitespace.
+func fieldValues(fields []byte, name string) []string {
 	var vals []string
-	for _, line := range strings.Split(string(head), "\r\n")[1:] {
+	for _, line := range strings.Split(string(fields), "\r\n") {
 		n, v, ok := strings.Cut(line, ":")
 		if !ok || !strings.EqualFold(n, name) {
 			continue
@@ -174,9 +158,9 @@ func fieldValues(b []byte, name string) []string {
 	return vals
 }
 
-// fieldHas reports whether a field named name in the head of the request in b lists token.
-func fieldHas(b []byte, name, token string) bool {
-	for _, v := range fieldValues(b, name) {
+// fieldHas reports whether a field named name in the field lines fields lists token.
+func fieldHas(fields []byte, name, token string) bool {
+	for _, v := range fieldValues(fields, name) {
 		if strings.EqualFold(v, token) {
 			return true
 		}
@@ -184,10 +168,10 @@ func fieldHas(b []byte, name, token string) bool {
 	return false
 }
 
-// sameLengths reports whether the Content-Length fields in the head of the request in b,
-// split at commas, are valid numbers (1*DIGIT) all of one value, however large.
-func sameLengths(b []byte) bool {
-	vals := fieldValues(b, "Content-Length")
+// sameLengths reports whether the Content-Length fields in the field lines fields, split at
+// commas, are valid numbers (1*DIGIT) all of one value, however large.
+func sameLengths(fields []byte) bool {
+	vals := fieldValues(fields, "Content-Length")
 	if len(vals) == 0 {
 		return false
 	}

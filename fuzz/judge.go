@@ -159,7 +159,7 @@ func judgeTail(res *result, in *Input, a analysis, rd read, o *observation) {
 		// RFC 9110 §6.2: a server that implements HTTP/0.9 answers a request line with no
 		// version (or major version 0) in HTTP/0.9, a bare body (as the catalogue's
 		// rfc9112/3 cases accept).
-		if http09Answer(rd.err) && simpleRequest(in.Send[lastEnd(a):]) {
+		if wire.HTTP09Answer(rd.err) && simpleRequest(in.Send[lastEnd(a):]) {
 			return
 		}
 		if kind, what, cause := describeErr(rd.err); kind == KindIllFramed {
@@ -293,8 +293,8 @@ func judgeEnd(in *Input, a analysis, rd read, o *observation) (class, kind, deta
 // whole (res.early), what the target made of the rest of that request's bytes: reading them
 // as a request of their own is a finding (RFC 9112 §6.3: the body's length is its framing's,
 // whenever the server answers); reading and discarding them, or closing, is not. The reads
-// in o.after are the answers to the rest probe (a GET /), sent after the input (or, when the input was
-// half-closed, whatever came before the close).
+// in o.after are the answers to the rest probe (a GET /) sent after the input (or, when the
+// input was half-closed, whatever came before the close).
 func judgeRest(res *result, in *Input, a analysis, o *observation) {
 	e := res.early
 	res.req = e.req
@@ -302,8 +302,13 @@ func judgeRest(res *result, in *Input, a analysis, o *observation) {
 	var got []*wire.Response
 	for _, rd := range o.after {
 		if rd.err != nil {
-			if kind, what, cause := describeErr(rd.err); kind == KindIllFramed {
-				res.kind, res.detail, res.cause = kind, what+" after "+early, cause
+			// Bytes that do not parse where only the answer to the rest probe was due: the
+			// rest was read as a request (and answered in a way no reader can frame), or the
+			// early answer ran longer than it said. Either way the rest was not framed as
+			// the request said, and it is judged as such, graded by that request's framing.
+			if kind, what, _ := describeErr(rd.err); kind == KindIllFramed {
+				res.kind, res.cause = KindEarlyResponse, "unparsed"
+				res.detail = fmt.Sprintf("%s; then bytes that do not parse as the response due (%s): the rest of its bytes was read as a request, or the early answer ran longer than it said", early, what)
 				return
 			}
 			break
@@ -331,13 +336,6 @@ func statuses(rs []*wire.Response) string {
 		parts = append(parts, fmt.Sprintf("%d %s", r.StatusCode, r.Reason))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// http09Answer reports whether err is the strict reader's refusal of bytes whose first line
-// is not a status line of any shape: an HTTP/0.9 answer, a bare body.
-func http09Answer(err error) bool {
-	var we *wire.Error
-	return errors.As(err, &we) && we.StatusLine != nil && we.Offset == 0 && !wire.LooksLikeStatusLine(we.StatusLine)
 }
 
 // simpleRequest reports whether b starts (after empty lines) with an HTTP/0.9 request line:
@@ -382,7 +380,7 @@ func describeErr(err error) (kind, what, cause string) {
 	case clients.IllFramed:
 		errors.As(err, &we)
 		cause = we.Rule
-		if http09Answer(err) {
+		if wire.HTTP09Answer(err) {
 			cause = "no-status-line"
 		}
 		return KindIllFramed, we.Error(), cause

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -120,9 +121,13 @@ func fuzzCmd(args []string, stdout, stderr io.Writer) int {
 // printFindings lists findings, fails first, and returns the exit code: 1 when one fails.
 func printFindings(stdout io.Writer, fs []*fuzz.Finding) int {
 	fs = slices.Clone(fs)
-	slices.SortStableFunc(fs, func(a, b *fuzz.Finding) int {
-		return cmpBool(a.Grade != spec.Fail, b.Grade != spec.Fail)
-	})
+	failsFirst := func(f *fuzz.Finding) int {
+		if f.Grade == spec.Fail {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(fs, func(a, b *fuzz.Finding) int { return cmp.Compare(failsFirst(a), failsFirst(b)) })
 	code := 0
 	for _, f := range fs {
 		if f.Grade == spec.Fail {
@@ -141,16 +146,6 @@ func printFindings(stdout io.Writer, fs []*fuzz.Finding) int {
 		}
 	}
 	return code
-}
-
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
 }
 
 // parseShard parses I/N with 0 <= I < N.

@@ -216,6 +216,13 @@ func (p *parser) statusLine(b []byte) (*Response, error) {
 	return resp, nil
 }
 
+// HTTP09Answer reports whether err is ReadResponse's refusal of bytes whose first line is
+// not a status line of any shape: an HTTP/0.9 answer, a bare body.
+func HTTP09Answer(err error) bool {
+	var we *Error
+	return errors.As(err, &we) && we.StatusLine != nil && we.Offset == 0 && !LooksLikeStatusLine(we.StatusLine)
+}
+
 // LooksLikeStatusLine reports whether line, though not a valid status-line, has its shape: one
 // of its first two words names an HTTP version, or the second is a 3-digit code ("HTTP/1.a 200
 // Ok", "UNKNOWN 400 Bad Request", "b HTTP/1.1 404"). Such a line is a broken status line, not
